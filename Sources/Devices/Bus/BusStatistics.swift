@@ -1,0 +1,17 @@
+/// Counters a bus keeps, for tests, metrics and the status line.
+public struct BusStatistics: Sendable, Hashable {
+    /// Read transactions attempted, per device.
+    public var reads: [String: Int] = [:]
+    /// Write transactions attempted, per device.
+    public var writes: [String: Int] = [:]
+    /// Transactions that failed (timeout, exception, link), per device.
+    public var failures: [String: Int] = [:]
+    /// Complete poll cycles, per device.
+    public var cycles: [String: Int] = [:]
+    /// Times the link was (re)opened.
+    public var connects = 0
+    /// Whether the link is open now.
+    public var linkUp = false
+    /// The last link error, if the link is down.
+    public var linkError: String?
+}

@@ -1,0 +1,431 @@
+import Config
+import Foundation
+import Logging
+import ModbusWire
+
+/// One Modbus bus (a TCP endpoint or an RS-485 line) with its own thread.
+///
+/// libmodbus calls block for up to the response timeout, and Swift's cooperative pool has only as many threads as
+/// cores, so every call runs on this bus's own thread. The thread runs writes ahead of polls: a queued write waits
+/// at most for the one transaction already on the wire. Polls of one device are coalesced (`PollPlan`); a device
+/// that stops answering is skipped for the rest of its cycle and, after a few failed cycles, only probed with
+/// exponential backoff, so it never slows the other devices on the bus.
+final class ModbusBus: @unchecked Sendable {
+    // @unchecked: all mutable state below is guarded by `condition`, or touched only by the bus thread.
+    let bus: Bus
+    private let logger: Logger
+    private let publish: @Sendable (DeviceUpdate) -> Void
+    private let condition = NSCondition()
+    private let exited = DispatchSemaphore(value: 0)
+
+    // Guarded by `condition`.
+    private var writes: [QueuedWrite] = []
+    private var stopping = false
+    private var stats = BusStatistics()
+    private var boosts: [String: ContinuousClock.Instant] = [:]
+
+    // Bus thread only.
+    private var connection: ModbusConnection?
+    private var schedules: [Schedule]
+    private var releases: [(due: ContinuousClock.Instant, device: Device, command: Command)] = []
+    private var reconnectAt: ContinuousClock.Instant = .now
+    private var reconnectDelay: Duration = .milliseconds(250)
+    private var lastLinkError: String?
+    private let clock = ContinuousClock()
+
+    /// Poll interval while a device is boosted (a valve is moving): fine enough to time a stroke.
+    static let boostedInterval: Duration = .milliseconds(200)
+
+    struct Schedule {
+        var device: Device
+        var requests: [ReadRequest]
+        var interval: Duration
+        var nextDue: ContinuousClock.Instant
+        var failedCycles = 0
+        var readings: [String: Reading] = [:]
+    }
+
+    init(bus: Bus, devices: [Device], logger: Logger, publish: @escaping @Sendable (DeviceUpdate) -> Void) {
+        self.bus = bus
+        self.logger = logger
+        self.publish = publish
+        let now = ContinuousClock.now
+        self.schedules = devices.map { device in
+            Schedule(
+                device: device,
+                requests: PollPlan.requests(for: device, maxGap: device.maxGap ?? bus.maxGap),
+                interval: .milliseconds(device.pollMs),
+                nextDue: now)
+        }
+        for s in schedules {
+            for name in s.device.points.keys where s.device.points[name]?.modbus != nil {
+                self.schedules[self.schedules.firstIndex { $0.device.id == s.device.id }!].readings[name] = Reading(
+                    device: s.device.id, point: name, value: nil, quality: .initial, readAt: nil,
+                    readAtInstant: nil, updatedAt: Date())
+            }
+        }
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            self.run()
+            self.exited.signal()
+        }
+        thread.name = "levee-bus-\(bus.id)"
+        thread.start()
+    }
+
+    /// Stops the thread after the transaction in flight; queued writes are still carried out first, so a
+    /// command accepted before shutdown is never dropped.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        exited.wait()
+    }
+
+    var statistics: BusStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return stats
+    }
+
+    /// Queues a write ahead of all polls.
+    func enqueue(_ write: QueuedWrite) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            write.completion(
+                .failure(
+                    CommandError(
+                        kind: .shuttingDown, device: write.device.id,
+                        message: "\(write.device.id): bus \(bus.id) is shutting down; command not sent")))
+            return
+        }
+        writes.append(write)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Polls `device` at `boostedInterval` until `until`, to time a movement closely.
+    func boost(device: String, until: ContinuousClock.Instant) {
+        condition.lock()
+        boosts[device] = until
+        condition.signal()
+        condition.unlock()
+    }
+
+    // MARK: - The bus thread
+
+    private enum Job {
+        case write(QueuedWrite)
+        case release(Int)
+        case poll(Int)
+        case stop
+    }
+
+    private func run() {
+        do {
+            connection = try ModbusConnection(bus: bus)
+        } catch {
+            logger.error("bus cannot be set up", metadata: ["bus": "\(bus.id)", "error": "\(error)"])
+        }
+        while true {
+            switch nextJob() {
+            case .stop:
+                connection?.close()
+                return
+            case .write(let w): perform(w)
+            case .release(let i):
+                let r = releases.remove(at: i)
+                release(r.device, r.command)
+            case .poll(let i): poll(i)
+            }
+        }
+    }
+
+    private func nextJob() -> Job {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if !writes.isEmpty { return .write(writes.removeFirst()) }
+            if stopping { return .stop }
+            let now = clock.now
+            if let i = releases.indices.min(by: { releases[$0].due < releases[$1].due }), releases[i].due <= now {
+                return .release(i)
+            }
+            var earliest: (Int, ContinuousClock.Instant)?
+            for (i, s) in schedules.enumerated() {
+                var due = s.nextDue
+                if let b = boosts[s.device.id] {
+                    if b < now {
+                        boosts[s.device.id] = nil
+                    } else {
+                        due = min(due, s.nextDue - s.interval + Self.boostedInterval)
+                    }
+                }
+                if earliest == nil || due < earliest!.1 { earliest = (i, due) }
+            }
+            if let r = releases.map(\.due).min(), earliest == nil || r < earliest!.1 { earliest = (-1, r) }
+            guard let (index, due) = earliest else {
+                condition.wait()
+                continue
+            }
+            if due <= now, index >= 0 { return .poll(index) }
+            if due <= now { continue }
+            let wait = due - now
+            _ = condition.wait(until: Date().addingTimeInterval(seconds(wait)))
+        }
+    }
+
+    /// Runs any writes queued while a poll was in progress; called between the poll's transactions.
+    private func drainWrites() {
+        while true {
+            condition.lock()
+            let next = writes.isEmpty ? nil : writes.removeFirst()
+            condition.unlock()
+            guard let next else { return }
+            perform(next)
+        }
+    }
+
+    private func count(_ key: WritableKeyPath<BusStatistics, [String: Int]>, _ device: String) {
+        condition.lock()
+        stats[keyPath: key][device, default: 0] += 1
+        condition.unlock()
+    }
+
+    /// Opens the link if it is down. Commands pass `force` to try at once, ignoring the reconnect backoff.
+    private func ensureLink(force: Bool) throws(ModbusError) -> ModbusConnection {
+        guard let connection else {
+            throw ModbusError(code: EINVAL, operation: "bus \(bus.id) could not be set up")
+        }
+        if connection.isConnected { return connection }
+        let now = clock.now
+        if !force && now < reconnectAt {
+            throw ModbusError(code: ENOTCONN, operation: lastLinkError ?? "connect \(connection.label)")
+        }
+        do {
+            try connection.connect()
+            reconnectDelay = .milliseconds(250)
+            lastLinkError = nil
+            condition.lock()
+            stats.connects += 1
+            stats.linkUp = true
+            stats.linkError = nil
+            condition.unlock()
+            logger.info("bus link up", metadata: ["bus": "\(bus.id)", "endpoint": "\(connection.label)"])
+            return connection
+        } catch {
+            reconnectAt = now + reconnectDelay
+            reconnectDelay = min(reconnectDelay * 2, .seconds(5))
+            if lastLinkError != error.description {
+                logger.warning(
+                    "bus link down", metadata: ["bus": "\(bus.id)", "error": "\(error)"])
+            }
+            lastLinkError = error.description
+            condition.lock()
+            stats.linkUp = false
+            stats.linkError = error.description
+            condition.unlock()
+            throw error
+        }
+    }
+
+    private func linkLost(_ error: ModbusError) {
+        // A failed (re)connect already set its own backoff; only a link that was up is reopened at once.
+        guard connection?.isConnected == true else { return }
+        connection?.close()
+        lastLinkError = error.description
+        reconnectAt = clock.now  // try once at once: a dropped TCP connection usually reconnects straight away
+        condition.lock()
+        stats.linkUp = false
+        stats.linkError = error.description
+        condition.unlock()
+        logger.warning("bus link lost", metadata: ["bus": "\(bus.id)", "error": "\(error)"])
+    }
+
+    // MARK: Writes
+
+    private func perform(_ w: QueuedWrite) {
+        let device = w.device
+        count(\.writes, device.id)
+        do {
+            try write(device, w.command, value: w.command.value, force: true)
+            let ack = clock.now
+            if let pulse = w.command.pulseMs {
+                releases.append((ack + .milliseconds(pulse), device, w.command))
+            }
+            w.completion(
+                .success(
+                    WriteReceipt(
+                        device: device.id, command: w.command.name, requestedAt: w.requestedAt,
+                        acknowledgedAt: ack, acknowledgedDate: Date())))
+        } catch {
+            count(\.failures, device.id)
+            if error.kind == .link { linkLost(error) }
+            if error.kind == .timeout || error.kind == .badReply { connection?.flush() }
+            w.completion(
+                .failure(
+                    CommandError(
+                        kind: .notAcknowledged, device: device.id,
+                        message: "\(device.id): command \"\(w.command.name)\" not acknowledged: \(describe(error))")))
+        }
+    }
+
+    private func release(_ device: Device, _ command: Command) {
+        count(\.writes, device.id)
+        do {
+            try write(device, command, value: command.releaseValue, force: true)
+        } catch {
+            count(\.failures, device.id)
+            if error.kind == .link { linkLost(error) }
+            logger.error(
+                "pulse release not acknowledged",
+                metadata: ["device": "\(device.id)", "command": "\(command.name)", "error": "\(error)"])
+        }
+    }
+
+    private func write(_ device: Device, _ command: Command, value: Int, force: Bool) throws(ModbusError) {
+        let link = try ensureLink(force: force)
+        let unit = device.unit ?? 1
+        switch command.target {
+        case .coil(let address):
+            try link.writeCoil(unit: unit, address: address, value: value != 0)
+        case .register(let address):
+            try link.writeRegister(unit: unit, address: address, value: UInt16(truncatingIfNeeded: value))
+        case .registerBit(let address, let bit):
+            // Read-modify-write: configuration rejects two devices writing bits of one register, so no other
+            // writer of this register exists within Levee.
+            let current = try link.read(unit: unit, table: .holdingRegister, address: address, count: 1)[0]
+            let mask = UInt16(1) << UInt16(bit)
+            try link.writeRegister(unit: unit, address: address, value: value != 0 ? current | mask : current & ~mask)
+        case .gpio:
+            preconditionFailure("GPIO command routed to Modbus bus \(bus.id)")
+        }
+    }
+
+    // MARK: Polls
+
+    private func poll(_ index: Int) {
+        let start = clock.now
+        var s = schedules[index]
+        let unit = s.device.unit ?? 1
+        var healthy = true
+        var problem: String?
+        var changed: [String: Reading] = [:]
+        var requests = s.requests
+        var r = 0
+        while r < requests.count {
+            drainWrites()
+            let request = requests[r]
+            count(\.reads, s.device.id)
+            do {
+                let link = try ensureLink(force: false)
+                let words = try link.read(
+                    unit: unit, table: request.table, address: request.address, count: request.count)
+                let now = clock.now
+                let date = Date()
+                for slot in request.points {
+                    let (value, quality) = PollPlan.decode(slot, from: words, range: s.device.points[slot.name]?.range)
+                    changed[slot.name] = Reading(
+                        device: s.device.id, point: slot.name, value: value, quality: quality, readAt: date,
+                        readAtInstant: now, updatedAt: date)
+                }
+                r += 1
+            } catch {
+                count(\.failures, s.device.id)
+                if case .exception(let code) = error.kind,
+                    let exception = ModbusExceptionCode(rawValue: code), exception.meansBadConfiguration
+                {
+                    // The device says this request can never work. If it spans gaps, the gaps may be what it
+                    // rejects: split the request into its contiguous runs and remember the split.
+                    let parts = request.splitAtGaps()
+                    if parts.count > 1 {
+                        requests.replaceSubrange(r...r, with: parts)
+                        s.requests = requests
+                        logger.notice(
+                            "device rejected a coalesced read; reading its runs separately",
+                            metadata: ["device": "\(s.device.id)", "request": "\(describe(request))"])
+                        continue
+                    }
+                    mark(request, .badConfig, in: &s, into: &changed)
+                    problem =
+                        "\(s.device.id): \(describe(request)) rejected (\(exception)): check the register map"
+                    r += 1
+                    continue
+                }
+                // No usable answer: this request and every later one of the cycle are comm-fail. Skipping the
+                // rest is what keeps a dead device from eating the bus time of the live ones.
+                healthy = false
+                problem = "\(s.device.id) (unit \(unit) on \(bus.id)): \(describe(request)): \(describe(error))"
+                switch error.kind {
+                case .link: linkLost(error)
+                case .timeout, .badReply: connection?.flush()
+                default: break
+                }
+                for rest in requests[r...] { mark(rest, .commFail, in: &s, into: &changed) }
+                break
+            }
+        }
+
+        for (name, reading) in changed { s.readings[name] = reading }
+        let now = clock.now
+        if healthy {
+            if s.failedCycles > 0 {
+                logger.info("device answering again", metadata: ["device": "\(s.device.id)", "bus": "\(bus.id)"])
+            }
+            s.failedCycles = 0
+            s.nextDue = s.nextDue + s.interval
+            if s.nextDue <= start { s.nextDue = start + s.interval }
+        } else {
+            s.failedCycles += 1
+            if s.failedCycles == 1 {
+                logger.warning(
+                    "device stopped answering",
+                    metadata: ["device": "\(s.device.id)", "bus": "\(bus.id)", "error": "\(problem ?? "")"])
+            }
+            let over = s.failedCycles - bus.failCyclesBeforeBackoff
+            if over >= 0 {
+                // Probe a dead device less and less often, up to the cap, so that it costs the bus at most one
+                // timeout per probe.
+                let factor = Double(1 << min(over + 1, 16))
+                let backoff = min(seconds(s.interval) * factor, max(bus.backoffMaxSeconds, seconds(s.interval)))
+                s.nextDue = now + .milliseconds(Int(backoff * 1000))
+            } else {
+                s.nextDue = start + s.interval
+            }
+        }
+        schedules[index] = s
+        count(\.cycles, s.device.id)
+        publish(DeviceUpdate(device: s.device.id, readings: Array(s.readings.values), healthy: healthy, error: problem))
+    }
+
+    private func mark(_ request: ReadRequest, _ quality: Quality, in s: inout Schedule, into changed: inout [String: Reading]) {
+        let date = Date()
+        for slot in request.points {
+            var reading = changed[slot.name] ?? s.readings[slot.name]!
+            reading.quality = quality
+            reading.updatedAt = date
+            changed[slot.name] = reading
+        }
+    }
+
+    private func describe(_ request: ReadRequest) -> String {
+        "read \(request.table.rawValue) \(request.address)..\(request.address + request.count - 1)"
+    }
+
+    private func describe(_ error: ModbusError) -> String {
+        switch error.kind {
+        case .timeout: "no answer within \(bus.timeoutMs) ms"
+        case .exception(let code):
+            "exception \(code) (\(ModbusExceptionCode(rawValue: code).map { "\($0)" } ?? "unknown"))"
+        default: error.description
+        }
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
