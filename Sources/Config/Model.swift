@@ -42,14 +42,16 @@ public struct Site: Sendable, Hashable {
 public struct Bus: Sendable, Hashable {
     public var id: String
     public var kind: Kind
-    /// `timeout_ms`: response timeout of one transaction (Modbus only). Default 500 for TCP, 300 for RTU.
+    /// `timeout_ms`: response timeout of one transaction, 1...60000 (Modbus only). Default 500 for TCP, 300 for RTU;
+    /// 0 on GPIO buses, which have no transactions.
     public var timeoutMs: Int
     /// `max_gap`: the largest run of unused registers (or bits) a coalesced read may span. Default 8; 0 reads
     /// only contiguous points together. Applies to devices on this bus unless a device overrides it.
     public var maxGap: Int
-    /// `fail_cycles_before_backoff`: consecutive failed poll cycles before a device is only probed. Default 3.
+    /// `fail_cycles_before_backoff`: consecutive failed poll cycles before a device is only probed, 1...1000.
+    /// Default 3.
     public var failCyclesBeforeBackoff: Int
-    /// `backoff_max_s`: the longest interval between probes of a dead device. Default 30.
+    /// `backoff_max_s`: the longest interval between probes of a dead device, above 0 and at most 3600. Default 30.
     public var backoffMaxSeconds: Double
 
     public enum Kind: Sendable, Hashable {
@@ -57,7 +59,8 @@ public struct Bus: Sendable, Hashable {
         case modbusTCP(host: String, port: Int)
         /// `type = "modbus-rtu"`: `device` (a path such as /dev/ttyUSB0), `baud` (default 9600),
         /// `parity` ("none", "even", "odd"; default "none"), `data_bits` (7 or 8; default 8),
-        /// `stop_bits` (1 or 2; default 1), `frame_gap_ms` (silence between frames; default 3.5 characters).
+        /// `stop_bits` (1 or 2; default 1), `frame_gap_ms` (silence between frames, above 0 and at most 1000;
+        /// default 3.5 characters).
         case modbusRTU(RTUSettings)
         /// `type = "gpio"`: `chip` is a name (`gpiochip0`), a path (`/dev/gpiochip0`), or `sim:<socket path>`
         /// for the simulated chip served by levee-sim.
@@ -147,7 +150,7 @@ public enum DeviceKind: String, Sendable, Hashable, CaseIterable {
 public struct Device: Sendable, Hashable {
     /// `id`: unique across the file (letters, digits, `-`, `_`).
     public var id: String
-    /// `name`: display name, any Unicode.
+    /// `name`: display name, any Unicode; required, because alarms on phones and the big screen show it.
     public var name: String
     /// `type`: the device kind.
     public var kind: DeviceKind
@@ -163,7 +166,7 @@ public struct Device: Sendable, Hashable {
     public var location: String?
     /// `poll_ms`: poll interval in milliseconds. Default 1000.
     public var pollMs: Int
-    /// `max_gap`: overrides the bus's coalescing gap for this device.
+    /// `max_gap`: overrides the bus's coalescing gap for this device, 0...125 (Modbus only).
     public var maxGap: Int?
     /// `[devices.points]`: named points; which names a kind needs is in `PointRole`.
     public var points: [String: Point]
@@ -219,8 +222,8 @@ public struct Device: Sendable, Hashable {
     }
 }
 
-/// Valve keys, on the device table: `stroke_s` (required: configured full stroke time, seconds),
-/// `stroke_margin` (factor allowed over the stroke time before "failed to move"; default 1.5),
+/// Valve keys, on the device table: `stroke_s` (required: configured full stroke time, seconds, above 0 and at
+/// most 3600), `stroke_margin` (factor allowed over the stroke time before "failed to move", >= 1; default 1.5),
 /// `role` (what the valve does in the plan, see `ValveRole`; default `rain-outlet` on the boundary line).
 public struct ValveSettings: Sendable, Hashable {
     public var strokeSeconds: Double
@@ -257,6 +260,8 @@ public enum ValveRole: String, Sendable, Hashable, CaseIterable {
 
 /// Level keys: `pool` (true for an accident or first-flush pool), `area_m2` (pool floor area, for a prismatic pool)
 /// or `volume_table` (pairs `[level, m³]` in rising order, for any shape), `design_volume_m3` (optional).
+/// A pool needs `area_m2` above 0 or a `volume_table` of at least two rows, level strictly rising and volume
+/// never falling, since its free volume is what the alarms are about.
 public struct LevelSettings: Sendable, Hashable {
     public var isPool: Bool
     public var areaSquareMetres: Double?
@@ -374,7 +379,11 @@ public struct Point: Sendable, Hashable {
 /// as on the wire: holding register 40001 is `address = 0`), `type` ("bool", "bit", "int16", "uint16", "int32",
 /// "uint32", "float32"; default "bool" on bit tables and "uint16" on registers), `bit` (0-15, with `type = "bit"`),
 /// `word_order` ("ABCD", "CDAB", "BADC", "DCBA"; required for 32-bit types), `scale` (default 1), `offset`
-/// (default 0), `invert` (for states: true swaps on/off; default false).
+/// (default 0), `invert` (bool and bit points only: true swaps on/off; default false).
+///
+/// The whole value must fit below 65536 (a float32 starts at 65534 at most). `word_order` is refused on 16-bit
+/// types and never guessed for 32-bit ones: vendors differ, and a wrong order reads plausible garbage. `scale` must
+/// not be 0, because commands divide by it.
 public struct ModbusPoint: Sendable, Hashable {
     public var table: RegisterTable
     public var address: Int
@@ -399,10 +408,11 @@ public struct ModbusPoint: Sendable, Hashable {
     public var addresses: ClosedRange<Int> { address...(address + (table.isBitTable ? 1 : type.registerCount) - 1) }
 }
 
-/// A GPIO line: `line` (offset on the chip), `active_low` (default false), `normally_closed` (inputs only: the
-/// contact is closed in the normal state, so an open circuit reads as active, e.g. a shutoff button or a cut
-/// wire; default false), `debounce_ms` (inputs only; default 20), `initial` (outputs only: the state held from
-/// start; default false).
+/// A GPIO line: `line` (offset on the chip, >= 0), `direction` ("input" or "output"; default "output" for a
+/// digital-output's `state` and "input" elsewhere: only a digital-output drives a line through a point),
+/// `active_low` (default false), `normally_closed` (inputs only: the contact is closed in the normal state, so an
+/// open circuit reads as active, e.g. a shutoff button or a cut wire; default false), `debounce_ms` (inputs only,
+/// 0...60000; default 20), `initial` (outputs only: the state held from start; default false).
 public struct GPIOLine: Sendable, Hashable {
     public enum Direction: String, Sendable, Hashable { case input, output }
     public var offset: Int
@@ -428,7 +438,12 @@ public struct GPIOLine: Sendable, Hashable {
 /// One command (`[devices.commands.<name>]`): a write to a coil, a holding register (whole or one bit), or a GPIO
 /// output line. Keys: `function` ("coil" or "holding"; or omit and give `line` for GPIO), `address`, `value`
 /// (default 1/true), `bit` (write one bit of a holding register by read-modify-write), `pulse_ms` (optional:
-/// write `value`, then after this many ms write `release_value`), `release_value` (default 0/false).
+/// write `value`, then after this many ms write `release_value`), `release_value` (default 0/false; only with
+/// `pulse_ms`). Values are 0 or 1 on a coil, a register bit or a GPIO line, and 0...65535 on a whole register.
+///
+/// A valve needs `open` and `close`; a digital-output needs `on` and `off`, except on a GPIO bus, where they are
+/// derived from an output `state` line when no commands are given. No two devices may write one coil or register
+/// (a bit write is a read-modify-write of the whole register), nor share a GPIO line.
 public struct Command: Sendable, Hashable {
     public var name: String
     public var target: Target

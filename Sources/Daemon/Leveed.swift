@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The Levee daemon's command line: one subcommand per job.
+@main
+struct Leveed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leveed",
+        abstract: "The Levee daemon.",
+        subcommands: [CheckConfig.self]
+    )
+}
