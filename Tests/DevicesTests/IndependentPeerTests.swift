@@ -47,7 +47,7 @@ struct IndependentPeerTests {
     static func startPeer() throws -> (ChildProcess, Int) {
         let port = S.freePort()
         let script = S.repoRoot.appendingPathComponent("scripts/peers/pymodbus_peer.py").path
-        let peer = try ChildProcess("/usr/bin/env", ["python3", script, String(port)], readyLine: "ready")
+        let peer = try ChildProcess("/usr/bin/env", [S.python, script, String(port)], readyLine: "ready")
         return (peer, port)
     }
 

@@ -82,6 +82,11 @@ enum TestSupport {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// The Python with pymodbus that scripts/setup-debian.sh prepared (LEVEE_PYTHON), else the one on PATH.
+    static var python: String {
+        ProcessInfo.processInfo.environment["LEVEE_PYTHON"] ?? "python3"
+    }
+
     static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Levee needs to build, test and run its demo on Debian 12: the C libraries it links, the
+# independent Modbus peers its tests talk to, and a Python venv with pymodbus. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        export PATH="/opt/swift/usr/bin:$PATH"
+    else
+        echo "setup: no Swift toolchain found (looked on PATH and in /opt/swift); install Swift 6 first" >&2
+        exit 1
+    fi
+fi
+
+packages=(
+    pkg-config
+    libmodbus-dev   # Modbus TCP/RTU client
+    libgpiod-dev    # GPIO (v1 API, libgpiod 1.6)
+    libsqlite3-dev  # historian (through GRDB)
+    libsystemd-dev  # sd_notify
+    libmosquitto-dev
+    mbpoll          # independent Modbus client used by the tests
+    socat
+    python3 python3-venv
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# pymodbus is the independent Modbus implementation the tests check word order and addressing against. Pinned:
+# its datastore API was rewritten in 3.9.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check "pymodbus==3.8.6"
+fi
+echo "setup: ready"
