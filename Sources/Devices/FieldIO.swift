@@ -48,7 +48,7 @@ public final class FieldIO: Sendable {
         var answering: [String: Bool] = [:]
         var lastError: [String: String] = [:]
         var valves: [String: ValveTracker] = [:]
-        var movementWaiters: [String: [CheckedContinuation<StrokeRecord, Never>]] = [:]
+        var movementWaiters: [String: [@Sendable (StrokeRecord) -> Void]] = [:]
         var subscribers: [Int: AsyncStream<FieldEvent>.Continuation] = [:]
         var nextSubscriber = 0
         var running = false
@@ -209,7 +209,7 @@ public final class FieldIO: Sendable {
 
     private static func resumeWaiters(_ valve: String, _ events: [ValveEvent], _ s: inout State) {
         for case .movementFinished(let record) in events where record.commanded {
-            for w in s.movementWaiters.removeValue(forKey: valve) ?? [] { w.resume(returning: record) }
+            for w in s.movementWaiters.removeValue(forKey: valve) ?? [] { w(record) }
         }
     }
 
@@ -247,48 +247,69 @@ public final class FieldIO: Sendable {
     public func send(_ commandName: String, to deviceID: String, origin: CommandOrigin) async throws(CommandError)
         -> WriteReceipt
     {
+        let result: Result<WriteReceipt, CommandError> = await withCheckedContinuation { continuation in
+            dispatch(commandName, to: deviceID, origin: origin) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Checks a command and hands it to its bus. `completion` runs exactly once: at once for a refusal, otherwise
+    /// on the bus thread right after the device acknowledged the write (or failed to), before that thread polls
+    /// again, so whatever it records is in place before any later feedback is ingested.
+    private func dispatch(
+        _ commandName: String, to deviceID: String, origin: CommandOrigin,
+        completion: @escaping @Sendable (Result<WriteReceipt, CommandError>) -> Void
+    ) {
         let requestedAt = ContinuousClock.now
         guard let device = config.device(deviceID) else {
-            throw CommandError(kind: .unknownDevice, device: deviceID, message: "no device \"\(deviceID)\" in the configuration")
+            return completion(
+                .failure(
+                    CommandError(
+                        kind: .unknownDevice, device: deviceID,
+                        message: "no device \"\(deviceID)\" in the configuration")))
         }
         guard let command = device.commands[commandName] else {
             let known = device.commands.keys.sorted().joined(separator: ", ")
-            throw journal(
-                device, commandName, origin,
-                CommandError(
-                    kind: .unknownCommand, device: deviceID,
-                    message: "\(deviceID): no command \"\(commandName)\" (it has: \(known.isEmpty ? "none" : known))"))
+            return completion(
+                .failure(
+                    journal(
+                        device, commandName, origin,
+                        CommandError(
+                            kind: .unknownCommand, device: deviceID,
+                            message:
+                                "\(deviceID): no command \"\(commandName)\" (it has: \(known.isEmpty ? "none" : known))"
+                        ))))
         }
         if device.kind == .valve, let status = valveStatus(deviceID), status.mode == .local {
             let place = device.location.map { " at \($0)" } ?? ""
-            throw journal(
-                device, commandName, origin,
-                CommandError(
-                    kind: .localMode, device: deviceID,
-                    message:
-                        "\(deviceID) (\(device.name)\(place)) is in local (manual) mode: remote command \"\(commandName)\" refused; it must be operated at the valve or switched to remote"
-                ))
+            return completion(
+                .failure(
+                    journal(
+                        device, commandName, origin,
+                        CommandError(
+                            kind: .localMode, device: deviceID,
+                            message:
+                                "\(deviceID) (\(device.name)\(place)) is in local (manual) mode: remote command \"\(commandName)\" refused; it must be operated at the valve or switched to remote"
+                        ))))
         }
-        let result: Result<WriteReceipt, CommandError> = await withCheckedContinuation { continuation in
-            let write = QueuedWrite(
-                device: device, command: command, requestedAt: requestedAt,
-                completion: { continuation.resume(returning: $0) })
-            if let bus = modbus[device.bus] {
-                bus.enqueue(write)
-            } else if let bus = gpio[device.bus] {
-                bus.enqueue(write)
-            } else {
-                continuation.resume(
-                    returning: .failure(
-                        CommandError(kind: .unknownDevice, device: deviceID, message: "\(deviceID): bus \(device.bus) is not running")))
-            }
-        }
-        switch result {
-        case .success(let receipt):
-            _ = journal(device, commandName, origin, nil)
-            return receipt
-        case .failure(let error):
-            throw journal(device, commandName, origin, error)
+        let write = QueuedWrite(
+            device: device, command: command, requestedAt: requestedAt,
+            completion: { [self] result in
+                switch result {
+                case .success: journal(device, commandName, origin, nil)
+                case .failure(let error): journal(device, commandName, origin, error)
+                }
+                completion(result)
+            })
+        if let bus = modbus[device.bus] {
+            bus.enqueue(write)
+        } else if let bus = gpio[device.bus] {
+            bus.enqueue(write)
+        } else {
+            completion(
+                .failure(
+                    CommandError(
+                        kind: .unknownDevice, device: deviceID, message: "\(deviceID): bus \(device.bus) is not running")))
         }
     }
 
@@ -327,31 +348,31 @@ public final class FieldIO: Sendable {
         guard let device = config.device(id), let settings = device.valveSettings else {
             throw CommandError(kind: .unknownDevice, device: id, message: "no valve \"\(id)\" in the configuration")
         }
-        let receipt = try await send(target.commandName, to: id, origin: origin)
-        modbus[device.bus]?.boost(
-            device: id, until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
-        let subscribers: [AsyncStream<FieldEvent>.Continuation]
-        let immediate: [ValveEvent]
-        (subscribers, immediate) = state.withLock { s in
-            guard var tracker = s.valves[id] else { return ([], []) }
-            let events = tracker.commanded(target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate)
-            s.valves[id] = tracker
-            return (Array(s.subscribers.values), events)
-        }
-        for c in subscribers { for e in immediate { c.yield(.valve(id, e)) } }
-        for case .movementFinished(let record) in immediate { return record }
-        return await withCheckedContinuation { continuation in
-            let resumeNow: StrokeRecord? = state.withLock { s in
-                // The movement may already have finished between `commanded` and here.
-                if s.valves[id]?.status.pendingTarget == nil, let last = s.valves[id]?.status.lastMovement,
-                    last.commanded, last.target == target
-                {
-                    return last
+        let result: Result<StrokeRecord, CommandError> = await withCheckedContinuation { continuation in
+            dispatch(target.commandName, to: id, origin: origin) { [self] result in
+                let receipt: WriteReceipt
+                switch result {
+                case .success(let r): receipt = r
+                case .failure(let error): return continuation.resume(returning: .failure(error))
                 }
-                s.movementWaiters[id, default: []].append(continuation)
-                return nil
+                // On the bus thread, right after the acknowledgement: no later poll of this valve is ingested
+                // before the tracker knows the command, so the stroke is timed from the acknowledgement.
+                modbus[device.bus]?.boost(
+                    device: id,
+                    until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
+                let (subscribers, events) = state.withLock { s in
+                    guard var tracker = s.valves[id] else { return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]()) }
+                    let events = tracker.commanded(target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate)
+                    s.valves[id] = tracker
+                    if events.isEmpty {
+                        s.movementWaiters[id, default: []].append { continuation.resume(returning: .success($0)) }
+                    }
+                    return (Array(s.subscribers.values), events)
+                }
+                for c in subscribers { for e in events { c.yield(.valve(id, e)) } }
+                for case .movementFinished(let record) in events { continuation.resume(returning: .success(record)) }
             }
-            if let resumeNow { continuation.resume(returning: resumeNow) }
         }
+        return try result.get()
     }
 }
