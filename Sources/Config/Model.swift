@@ -345,7 +345,9 @@ public struct Point: Sendable, Hashable {
         case gpio(GPIOLine)
     }
 
-    public init(name: String, source: Source, unit: String = "", range: ClosedRange<Double>? = nil, deadband: Double = 0) {
+    public init(
+        name: String, source: Source, unit: String = "", range: ClosedRange<Double>? = nil, deadband: Double = 0
+    ) {
         self.name = name
         self.source = source
         self.unit = unit

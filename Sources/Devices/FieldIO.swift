@@ -218,7 +218,8 @@ public final class FieldIO: Sendable {
     private func tick() {
         let now = ContinuousClock.now
         let date = Date()
-        let (subscribers, events) = state.withLock { s -> ([AsyncStream<FieldEvent>.Continuation], [(String, ValveEvent)]) in
+        let (subscribers, events) = state.withLock {
+            s -> ([AsyncStream<FieldEvent>.Continuation], [(String, ValveEvent)]) in
             var all: [(String, ValveEvent)] = []
             for (id, var tracker) in s.valves {
                 guard let device = config.device(id) else { continue }
@@ -309,7 +310,8 @@ public final class FieldIO: Sendable {
             completion(
                 .failure(
                     CommandError(
-                        kind: .unknownDevice, device: deviceID, message: "\(deviceID): bus \(device.bus) is not running")))
+                        kind: .unknownDevice, device: deviceID, message: "\(deviceID): bus \(device.bus) is not running"
+                    )))
         }
     }
 
@@ -317,7 +319,8 @@ public final class FieldIO: Sendable {
     private func journal(_ device: Device, _ command: String, _ origin: CommandOrigin, _ error: CommandError?)
         -> CommandError
     {
-        let record = CommandRecord(device: device.id, command: command, origin: origin, at: Date(), error: error?.message)
+        let record = CommandRecord(
+            device: device.id, command: command, origin: origin, at: Date(), error: error?.message)
         if let error {
             logger.warning(
                 "command refused or failed",
@@ -361,7 +364,9 @@ public final class FieldIO: Sendable {
                     device: id,
                     until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
                 let (subscribers, events) = state.withLock { s in
-                    guard var tracker = s.valves[id] else { return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]()) }
+                    guard var tracker = s.valves[id] else {
+                        return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]())
+                    }
                     let events = tracker.commanded(target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate)
                     s.valves[id] = tracker
                     if events.isEmpty {

@@ -12,7 +12,10 @@ struct GPIOTests {
         let bus = Bus(id: "io", kind: .gpio(chip: "gpiochip7"), timeoutMs: 0)
         let button = Device(
             id: "estop", name: "一键关断按钮", kind: .digitalInput, bus: "io", unit: nil, line: .boundary,
-            points: ["state": Point(name: "state", source: .gpio(GPIOLine(offset: 0, direction: .input, normallyClosed: true)))],
+            points: [
+                "state": Point(
+                    name: "state", source: .gpio(GPIOLine(offset: 0, direction: .input, normallyClosed: true)))
+            ],
             settings: .digitalInput(DigitalInputSettings(role: .button)))
         let io = FieldIO(config: S.config(buses: [bus], devices: [button]), logger: S.logger)
         io.start()

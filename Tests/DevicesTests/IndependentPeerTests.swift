@@ -103,7 +103,9 @@ struct IndependentPeerTests {
         // mbpoll, a third implementation, sees the same words at the same addresses.
         let mbpoll = Process()
         mbpoll.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
-        mbpoll.arguments = ["-m", "tcp", "-p", String(port), "-a", "1", "-t", "4", "-0", "-r", "200", "-c", "1", "-1", "127.0.0.1"]
+        mbpoll.arguments = [
+            "-m", "tcp", "-p", String(port), "-a", "1", "-t", "4", "-0", "-r", "200", "-c", "1", "-1", "127.0.0.1",
+        ]
         let out = Pipe()
         mbpoll.standardOutput = out
         mbpoll.standardError = FileHandle.nullDevice

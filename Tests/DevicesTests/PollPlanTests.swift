@@ -31,7 +31,10 @@ struct PollPlanTests {
             ])
         let requests = PollPlan.requests(for: device, maxGap: 8)
         #expect(requests.count == 3)
-        #expect(requests.map(\.table).sorted { $0.rawValue < $1.rawValue } == [.discreteInput, .holdingRegister, .inputRegister])
+        #expect(
+            requests.map(\.table).sorted { $0.rawValue < $1.rawValue } == [
+                .discreteInput, .holdingRegister, .inputRegister,
+            ])
     }
 
     @Test(arguments: [(0, 3), (3, 3), (4, 2), (9, 2), (10, 1)])
@@ -60,9 +63,10 @@ struct PollPlanTests {
     }
 
     @Test func aTwoRegisterValueIsNeverSplitAcrossRequests() {
-        let points = (0..<124).map { S.point("r\($0)", .holdingRegister, $0) } + [
-            S.point("f", .holdingRegister, 124, .float32, order: .abcd)
-        ]
+        let points =
+            (0..<124).map { S.point("r\($0)", .holdingRegister, $0) } + [
+                S.point("f", .holdingRegister, 124, .float32, order: .abcd)
+            ]
         let requests = PollPlan.coalesce(points.map { ($0.0, $0.1.modbus!) }, maxGap: 0)
         #expect(requests.map(\.count) == [124, 2])
     }
@@ -70,7 +74,9 @@ struct PollPlanTests {
     @Test func splittingAtGapsGivesTheContiguousRuns() {
         let device = S.device(
             "d", bus: "b",
-            points: [S.point("a", .holdingRegister, 0), S.point("b", .holdingRegister, 1), S.point("c", .holdingRegister, 6)])
+            points: [
+                S.point("a", .holdingRegister, 0), S.point("b", .holdingRegister, 1), S.point("c", .holdingRegister, 6),
+            ])
         let request = PollPlan.requests(for: device, maxGap: 8)
         #expect(request.count == 1)
         let parts = request[0].splitAtGaps()
@@ -80,7 +86,8 @@ struct PollPlanTests {
     @Test func decodingAppliesScaleOffsetInversionAndRange() throws {
         let level = ReadRequest.Slot(
             name: "level",
-            point: ModbusPoint(table: .inputRegister, address: 0, type: .uint16, scaling: Scaling(scale: 0.001, offset: -0.5)),
+            point: ModbusPoint(
+                table: .inputRegister, address: 0, type: .uint16, scaling: Scaling(scale: 0.001, offset: -0.5)),
             offset: 1)
         let words: [UInt16] = [0, 2750]
         let (v, q) = PollPlan.decode(level, from: words, range: 0...5)
@@ -92,7 +99,8 @@ struct PollPlanTests {
             name: "local", point: ModbusPoint(table: .discreteInput, address: 0, type: .bool, invert: true), offset: 0)
         #expect(PollPlan.decode(inverted, from: [1], range: nil).value == 0)
         let nan = ReadRequest.Slot(
-            name: "f", point: ModbusPoint(table: .inputRegister, address: 0, type: .float32, wordOrder: .abcd), offset: 0)
+            name: "f", point: ModbusPoint(table: .inputRegister, address: 0, type: .float32, wordOrder: .abcd),
+            offset: 0)
         #expect(PollPlan.decode(nan, from: [0x7FC0, 0x0000], range: nil).quality == .outOfRange)
     }
 }

@@ -36,7 +36,8 @@ final class SimulatedPlant {
             scenario += "[[servers]]\nname = \"field\"\nkind = \"rtu\"\nlink = \"\(directory)/ttyRTU\"\nbaud = 9600\n"
         }
         for d in devices {
-            scenario += "[[devices]]\nid = \"\(d.id)\"\nmodel = \"\(d.model)\"\nserver = \"field\"\nunit_id = \(d.unit)\n"
+            scenario +=
+                "[[devices]]\nid = \"\(d.id)\"\nmodel = \"\(d.model)\"\nserver = \"field\"\nunit_id = \(d.unit)\n"
             scenario += d.scenario + "\n"
         }
         if gpio {
@@ -62,7 +63,8 @@ final class SimulatedPlant {
             let port = plant.tcpPort(server: "field")!
             toml += "[buses.field]\ntype = \"modbus-tcp\"\nhost = \"127.0.0.1\"\nport = \(port)\n"
         } else {
-            toml += "[buses.field]\ntype = \"modbus-rtu\"\ndevice = \"\(plant.rtuLinkPath(server: "field")!)\"\nbaud = 9600\n"
+            toml +=
+                "[buses.field]\ntype = \"modbus-rtu\"\ndevice = \"\(plant.rtuLinkPath(server: "field")!)\"\nbaud = 9600\n"
         }
         toml += "timeout_ms = \(timeoutMs)\nbackoff_max_s = \(backoffMax)\n"
         if gpio { toml += "[buses.io]\ntype = \"gpio\"\nchip = \"sim:\(directory)/gpio.sock\"\n" }

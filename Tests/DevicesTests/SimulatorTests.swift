@@ -14,9 +14,15 @@ struct SimulatorTests {
 
     static let everyType: [Spec] = [
         Spec(id: "valve", model: "valve-actuator", unit: 1, scenario: "stroke_s = 1.5\ninitial = \"open\""),
-        Spec(id: "gas", model: "gas-transmitter", unit: 2, scenario: "unit = \"%LEL\"\nalarm1 = 25.0\nalarm2 = 50.0\nprofile = 12.5"),
-        Spec(id: "h2s", model: "toxic-transmitter-int", unit: 3, scenario: "unit = \"ppm\"\nalarm1 = 10.0\nalarm2 = 20.0\nprofile = 4.2"),
-        Spec(id: "pool", model: "level-transmitter", unit: 4, scenario: "area_m2 = 1000.0\ndepth_m = 5.0\ninitial_m = 0.8"),
+        Spec(
+            id: "gas", model: "gas-transmitter", unit: 2,
+            scenario: "unit = \"%LEL\"\nalarm1 = 25.0\nalarm2 = 50.0\nprofile = 12.5"),
+        Spec(
+            id: "h2s", model: "toxic-transmitter-int", unit: 3,
+            scenario: "unit = \"ppm\"\nalarm1 = 10.0\nalarm2 = 20.0\nprofile = 4.2"),
+        Spec(
+            id: "pool", model: "level-transmitter", unit: 4,
+            scenario: "area_m2 = 1000.0\ndepth_m = 5.0\ninitial_m = 0.8"),
         Spec(
             id: "dust", model: "dust-monitor", unit: 5,
             scenario: "concentration = 2.5\nfilter_dp = 850.0\nhopper_temp = 28.5\nrun_hours = 100\nfan_running = true"),
@@ -52,7 +58,9 @@ struct SimulatorTests {
         #expect(
             try await S.wait(20) {
                 io.snapshot().allSatisfy { d in d.readings.allSatisfy { $0.quality == .good } && !d.readings.isEmpty }
-            }, "not every point good: \(io.snapshot().filter { !$0.answering }.map { "\($0.device.id): \($0.lastError ?? "")" })")
+            },
+            "not every point good: \(io.snapshot().filter { !$0.answering }.map { "\($0.device.id): \($0.lastError ?? "")" })"
+        )
         #expect(Set(io.snapshot().map(\.device.id)) == Set(all))
 
         #expect(value(io, "valve", "open_limit") == 1)
@@ -131,7 +139,8 @@ struct SimulatorTests {
         #expect(dead.value == 3.0)
         #expect(dead.quality == .commFail)
         #expect(dead.state == nil)
-        #expect(io.snapshot().first { $0.device.id == "gas-dead" }?.lastError?.contains("no answer within 300 ms") == true)
+        #expect(
+            io.snapshot().first { $0.device.id == "gas-dead" }?.lastError?.contains("no answer within 300 ms") == true)
 
         // Once the dead device is only being probed, the live one keeps its 200 ms poll rate.
         try await Task.sleep(for: .seconds(1.5))

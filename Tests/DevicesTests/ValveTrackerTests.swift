@@ -17,7 +17,9 @@ struct ValveTrackerTests {
         ValveTracker(valve: "rain-outlet-1", settings: ValveSettings(strokeSeconds: stroke, strokeMargin: margin))
     }
 
-    mutating func feed(_ v: inout ValveTracker, open: Bool?, closed: Bool?, remote: Bool? = true, _ s: Double) -> [ValveEvent] {
+    mutating func feed(_ v: inout ValveTracker, open: Bool?, closed: Bool?, remote: Bool? = true, _ s: Double)
+        -> [ValveEvent]
+    {
         let (i, d) = at(s)
         return v.feedback(openLimit: open, closedLimit: closed, remote: remote, fault: false, at: i, date: d)
     }

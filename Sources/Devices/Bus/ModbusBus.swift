@@ -402,7 +402,9 @@ final class ModbusBus: @unchecked Sendable {
         publish(DeviceUpdate(device: s.device.id, readings: Array(s.readings.values), healthy: healthy, error: problem))
     }
 
-    private func mark(_ request: ReadRequest, _ quality: Quality, in s: inout Schedule, into changed: inout [String: Reading]) {
+    private func mark(
+        _ request: ReadRequest, _ quality: Quality, in s: inout Schedule, into changed: inout [String: Reading]
+    ) {
         let date = Date()
         for slot in request.points {
             var reading = changed[slot.name] ?? s.readings[slot.name]!

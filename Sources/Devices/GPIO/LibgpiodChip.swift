@@ -18,7 +18,8 @@ final class LibgpiodChip: GPIOChip {
             let code = levee_gpiod_errno()
             throw GPIOError(
                 chip: spec, operation: "open", code: code,
-                detail: "\(String(cString: strerror(code))) (no such GPIO chip on this machine? see `ls /dev/gpiochip*`)")
+                detail:
+                    "\(String(cString: strerror(code))) (no such GPIO chip on this machine? see `ls /dev/gpiochip*`)")
         }
         chip = c
     }
@@ -64,7 +65,8 @@ final class LibgpiodChip: GPIOChip {
         var result: [Bool] = []
         for offset in offsets {
             guard let l = inputs[offset] ?? outputs[offset] else {
-                throw GPIOError(chip: name, operation: "read line \(offset)", code: EINVAL, detail: "line not requested")
+                throw GPIOError(
+                    chip: name, operation: "read line \(offset)", code: EINVAL, detail: "line not requested")
             }
             let v = gpiod_line_get_value(l)
             if v < 0 { throw GPIOError(chip: name, operation: "read line \(offset)", code: levee_gpiod_errno()) }
@@ -85,7 +87,8 @@ final class LibgpiodChip: GPIOChip {
     func waitForEdges(timeout: Duration) throws(GPIOError) -> [GPIOEdge] {
         let lines = Array(inputs)
         if lines.isEmpty {
-            Thread.sleep(forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+            Thread.sleep(
+                forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
             return []
         }
         var fds = lines.map { pollfd(fd: gpiod_line_event_get_fd($0.value), events: Int16(POLLIN), revents: 0) }

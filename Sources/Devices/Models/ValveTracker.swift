@@ -158,7 +158,9 @@ public struct ValveTracker: Sendable {
             let seen: String
             switch position {
             case .open, .closed: seen = "still \(position)"
-            case .travelling, .fault where openLimit == false && closedLimit == false: seen = "stopped between limits"
+            case .travelling,
+                .fault where openLimit == false && closedLimit == false:
+                seen = "stopped between limits"
             case .fault: seen = "limit switch fault"
             default: seen = "feedback lost"
             }
