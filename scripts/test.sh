@@ -7,3 +7,5 @@ command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 export LEVEE_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 swift test --skip-build "$@"
+# House style: the formatter's lint, as the style guide asks.
+swift format lint --strict -r Sources Tests simulators
