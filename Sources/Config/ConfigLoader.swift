@@ -21,7 +21,13 @@ public enum ConfigLoader {
         } catch {
             throw ConfigErrors(file: baseName(path), issues: [ConfigIssue(keyPath: "", message: error.description)])
         }
-        return try parse(text, file: path)
+        var config = try parse(text, file: path)
+        // Relative paths in the file mean "next to this file", not "wherever the daemon was started from".
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : (folder.isEmpty ? "/" : folder) + "/" + p }
+        config.historian.path = resolve(config.historian.path)
+        config.daemon.controlSocket = resolve(config.daemon.controlSocket)
+        return config
     }
 
     /// Validates TOML text.

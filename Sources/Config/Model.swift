@@ -10,16 +10,71 @@ public struct LeveeConfig: Sendable, Hashable {
     public var buses: [Bus]
     /// Devices in file order.
     public var devices: [Device]
+    /// `[historian]`: where and how readings, events and commands are stored.
+    public var historian: HistorianSettings
+    /// `[daemon]`: how leveed itself is reached.
+    public var daemon: DaemonSettings
 
-    public init(site: Site, buses: [Bus], devices: [Device]) {
+    public init(
+        site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
+        daemon: DaemonSettings = DaemonSettings()
+    ) {
         self.site = site
         self.buses = buses
         self.devices = devices
+        self.historian = historian
+        self.daemon = daemon
     }
 
     public func bus(_ id: String) -> Bus? { buses.first { $0.id == id } }
     public func device(_ id: String) -> Device? { devices.first { $0.id == id } }
     public func devices(onBus id: String) -> [Device] { devices.filter { $0.bus == id } }
+}
+
+/// `[historian]`: the SQLite database of readings, events and commands. Every key is optional.
+public struct HistorianSettings: Sendable, Hashable {
+    /// `path`: the database file; relative paths are taken from the configuration file's folder. Default
+    /// `/var/lib/levee/levee.db` (systemd's `StateDirectory=levee`).
+    public var path: String
+    /// `heartbeat_s`: an unchanged value is still stored at least this often, seconds (1...86400; default 60).
+    public var heartbeatSeconds: Double
+    /// `buffer_limit`: readings held in memory while the database cannot be written (1000...10000000; default
+    /// 100000). Beyond it the oldest are dropped and counted.
+    public var bufferLimit: Int
+    /// `retention_days = { readings = 90, events = 3650, commands = 3650 }`: days kept per table (1...36500).
+    public var retentionDays: Retention
+
+    public struct Retention: Sendable, Hashable {
+        public var readings: Int
+        public var events: Int
+        public var commands: Int
+        public init(readings: Int = 90, events: Int = 3650, commands: Int = 3650) {
+            self.readings = readings
+            self.events = events
+            self.commands = commands
+        }
+    }
+
+    public init(
+        path: String = "/var/lib/levee/levee.db", heartbeatSeconds: Double = 60, bufferLimit: Int = 100_000,
+        retentionDays: Retention = Retention()
+    ) {
+        self.path = path
+        self.heartbeatSeconds = heartbeatSeconds
+        self.bufferLimit = bufferLimit
+        self.retentionDays = retentionDays
+    }
+}
+
+/// `[daemon]`: how leveed is reached. Every key is optional.
+public struct DaemonSettings: Sendable, Hashable {
+    /// `control_socket`: the Unix socket leveectl talks to; relative paths are taken from the configuration
+    /// file's folder. Default `/run/levee/leveed.sock` (systemd's `RuntimeDirectory=levee`).
+    public var controlSocket: String
+
+    public init(controlSocket: String = "/run/levee/leveed.sock") {
+        self.controlSocket = controlSocket
+    }
 }
 
 /// `[site]`: who this plant is.
