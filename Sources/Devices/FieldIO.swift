@@ -35,11 +35,22 @@ public struct DeviceSnapshot: Sendable, Hashable {
 /// The field I/O of one plant: a thread per bus, the latest reading of every point with its quality, and valve
 /// commands verified against their limit switches.
 public final class FieldIO: Sendable {
-    public let config: LeveeConfig
     private let logger: Logger
-    private let modbus: [String: ModbusBus]
-    private let gpio: [String: GPIOBus]
+    private let wiring: LockedBox<Wiring>
     private let state: LockedBox<State>
+    private let sink: @Sendable (DeviceUpdate) -> Void
+
+    /// The configuration in force and the buses built from it; swapped as a whole by `reconfigure`.
+    private struct Wiring {
+        var config: LeveeConfig
+        var modbus: [String: ModbusBus] = [:]
+        var gpio: [String: GPIOBus] = [:]
+    }
+
+    /// The configuration in force.
+    public var config: LeveeConfig { wiring.withLock { $0.config } }
+    private var modbus: [String: ModbusBus] { wiring.withLock { $0.modbus } }
+    private var gpio: [String: GPIOBus] { wiring.withLock { $0.gpio } }
     private let ticker = LockedBox<Bool>(false)
     private let tickerExited = DispatchSemaphore(value: 0)
 
@@ -54,10 +65,7 @@ public final class FieldIO: Sendable {
         var running = false
     }
 
-    /// - Parameter openGPIOChip: how GPIO buses open their chip; tests may pass a fake. By default `sim:<path>`
-    ///   is levee-sim's chip and anything else is a real chip through libgpiod.
     public init(config: LeveeConfig, logger: Logger) {
-        self.config = config
         self.logger = logger
         var initial = State()
         for device in config.devices {
@@ -66,24 +74,156 @@ public final class FieldIO: Sendable {
         }
         let state = LockedBox(initial)
         self.state = state
-        var modbus: [String: ModbusBus] = [:]
-        var gpio: [String: GPIOBus] = [:]
         // The buses publish into the shared state through this closure; it must not capture `self` (not yet made).
-        let sink: @Sendable (DeviceUpdate) -> Void = { update in
-            FieldIO.ingest(update, into: state, config: config)
+        sink = { update in FieldIO.ingest(update, into: state) }
+        var wiring = Wiring(config: config)
+        for bus in config.buses { Self.build(bus, config, logger, sink, into: &wiring) }
+        self.wiring = LockedBox(wiring)
+    }
+
+    private static func build(
+        _ bus: Bus, _ config: LeveeConfig, _ logger: Logger, _ sink: @escaping @Sendable (DeviceUpdate) -> Void,
+        into wiring: inout Wiring
+    ) {
+        let devices = config.devices(onBus: bus.id)
+        var busLogger = logger
+        busLogger[metadataKey: "bus"] = "\(bus.id)"
+        if bus.isModbus {
+            wiring.modbus[bus.id] = ModbusBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
+        } else {
+            wiring.gpio[bus.id] = GPIOBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
         }
-        for bus in config.buses {
-            let devices = config.devices(onBus: bus.id)
-            var busLogger = logger
-            busLogger[metadataKey: "bus"] = "\(bus.id)"
-            if bus.isModbus {
-                modbus[bus.id] = ModbusBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
-            } else {
-                gpio[bus.id] = GPIOBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
+    }
+
+    /// What a reload changed.
+    public struct ReloadReport: Sendable, Hashable, CustomStringConvertible {
+        public var busesAdded: [String] = []
+        public var busesRemoved: [String] = []
+        public var busesRestarted: [String] = []
+        public var devicesAdded: [String] = []
+        public var devicesRemoved: [String] = []
+        public var devicesChanged: [String] = []
+
+        public var description: String {
+            func list(_ name: String, _ ids: [String]) -> String? {
+                ids.isEmpty ? nil : "\(name): \(ids.joined(separator: ", "))"
+            }
+            let parts = [
+                list("buses added", busesAdded), list("buses removed", busesRemoved),
+                list("buses restarted", busesRestarted), list("devices added", devicesAdded),
+                list("devices removed", devicesRemoved), list("devices changed", devicesChanged),
+            ].compactMap { $0 }
+            return parts.isEmpty ? "no changes" : parts.joined(separator: "; ")
+        }
+    }
+
+    /// Applies a new, already validated configuration while running. Devices whose configuration did not change
+    /// keep polling without a gap: a Modbus bus whose own settings are unchanged swaps its device list between two
+    /// transactions. A bus whose settings changed (address, timeout, chip) is restarted, and so is a GPIO bus whose
+    /// lines changed, because line requests are exclusive.
+    @discardableResult
+    public func reconfigure(to new: LeveeConfig) -> ReloadReport {
+        var report = ReloadReport()
+        var toStop: [() -> Void] = []
+        var toStart: [() -> Void] = []
+        let running = state.withLock { $0.running }
+        wiring.withLock { w in
+            let old = w.config
+            let oldDevices = Dictionary(uniqueKeysWithValues: old.devices.map { ($0.id, $0) })
+            let newDevices = Dictionary(uniqueKeysWithValues: new.devices.map { ($0.id, $0) })
+            report.devicesAdded = new.devices.map(\.id).filter { oldDevices[$0] == nil }
+            report.devicesRemoved = old.devices.map(\.id).filter { newDevices[$0] == nil }
+            report.devicesChanged = new.devices.filter { d in oldDevices[d.id].map { $0 != d } ?? false }.map(\.id)
+            var next = Wiring(config: new)
+            for bus in new.buses {
+                let sameBus = old.bus(bus.id) == bus
+                let sameDevices = old.devices(onBus: bus.id) == new.devices(onBus: bus.id)
+                if sameBus, let m = w.modbus[bus.id] {
+                    next.modbus[bus.id] = m
+                    if !sameDevices { m.update(devices: new.devices(onBus: bus.id)) }
+                } else if sameBus, sameDevices, let g = w.gpio[bus.id] {
+                    next.gpio[bus.id] = g
+                } else {
+                    if old.bus(bus.id) == nil {
+                        report.busesAdded.append(bus.id)
+                    } else {
+                        report.busesRestarted.append(bus.id)
+                    }
+                    if let m = w.modbus[bus.id] { toStop.append(m.stop) }
+                    if let g = w.gpio[bus.id] { toStop.append(g.stop) }
+                    Self.build(bus, new, logger, sink, into: &next)
+                    if let m = next.modbus[bus.id] { toStart.append(m.start) }
+                    if let g = next.gpio[bus.id] { toStart.append(g.start) }
+                }
+            }
+            for bus in old.buses where new.bus(bus.id) == nil {
+                report.busesRemoved.append(bus.id)
+                if let m = w.modbus[bus.id] { toStop.append(m.stop) }
+                if let g = w.gpio[bus.id] { toStop.append(g.stop) }
+            }
+            w = next
+        }
+        state.withLock { s in
+            for id in report.devicesRemoved {
+                s.readings[id] = nil
+                s.answering[id] = nil
+                s.lastError[id] = nil
+                s.valves[id] = nil
+            }
+            for device in new.devices
+            where report.devicesAdded.contains(device.id) || report.devicesChanged.contains(device.id) {
+                s.answering[device.id] = s.answering[device.id] ?? false
+                if let v = device.valveSettings {
+                    if s.valves[device.id] == nil || s.valves[device.id]?.strokeSeconds != v.strokeSeconds
+                        || s.valves[device.id]?.deadlineSeconds != v.deadlineSeconds
+                    {
+                        s.valves[device.id] = ValveTracker(valve: device.id, settings: v)
+                    }
+                } else {
+                    s.valves[device.id] = nil
+                }
+                // Points that no longer exist must not linger in the snapshot.
+                if let table = s.readings[device.id] {
+                    s.readings[device.id] = table.filter { device.points[$0.key] != nil }
+                }
             }
         }
-        self.modbus = modbus
-        self.gpio = gpio
+        if running {
+            for stop in toStop { stop() }
+            for start in toStart { start() }
+        }
+        logger.notice("configuration applied", metadata: ["changes": "\(report)"])
+        return report
+    }
+
+    /// Whether every bus thread has gone round its loop recently: what the systemd watchdog is fed from, so a
+    /// hung scan loop gets the process restarted. A thread may legitimately sit in one transaction for its
+    /// timeout, or wait for its next poll, so "recently" is generous.
+    public func scanLoopsAlive(at now: ContinuousClock.Instant = .now) -> (alive: Bool, stalled: [String]) {
+        let (config, modbus, gpio) = wiring.withLock { ($0.config, $0.modbus, $0.gpio) }
+        var stalled: [String] = []
+        for bus in config.buses {
+            let longestPoll = config.devices(onBus: bus.id).map(\.pollMs).max() ?? 1000
+            let limit = Duration.milliseconds(max(10_000, 2 * longestPoll, 4 * bus.timeoutMs + 5000))
+            let last = (modbus[bus.id]?.statistics ?? gpio[bus.id]?.statistics)?.lastActivity
+            if let last, now - last > limit { stalled.append(bus.id) }
+        }
+        return (stalled.isEmpty, stalled)
+    }
+
+    /// Whether every device has been polled at least once since start (answering or not): when systemd is told
+    /// the daemon is ready.
+    public var everyDeviceTried: Bool {
+        let (config, modbus, gpio) = wiring.withLock { ($0.config, $0.modbus, $0.gpio) }
+        return config.devices.allSatisfy { d in
+            if let m = modbus[d.bus] { return (m.statistics.cycles[d.id] ?? 0) > 0 }
+            if let g = gpio[d.bus] {
+                let stats = g.statistics
+                // A chip that cannot be opened has been tried too.
+                return (stats.cycles[d.id] ?? 0) > 0 || stats.linkError != nil
+            }
+            return true
+        }
     }
 
     /// Starts every bus thread and the valve deadline ticker.
@@ -93,6 +233,7 @@ public final class FieldIO: Sendable {
             return s.running
         }
         guard !already else { return }
+        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
         for bus in modbus.values { bus.start() }
         for bus in gpio.values { bus.start() }
         let thread = Thread { [self] in
@@ -114,6 +255,7 @@ public final class FieldIO: Sendable {
             return s.running
         }
         guard wasRunning else { return }
+        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
         for bus in modbus.values { bus.stop() }
         for bus in gpio.values { bus.stop() }
         ticker.withLock { $0 = true }
@@ -130,6 +272,7 @@ public final class FieldIO: Sendable {
     /// Every device with its readings as of now (a good value not refreshed for 3 poll periods reads stale).
     public func snapshot() -> [DeviceSnapshot] {
         let now = ContinuousClock.now
+        let config = self.config
         return state.withLock { s in
             config.devices.map { device in
                 let stale = Duration.milliseconds(device.pollMs * 3)
@@ -174,7 +317,7 @@ public final class FieldIO: Sendable {
         return stream
     }
 
-    private static func ingest(_ update: DeviceUpdate, into state: LockedBox<State>, config: LeveeConfig) {
+    private static func ingest(_ update: DeviceUpdate, into state: LockedBox<State>) {
         let now = ContinuousClock.now
         let date = Date()
         let (subscribers, valveEvents) = state.withLock { s -> ([AsyncStream<FieldEvent>.Continuation], [ValveEvent]) in
@@ -302,6 +445,7 @@ public final class FieldIO: Sendable {
                 }
                 completion(result)
             })
+        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
         if let bus = modbus[device.bus] {
             bus.enqueue(write)
         } else if let bus = gpio[device.bus] {

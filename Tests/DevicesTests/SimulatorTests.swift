@@ -289,3 +289,54 @@ struct SimulatorTests {
         #expect(sim.plant.gpioLevel(line: 2) == 0)
     }
 }
+
+/// Reloading the configuration while polling.
+@Suite(.serialized)
+struct ReconfigureTests {
+    typealias S = TestSupport
+    typealias Spec = SimulatedPlant.Spec
+
+    @Test func unchangedDevicesKeepPollingWithoutAGapWhileOthersAreAddedAndRemoved() async throws {
+        let specs = [
+            Spec(id: "gas", model: "gas-transmitter", unit: 2, scenario: SimulatorTests.gasKeys + "profile = 12.5"),
+            Spec(
+                id: "h2s", model: "toxic-transmitter-int", unit: 3, scenario: SimulatorTests.gasKeys + "profile = 4.2"),
+            Spec(id: "valve", model: "valve-actuator", unit: 1, scenario: "stroke_s = 1.5\ninitial = \"open\""),
+        ]
+        let sim = try SimulatedPlant(transport: "tcp", devices: specs)
+        defer { sim.stop() }
+        var first = sim.config
+        first.devices.removeAll { $0.id == "valve" }
+        let io = FieldIO(config: first, logger: S.logger)
+        io.start()
+        defer { io.stop() }
+        #expect(try await S.wait { io.reading("h2s", "concentration")?.quality == .good })
+        let readAtBefore = try #require(io.reading("gas", "concentration")?.readAt)
+
+        // Add the valve, drop h2s, leave gas alone.
+        var second = sim.config
+        second.devices.removeAll { $0.id == "h2s" }
+        let report = io.reconfigure(to: second)
+        #expect(report.devicesAdded == ["valve"])
+        #expect(report.devicesRemoved == ["h2s"])
+        #expect(report.devicesChanged.isEmpty)
+        #expect(report.busesRestarted.isEmpty)
+        #expect(try await S.wait { io.valveStatus("valve")?.position == .open })
+        #expect(io.reading("h2s", "concentration") == nil)
+        #expect(io.snapshot().map(\.device.id).sorted() == ["gas", "valve"])
+        // gas was never reset: same link (one connect), and its value kept being refreshed.
+        #expect(try await S.wait { (io.reading("gas", "concentration")?.readAt ?? .distantPast) > readAtBefore })
+        #expect(io.reading("gas", "concentration")?.quality == .good)
+        #expect(io.statistics(bus: "field")?.connects == 1)
+
+        // A changed bus setting restarts that bus.
+        var third = second
+        third.buses[0].timeoutMs = 400
+        let restart = io.reconfigure(to: third)
+        #expect(restart.busesRestarted == ["field"])
+        #expect(
+            try await S.wait {
+                io.statistics(bus: "field")?.connects == 1 && io.reading("gas", "concentration")?.quality == .good
+            })
+    }
+}

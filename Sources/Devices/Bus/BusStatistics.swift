@@ -14,4 +14,6 @@ public struct BusStatistics: Sendable, Hashable {
     public var linkUp = false
     /// The last link error, if the link is down.
     public var linkError: String?
+    /// When the bus thread last went round its loop or finished a transaction: the watchdog's proof of life.
+    public var lastActivity: ContinuousClock.Instant?
 }

@@ -111,6 +111,7 @@ final class GPIOBus: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
+            stats.lastActivity = clock.now
             let stop = stopping && writes.isEmpty
             let pending = writes
             writes = []

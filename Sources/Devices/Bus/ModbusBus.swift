@@ -23,6 +23,7 @@ final class ModbusBus: @unchecked Sendable {
     private var stopping = false
     private var stats = BusStatistics()
     private var boosts: [String: ContinuousClock.Instant] = [:]
+    private var pendingDevices: [Device]?
 
     // Bus thread only.
     private var connection: ModbusConnection?
@@ -50,20 +51,30 @@ final class ModbusBus: @unchecked Sendable {
         self.logger = logger
         self.publish = publish
         let now = ContinuousClock.now
-        self.schedules = devices.map { device in
-            Schedule(
-                device: device,
-                requests: PollPlan.requests(for: device, maxGap: device.maxGap ?? bus.maxGap),
-                interval: .milliseconds(device.pollMs),
-                nextDue: now)
+        self.schedules = devices.map { Self.schedule(for: $0, on: bus, at: now) }
+    }
+
+    private static func schedule(for device: Device, on bus: Bus, at now: ContinuousClock.Instant) -> Schedule {
+        var s = Schedule(
+            device: device,
+            requests: PollPlan.requests(for: device, maxGap: device.maxGap ?? bus.maxGap),
+            interval: .milliseconds(device.pollMs),
+            nextDue: now)
+        for (name, point) in device.points where point.modbus != nil {
+            s.readings[name] = Reading(
+                device: device.id, point: name, value: nil, quality: .initial, readAt: nil, readAtInstant: nil,
+                updatedAt: Date())
         }
-        for s in schedules {
-            for name in s.device.points.keys where s.device.points[name]?.modbus != nil {
-                self.schedules[self.schedules.firstIndex { $0.device.id == s.device.id }!].readings[name] = Reading(
-                    device: s.device.id, point: name, value: nil, quality: .initial, readAt: nil,
-                    readAtInstant: nil, updatedAt: Date())
-            }
-        }
+        return s
+    }
+
+    /// Replaces the devices this bus polls, between two transactions. A device whose configuration is unchanged
+    /// keeps its schedule, readings and health, so a reload does not put a gap in its polling.
+    func update(devices: [Device]) {
+        condition.lock()
+        pendingDevices = devices
+        condition.signal()
+        condition.unlock()
     }
 
     func start() {
@@ -119,6 +130,7 @@ final class ModbusBus: @unchecked Sendable {
     // MARK: - The bus thread
 
     private enum Job {
+        case reconfigure([Device])
         case write(QueuedWrite)
         case release(Int)
         case poll(Int)
@@ -136,6 +148,12 @@ final class ModbusBus: @unchecked Sendable {
             case .stop:
                 connection?.close()
                 return
+            case .reconfigure(let devices):
+                let now = clock.now
+                schedules = devices.map { d in
+                    schedules.first { $0.device == d } ?? Self.schedule(for: d, on: bus, at: now)
+                }
+                logger.info("bus devices replaced", metadata: ["bus": "\(bus.id)", "devices": "\(devices.count)"])
             case .write(let w): perform(w)
             case .release(let i):
                 let r = releases.remove(at: i)
@@ -149,8 +167,13 @@ final class ModbusBus: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
+            stats.lastActivity = clock.now
             if !writes.isEmpty { return .write(writes.removeFirst()) }
             if stopping { return .stop }
+            if let devices = pendingDevices {
+                pendingDevices = nil
+                return .reconfigure(devices)
+            }
             let now = clock.now
             if let i = releases.indices.min(by: { releases[$0].due < releases[$1].due }), releases[i].due <= now {
                 return .release(i)
@@ -192,6 +215,7 @@ final class ModbusBus: @unchecked Sendable {
 
     private func count(_ key: WritableKeyPath<BusStatistics, [String: Int]>, _ device: String) {
         condition.lock()
+        stats.lastActivity = clock.now
         stats[keyPath: key][device, default: 0] += 1
         condition.unlock()
     }
