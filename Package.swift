@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "leveed", targets: ["Daemon"]),
+        .executable(name: "leveectl", targets: ["leveectl"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -13,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config. Each holds only a module map and a shim header.
@@ -52,15 +55,51 @@ let package = Package(
             ]
         ),
 
-        // The daemon executable `leveed`.
+        // SQLite storage of readings, events and commands (GRDB), with buffering when the disk fails.
+        // Knows nothing of buses or devices: the daemon hands it plain records.
+        .target(
+            name: "Historian",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A tiny writer the historian's crash test kills with SIGKILL mid-write.
+        .executableTarget(
+            name: "historian-probe",
+            dependencies: ["Historian"],
+            path: "Tests/Tools/historian-probe"
+        ),
+
+        // What leveed answers on its control socket, shared with leveectl: Codable status types and the client.
+        .target(name: "ControlAPI"),
+
+        // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         .executableTarget(
             name: "Daemon",
             dependencies: [
                 "Config",
                 "Devices",
+                "Historian",
+                "ControlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // The operator's command line `leveectl`.
+        .executableTarget(
+            name: "leveectl",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "Historian",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Ctl"
         ),
 
         // The simulated plant: a library tests start in-process, and the `levee-sim` executable.
@@ -85,6 +124,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
+        .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
     ],
     swiftLanguageModes: [.v6]
 )

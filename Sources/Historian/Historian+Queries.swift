@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+
+/// Reading history back, for trends, the status page and `leveectl history export`.
+///
+/// Time ranges are half-open, `from ..< to`, so consecutive windows neither overlap nor leave gaps. Results come
+/// from the database only: call ``Historian/flush()`` first to include what is still queued. Each query has an
+/// `async` overload that runs on a GRDB reader connection's queue instead of blocking the caller's thread.
+extension Historian {
+    /// The stored readings of `point` with `from <= readAt < to`, oldest first. `deadband` is 0 in the results.
+    public func readings(point: String, from: Date, to: Date) throws -> [StoredReading] {
+        try core.read("query readings") { db in try Self.readings(db, point: point, from: from, to: to) }
+    }
+
+    public func readings(point: String, from: Date, to: Date) async throws -> [StoredReading] {
+        try await core.read("query readings") { db in try Self.readings(db, point: point, from: from, to: to) }
+    }
+
+    /// The events with `from <= at < to`, oldest first; at most `limit` (the oldest ones) when given.
+    public func events(from: Date, to: Date, limit: Int? = nil) throws -> [StoredEvent] {
+        try core.read("query events") { db in try Self.events(db, from: from, to: to, limit: limit) }
+    }
+
+    public func events(from: Date, to: Date, limit: Int? = nil) async throws -> [StoredEvent] {
+        try await core.read("query events") { db in try Self.events(db, from: from, to: to, limit: limit) }
+    }
+
+    /// The commands given to `device` (to every device when nil) with `from <= requestedAt < to`, oldest first.
+    public func commands(device: String? = nil, from: Date, to: Date) throws -> [StoredCommand] {
+        try core.read("query commands") { db in try Self.commands(db, device: device, from: from, to: to) }
+    }
+
+    public func commands(device: String? = nil, from: Date, to: Date) async throws -> [StoredCommand] {
+        try await core.read("query commands") { db in try Self.commands(db, device: device, from: from, to: to) }
+    }
+
+    /// The readings of `point` (of every point when nil) with `from <= readAt < to` as CSV, oldest first.
+    ///
+    /// Format, for spreadsheets and `leveectl history export`:
+    /// ```
+    /// time,point,value,quality
+    /// 2025-03-01T08:00:00.250+08:00,gas-a1.concentration,12.5,good
+    /// 2025-03-01T08:00:05.000+08:00,gas-a1.concentration,,comm-fail
+    /// ```
+    /// Times are ISO 8601 with milliseconds and the UTC offset of `timeZone` at that instant; a missing value is an
+    /// empty field; fields are quoted as RFC 4180 says (when they hold a comma, a double quote or a line break, with
+    /// quotes doubled) and lines end in CRLF, as RFC 4180 also says.
+    public func exportCSV(point: String?, from: Date, to: Date, timeZone: TimeZone = .current) throws -> String {
+        try core.read("export readings") { db in try Self.csv(db, point: point, from: from, to: to, in: timeZone) }
+    }
+
+    public func exportCSV(
+        point: String?,
+        from: Date,
+        to: Date,
+        timeZone: TimeZone = .current
+    ) async throws -> String {
+        try await core.read("export readings") { db in
+            try Self.csv(db, point: point, from: from, to: to, in: timeZone)
+        }
+    }
+
+    // MARK: - SQL
+
+    private static func readings(_ db: Database, point: String, from: Date, to: Date) throws -> [StoredReading] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT point, value, quality, read_at FROM readings
+                WHERE point = ? AND read_at >= ? AND read_at < ? ORDER BY read_at, id
+                """,
+            arguments: [point, Schema.milliseconds(from), Schema.milliseconds(to)]
+        ).map(Schema.reading)
+    }
+
+    private static func events(_ db: Database, from: Date, to: Date, limit: Int?) throws -> [StoredEvent] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY at, id LIMIT ?",
+            arguments: [Schema.milliseconds(from), Schema.milliseconds(to), limit ?? -1]
+        ).map(Schema.event)
+    }
+
+    private static func commands(_ db: Database, device: String?, from: Date, to: Date) throws -> [StoredCommand] {
+        var sql = "SELECT * FROM commands WHERE requested_at >= ? AND requested_at < ?"
+        var arguments: StatementArguments = [Schema.milliseconds(from), Schema.milliseconds(to)]
+        if let device {
+            sql += " AND device = ?"
+            arguments += [device]
+        }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY requested_at, id", arguments: arguments).map(Schema.command)
+    }
+
+    private static func csv(_ db: Database, point: String?, from: Date, to: Date, in zone: TimeZone) throws -> String {
+        var sql = "SELECT read_at, point, value, quality FROM readings WHERE read_at >= ? AND read_at < ?"
+        var arguments: StatementArguments = [Schema.milliseconds(from), Schema.milliseconds(to)]
+        if let point {
+            sql += " AND point = ?"
+            arguments += [point]
+        }
+        var csv = "time,point,value,quality\r\n"
+        let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY read_at, id", arguments: arguments)
+        while let row = try rows.next() {
+            let readAt: Int64 = row[0]
+            let value: Double? = row[2]
+            csv += CSV.timestamp(milliseconds: readAt, in: zone)
+            csv += ","
+            csv += CSV.field(row[1])
+            csv += ","
+            csv += value.map { "\($0)" } ?? ""
+            csv += ","
+            csv += CSV.field(row[3])
+            csv += "\r\n"
+        }
+        return csv
+    }
+}
+
+extension HistorianCore {
+    /// Runs `body` on a reader connection, blocking the calling thread.
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        let pool = try pool(for: operation)
+        do {
+            return try pool.read(body)
+        } catch {
+            throw HistorianError(path: path, operation: operation, error: error)
+        }
+    }
+
+    /// Runs `body` on a reader connection's queue, suspending the calling task.
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pool = try pool(for: operation)
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw HistorianError(path: path, operation: operation, error: error)
+        }
+    }
+}

@@ -1,0 +1,453 @@
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// An event or a command waiting to be written.
+enum PendingRecord: Sendable {
+    case event(StoredEvent)
+    case command(StoredCommand)
+}
+
+/// The historian's state, its database and its writer thread.
+///
+/// It is apart from the public ``Historian`` so that the writer thread can hold it while `Historian.deinit` asks the
+/// thread to stop: the thread then writes what is left and lets go.
+///
+/// Locking: every mutable field is in `state`, a `Mutex` held only for bookkeeping, never across SQLite work or
+/// logging, so that ``Historian/record(_:)`` never waits for the disk. SQLite work is serialised by the
+/// `DatabasePool`'s single writer connection.
+final class HistorianCore: Sendable {
+    struct Fault: Sendable {
+        var since: Date
+        var started: ContinuousClock.Instant
+        var droppedAtStart: Int
+    }
+
+    struct State: Sendable {
+        var filter: StoreOnChangeFilter
+        var readings = SequencedQueue<StoredReading>()
+        var records = SequencedQueue<PendingRecord>()
+        var fault: Fault?
+        var lastError: HistorianError?
+        /// Set by a failure that a fresh connection may cure (read-only, I/O error): the writer reopens first.
+        var needsReopen = false
+        var dropped = 0
+        /// Dropping has been logged; cleared when the buffer empties, so each episode is logged once.
+        var droppingLogged = false
+        var written = 0
+        var skipped = 0
+        var lastWriteLatency: Duration?
+        var lastWriteAt: Date?
+        /// No new readings or records are accepted.
+        var closed = false
+        /// The writer thread has exited.
+        var writerExited = false
+        var flushWaiters: [FlushWaiter] = []
+        var subscribers: [Int: AsyncStream<HistorianHealthChange>.Continuation] = [:]
+        var nextSubscriber = 0
+    }
+
+    /// A caller of ``Historian/flush()`` waiting for the writer.
+    final class FlushWaiter: Sendable {
+        let readingTarget: UInt64
+        let recordTarget: UInt64
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<HistorianError?>(nil)
+
+        init(readingTarget: UInt64, recordTarget: UInt64) {
+            self.readingTarget = readingTarget
+            self.recordTarget = recordTarget
+        }
+    }
+
+    /// Readings per transaction when a backlog is written, so that events and commands get the writer in between.
+    static let readingsPerTransaction = 5000
+
+    let configuration: HistorianConfiguration
+    let logger: Logger
+    let state: Mutex<State>
+    /// nil once closed.
+    private let database: Mutex<DatabasePool?>
+    /// Signalled to make the writer run a cycle now instead of at the end of its wait.
+    let wakeUp = DispatchSemaphore(value: 0)
+    /// Signalled once by the writer thread when it exits.
+    private let writerFinished = DispatchSemaphore(value: 0)
+
+    var path: String { configuration.path }
+
+    init(configuration: HistorianConfiguration, logger: Logger) throws {
+        var configuration = configuration
+        configuration.bufferLimit = max(1, configuration.bufferLimit)
+        configuration.recordBufferLimit = max(1, configuration.recordBufferLimit)
+        configuration.pruneBatchSize = max(1, configuration.pruneBatchSize)
+        configuration.batchInterval = max(0.001, configuration.batchInterval)
+        configuration.maxRetryInterval = max(0.001, configuration.maxRetryInterval)
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(State(filter: StoreOnChangeFilter(heartbeat: configuration.heartbeatSeconds)))
+        self.database = Mutex(try Self.open(configuration))
+    }
+
+    func startWriter() {
+        let thread = Thread { [self] in
+            runWriter()
+            writerFinished.signal()
+        }
+        thread.name = "levee-historian"
+        thread.start()
+    }
+
+    // MARK: - Opening
+
+    /// Opens the database in WAL mode, refuses one written by a newer version, and migrates it.
+    static func open(_ configuration: HistorianConfiguration) throws -> DatabasePool {
+        let path = configuration.path
+        var config = Configuration()
+        config.label = "historian"
+        // "SQLITE_BUSY [...] the database file could not be written because of concurrent activity"
+        // (https://www.sqlite.org/rescode.html#busy): wait this long for another process's lock before failing.
+        config.busyMode = .timeout(configuration.busyTimeout)
+        config.prepareDatabase { db in
+            // "Limit the size of WAL files left in the file-system after transactions or checkpoints"
+            // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit), so one backlog after a long fault
+            // does not keep its WAL-sized hole on a small disk.
+            try db.execute(sql: "PRAGMA journal_size_limit = 8388608")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw HistorianError(path: path, operation: "open", error: error)
+        }
+        do {
+            // One setting for every write, on the pool's single writer connection (GRDB sets NORMAL when it turns
+            // WAL on, after prepareDatabase, hence here). "In WAL mode when synchronous is FULL the WAL file is
+            // synchronized after each transaction commit" (https://www.sqlite.org/pragma.html#pragma_synchronous):
+            // events and commands are durable when recordEvent returns. Readings pay the same fsync once per batch
+            // (two a second at the default interval), which is cheap; and one writer connection cannot fight itself
+            // for the write lock the way a second, FULL-only connection would.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch {
+            throw HistorianError(path: path, operation: "open", error: error)
+        }
+        let migrator = Schema.migrator
+        let applied: Set<String>
+        do {
+            applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        } catch {
+            throw HistorianError(path: path, operation: "open", error: error)
+        }
+        let unknown = applied.subtracting(migrator.migrations).sorted()
+        guard unknown.isEmpty else {
+            throw HistorianError(
+                path: path, operation: "open",
+                message: "written by a newer version of Levee: it has schema migrations this version does not know ("
+                    + unknown.joined(separator: ", ") + "; known: " + migrator.migrations.joined(separator: ", ")
+                    + "). Refusing to open it; upgrade leveed, or move the file away to start a new history"
+            )
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            throw HistorianError(path: path, operation: "migrate", error: error)
+        }
+        return pool
+    }
+
+    /// The open database, or an error saying the historian is closed.
+    func pool(for operation: String) throws -> DatabasePool {
+        guard let pool = database.withLock({ $0 }) else {
+            throw HistorianError(path: path, operation: operation, message: "the historian is closed")
+        }
+        return pool
+    }
+
+    /// Replaces the connection pool with a new one, for failures a new connection may cure: a file reopened after
+    /// it became writable again is opened read-write, where SQLite had fallen back to read-only.
+    func reopen() throws {
+        let fresh = try Self.open(configuration)
+        let old = database.withLock { pool -> DatabasePool? in
+            guard pool != nil else { return nil }
+            defer { pool = fresh }
+            return pool
+        }
+        try? old?.close()
+        // Debug only: during a fault that a reopen may cure, every retry reopens.
+        logger.debug("historian reopened the database", metadata: ["path": "\(path)"])
+    }
+
+    // MARK: - Readings
+
+    func record(_ readings: [StoredReading]) {
+        let limit = configuration.bufferLimit
+        let startedDropping = state.withLock { state -> Bool in
+            if state.closed {
+                state.dropped += readings.count
+                return false
+            }
+            for reading in readings {
+                if state.filter.shouldStore(reading) {
+                    state.readings.append(reading)
+                } else {
+                    state.skipped += 1
+                }
+            }
+            let excess = state.readings.count - limit
+            guard excess > 0 else { return false }
+            state.dropped += state.readings.removeFirst(upTo: excess)
+            guard !state.droppingLogged else { return false }
+            state.droppingLogged = true
+            return true
+        }
+        if startedDropping {
+            logger.error(
+                "historian buffer full, dropping the oldest readings",
+                metadata: ["path": "\(path)", "bufferLimit": "\(limit)"]
+            )
+        }
+    }
+
+    // MARK: - Events and commands
+
+    /// Queues `record`; returns whether the database is in fault (the caller then does not try to write).
+    /// - Throws: a ``HistorianError`` with fate `.lost` when the record cannot even be queued.
+    func enqueue(_ record: PendingRecord, operation: String) throws -> Bool {
+        let limit = configuration.recordBufferLimit
+        let outcome = state.withLock { state -> Result<Bool, HistorianError> in
+            if state.closed {
+                return .failure(
+                    HistorianError(
+                        path: path, operation: operation, message: "the historian is closed", recordFate: .lost
+                    )
+                )
+            }
+            if state.records.count >= limit {
+                let cause = state.lastError.map { ": \($0.message)" } ?? ""
+                return .failure(
+                    HistorianError(
+                        path: path, operation: operation,
+                        message: "\(state.records.count) events and commands are already waiting in memory for the "
+                            + "database\(cause)",
+                        resultCode: state.lastError?.resultCode, recordFate: .lost
+                    )
+                )
+            }
+            state.records.append(record)
+            return .success(state.fault != nil)
+        }
+        return try outcome.get()
+    }
+
+    /// The error thrown to a caller whose record was queued because the database is in fault.
+    func queuedError(operation: String) -> HistorianError {
+        let last = state.withLock { $0.lastError }
+        return HistorianError(
+            path: path, operation: operation,
+            message: last.map { "the database cannot be written: \($0.message)" }
+                ?? "the database cannot be written",
+            resultCode: last?.resultCode, recordFate: .queuedInMemory
+        )
+    }
+
+    /// Handles a failed attempt to write queued records on a caller's thread.
+    func recordWriteFailed(_ error: any Error, operation: String) -> HistorianError {
+        var failure = HistorianError(path: path, operation: operation, error: error)
+        noteFailure(failure)
+        failure.recordFate = .queuedInMemory
+        return failure
+    }
+
+    /// Writes every queued event and command in one transaction, then forgets them.
+    ///
+    /// Runs inside the writer connection's serialised access, so two callers never write the same record twice:
+    /// the second sees the queue the first emptied.
+    func writeRecords(_ db: Database) throws {
+        let batch = state.withLock { $0.records.prefix(Int.max) }
+        guard let last = batch.last else { return }
+        try db.inTransaction(.immediate) {
+            for item in batch {
+                switch item.element {
+                case .event(let event): try Schema.insert(event, db)
+                case .command(let command): try Schema.insert(command, db)
+                }
+            }
+            return .commit
+        }
+        state.withLock { _ = $0.records.removeThrough(last.sequence) }
+    }
+
+    // MARK: - Health
+
+    var status: HistorianStatus {
+        state.withLock { state in
+            HistorianStatus(
+                healthy: state.fault == nil, lastError: state.lastError, faultSince: state.fault?.since,
+                bufferedReadings: state.readings.count, bufferedRecords: state.records.count,
+                droppedReadings: state.dropped, writtenReadings: state.written, skippedReadings: state.skipped,
+                lastWriteLatency: state.lastWriteLatency, lastWriteAt: state.lastWriteAt
+            )
+        }
+    }
+
+    func healthChanges() -> AsyncStream<HistorianHealthChange> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: HistorianHealthChange.self, bufferingPolicy: .bufferingNewest(64)
+        )
+        let (id, current) = state.withLock { state -> (Int, HistorianError?) in
+            state.nextSubscriber += 1
+            state.subscribers[state.nextSubscriber] = continuation
+            return (state.nextSubscriber, state.fault != nil ? state.lastError : nil)
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+        }
+        // A subscriber that arrives during a fault learns of it at once.
+        if let current { continuation.yield(.fault(current)) }
+        return stream
+    }
+
+    /// Records a failure: the first one of a fault raises it (log, event, subscribers); later ones update the
+    /// status and are logged only when the error changes.
+    func noteFailure(_ error: HistorianError) {
+        let curable: Set<Int32> = [3, 8, 10, 11, 14, 26]  // PERM, READONLY, IOERR, CORRUPT, CANTOPEN, NOTADB
+        let (isNew, changed, subscribers) = state.withLock {
+            state -> (Bool, Bool, [AsyncStream<HistorianHealthChange>.Continuation]) in
+            let changed = state.lastError?.message != error.message || state.lastError?.resultCode != error.resultCode
+            state.lastError = error
+            if let code = error.primaryResultCode, curable.contains(code) { state.needsReopen = true }
+            guard state.fault == nil else { return (false, changed, []) }
+            let now = Date()
+            state.fault = Fault(since: now, started: .now, droppedAtStart: state.dropped)
+            // Internal records bypass the limit: they are few, and the fault must be on record.
+            state.records.append(
+                .event(
+                    StoredEvent(
+                        kind: "historian-fault", source: "historian",
+                        message: "the history database cannot be written: \(error)", at: now,
+                        details: Self.json(["path": error.path, "error": error.message, "code": error.resultCode])
+                    )
+                )
+            )
+            return (true, changed, Array(state.subscribers.values))
+        }
+        if isNew {
+            logger.error(
+                "historian cannot write the database, buffering in memory",
+                metadata: ["path": "\(path)", "operation": "\(error.operation)", "error": "\(error.message)"]
+            )
+            for subscriber in subscribers { subscriber.yield(.fault(error)) }
+        } else if changed {
+            logger.warning(
+                "historian still cannot write the database",
+                metadata: ["path": "\(path)", "operation": "\(error.operation)", "error": "\(error.message)"]
+            )
+        }
+    }
+
+    /// Clears the fault after a cycle wrote everything buffered during it, and queues the "recovered" event.
+    func noteRecovered() {
+        let recovered = state.withLock {
+            state -> (Int, Duration, [AsyncStream<HistorianHealthChange>.Continuation])? in
+            guard let fault = state.fault else { return nil }
+            state.fault = nil
+            state.needsReopen = false
+            let dropped = state.dropped - fault.droppedAtStart
+            let duration = fault.started.duration(to: .now)
+            state.records.append(
+                .event(
+                    StoredEvent(
+                        kind: "historian-recovered", source: "historian",
+                        message: "the history database can be written again; \(dropped) readings were dropped "
+                            + "during the fault",
+                        at: Date(),
+                        details: Self.json([
+                            "path": path, "droppedReadings": dropped,
+                            "faultSeconds": (duration / .milliseconds(1)).rounded() / 1000,
+                            "faultSince": CSV.timestamp(
+                                milliseconds: Schema.milliseconds(fault.since), in: CSV.utc
+                            ),
+                        ])
+                    )
+                )
+            )
+            return (dropped, duration, Array(state.subscribers.values))
+        }
+        guard let (dropped, duration, subscribers) = recovered else { return }
+        logger.notice(
+            "historian writes the database again",
+            metadata: ["path": "\(path)", "droppedReadings": "\(dropped)", "faultDuration": "\(duration)"]
+        )
+        for subscriber in subscribers {
+            subscriber.yield(.recovered(droppedReadings: dropped, faultDuration: duration))
+        }
+    }
+
+    static func json(_ object: [String: Any?]) -> String? {
+        let cleaned = object.compactMapValues { $0 }
+        guard let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]) else {
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: - Flush and close
+
+    func flush() throws {
+        let waiter = state.withLock { state -> FlushWaiter? in
+            guard !state.writerExited else { return nil }
+            let waiter = FlushWaiter(
+                readingTarget: state.readings.lastSequence, recordTarget: state.records.lastSequence
+            )
+            state.flushWaiters.append(waiter)
+            return waiter
+        }
+        guard let waiter else {
+            let left = state.withLock { $0.readings.count + $0.records.count }
+            if left == 0 { return }
+            throw HistorianError(
+                path: path, operation: "flush", message: "the historian is closed with \(left) records unwritten"
+            )
+        }
+        wakeUp.signal()
+        waiter.done.wait()
+        if let error = waiter.outcome.withLock({ $0 }) { throw error }
+    }
+
+    /// Stops accepting records and asks the writer to write what is left and exit; does not wait.
+    func requestStop() {
+        state.withLock { $0.closed = true }
+        wakeUp.signal()
+    }
+
+    func close() {
+        requestStop()
+        // Every closer waits for the writer; each passes the signal on to the next.
+        writerFinished.wait()
+        writerFinished.signal()
+        let (subscribers, left) = state.withLock {
+            state -> ([AsyncStream<HistorianHealthChange>.Continuation], (readings: Int, records: Int)) in
+            let subscribers = Array(state.subscribers.values)
+            state.subscribers = [:]
+            return (subscribers, (state.readings.count, state.records.count))
+        }
+        if let pool = database.withLock({ pool -> DatabasePool? in
+            defer { pool = nil }
+            return pool
+        }) {
+            do {
+                try pool.close()
+            } catch {
+                logger.warning("historian could not close the database", metadata: ["error": "\(error)"])
+            }
+        }
+        for subscriber in subscribers { subscriber.finish() }
+        if left.readings > 0 || left.records > 0 {
+            logger.error(
+                "historian closed with records unwritten",
+                metadata: ["path": "\(path)", "readings": "\(left.readings)", "eventsAndCommands": "\(left.records)"]
+            )
+        }
+    }
+}
