@@ -6,6 +6,6 @@ struct Leveed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leveed",
         abstract: "The Levee daemon.",
-        subcommands: [CheckConfig.self]
+        subcommands: [Run.self, CheckConfig.self]
     )
 }

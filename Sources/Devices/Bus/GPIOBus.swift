@@ -56,16 +56,15 @@ final class GPIOBus: @unchecked Sendable {
         for device in devices {
             for (name, point) in device.points.sorted(by: { $0.key < $1.key }) {
                 guard let line = point.gpio else { continue }
-                if line.direction == .input {
-                    inputs.append(
-                        Input(
-                            device: device, point: name, line: line, stable: nil, candidate: nil,
-                            reading: Reading(
-                                device: device.id, point: name, value: nil, quality: .initial, readAt: nil,
-                                readAtInstant: nil, updatedAt: Date())))
-                } else {
-                    outputs[line.offset] = (device, line)
-                }
+                // Output lines are watched too: their level is read back, so an output's state is measured,
+                // never assumed from the last command.
+                inputs.append(
+                    Input(
+                        device: device, point: name, line: line, stable: nil, candidate: nil,
+                        reading: Reading(
+                            device: device.id, point: name, value: nil, quality: .initial, readAt: nil,
+                            readAtInstant: nil, updatedAt: Date())))
+                if line.direction == .output { outputs[line.offset] = (device, line) }
             }
         }
     }
@@ -141,7 +140,7 @@ final class GPIOBus: @unchecked Sendable {
         guard now >= reopenAt else { return nil }
         do {
             let c = try openChip(chipSpec)
-            for input in inputs { try c.requestInput(offset: input.line.offset) }
+            for input in inputs where input.line.direction == .input { try c.requestInput(offset: input.line.offset) }
             for (offset, o) in outputs {
                 // Outputs are driven to their configured initial state as soon as they are requested.
                 try c.requestOutput(offset: offset, level: o.line.initial != o.line.activeLow)
@@ -292,6 +291,13 @@ final class GPIOBus: @unchecked Sendable {
                 throw GPIOError(chip: chipSpec, operation: "open", code: ENODEV, detail: statistics.linkError)
             }
             try chip.write(offset: offset, level: (w.command.value != 0) != activeLow)
+            let now = clock.now
+            for i in inputs.indices where inputs[i].line.offset == offset && inputs[i].line.direction == .output {
+                let level = try chip.read(offsets: [offset])[0]
+                inputs[i].candidate = nil
+                accept(index: i, active: active(inputs[i].line, level: level), at: now)
+                publishDevice(inputs[i].device.id, at: now)
+            }
             w.completion(
                 .success(
                     WriteReceipt(

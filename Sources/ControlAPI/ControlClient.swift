@@ -1,0 +1,74 @@
+import Foundation
+
+/// Why the control socket could not be used, naming the socket.
+public struct ControlError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var socket: String
+    public var message: String
+    public var description: String { "control socket \(socket): \(message)" }
+
+    public init(socket: String, message: String) {
+        self.socket = socket
+        self.message = message
+    }
+}
+
+/// Talks to leveed's control socket: one JSON request line, one JSON reply line.
+public enum ControlClient {
+    public static func send(_ request: ControlRequest, socket path: String, timeout: Double = 5) throws(ControlError)
+        -> ControlResponse
+    {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ControlError(socket: path, message: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = try UnixAddress.make(path)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if rc != 0 {
+            let e = errno
+            let hint = e == ENOENT || e == ECONNREFUSED ? " (is leveed running with this configuration?)" : ""
+            throw ControlError(socket: path, message: String(cString: strerror(e)) + hint)
+        }
+        let body: Data
+        do {
+            body = try JSONEncoder.control.encode(request) + Data("\n".utf8)
+        } catch {
+            throw ControlError(socket: path, message: "cannot encode request: \(error)")
+        }
+        let sent = body.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == body.count else { throw ControlError(socket: path, message: String(cString: strerror(errno))) }
+        var reply = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while !reply.contains(UInt8(ascii: "\n")) {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { throw ControlError(socket: path, message: "no reply: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            reply.append(contentsOf: chunk[..<n])
+        }
+        do {
+            return try JSONDecoder.control.decode(ControlResponse.self, from: reply)
+        } catch {
+            throw ControlError(socket: path, message: "unreadable reply: \(error)")
+        }
+    }
+}
+
+/// Builds a `sockaddr_un`, refusing paths that do not fit.
+public enum UnixAddress {
+    public static func make(_ path: String) throws(ControlError) -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw ControlError(socket: path, message: "path is longer than a socket address can hold (107 bytes)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        return addr
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// The state of a running leveed as operators see it: every device with its values, qualities and read times.
+/// Sent over the control socket as JSON; versioned so that leveectl can refuse a daemon it does not understand.
+public struct SiteStatus: Codable, Sendable, Hashable {
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var site: String
+    public var siteName: String
+    /// The site's IANA time zone, for showing times as the plant reads its clocks.
+    public var timeZone: String
+    public var generatedAt: Date
+    /// A one-line summary, the same text systemd shows as the unit's status.
+    public var summary: String
+    public var devices: [DeviceStatus]
+    public var historian: HistorianSummary
+
+    public init(
+        site: String, siteName: String, timeZone: String, generatedAt: Date, summary: String, devices: [DeviceStatus],
+        historian: HistorianSummary
+    ) {
+        self.version = Self.currentVersion
+        self.site = site
+        self.siteName = siteName
+        self.timeZone = timeZone
+        self.generatedAt = generatedAt
+        self.summary = summary
+        self.devices = devices
+        self.historian = historian
+    }
+}
+
+public struct DeviceStatus: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var kind: String
+    public var line: String
+    public var bus: String
+    /// Whether the device answered its last poll cycle.
+    public var answering: Bool
+    public var lastError: String?
+    public var points: [PointStatus]
+    public var valve: ValveSummary?
+
+    public init(
+        id: String, name: String, kind: String, line: String, bus: String, answering: Bool, lastError: String?,
+        points: [PointStatus], valve: ValveSummary?
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.line = line
+        self.bus = bus
+        self.answering = answering
+        self.lastError = lastError
+        self.points = points
+        self.valve = valve
+    }
+}
+
+public struct PointStatus: Codable, Sendable, Hashable {
+    public var name: String
+    /// The last value read; a current measurement only when `quality` is "good".
+    public var value: Double?
+    public var unit: String
+    /// good, stale, comm-fail, out-of-range, bad-config or initial.
+    public var quality: String
+    public var readAt: Date?
+
+    public init(name: String, value: Double?, unit: String, quality: String, readAt: Date?) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.quality = quality
+        self.readAt = readAt
+    }
+}
+
+public struct ValveSummary: Codable, Sendable, Hashable {
+    /// open, closed, travelling, fault or unknown: from the limit switches only.
+    public var position: String
+    /// remote, local or unknown.
+    public var mode: String
+    public var faultBit: Bool?
+    /// The end position a command is waiting for, if any.
+    public var pending: String?
+    public var movementFault: String?
+    public var lastStrokeSeconds: Double?
+
+    public init(
+        position: String, mode: String, faultBit: Bool?, pending: String?, movementFault: String?,
+        lastStrokeSeconds: Double?
+    ) {
+        self.position = position
+        self.mode = mode
+        self.faultBit = faultBit
+        self.pending = pending
+        self.movementFault = movementFault
+        self.lastStrokeSeconds = lastStrokeSeconds
+    }
+}
+
+public struct HistorianSummary: Codable, Sendable, Hashable {
+    public var healthy: Bool
+    public var path: String
+    public var lastError: String?
+    public var bufferedReadings: Int
+    public var droppedReadings: Int
+
+    public init(healthy: Bool, path: String, lastError: String?, bufferedReadings: Int, droppedReadings: Int) {
+        self.healthy = healthy
+        self.path = path
+        self.lastError = lastError
+        self.bufferedReadings = bufferedReadings
+        self.droppedReadings = droppedReadings
+    }
+}
+
+/// One request on the control socket: a JSON object on one line.
+public struct ControlRequest: Codable, Sendable, Hashable {
+    public var op: String
+    public init(op: String) { self.op = op }
+}
+
+/// The reply: `status` for "status", `error` when the request could not be served.
+public struct ControlResponse: Codable, Sendable, Hashable {
+    public var ok: Bool
+    public var error: String?
+    public var status: SiteStatus?
+
+    public init(ok: Bool, error: String? = nil, status: SiteStatus? = nil) {
+        self.ok = ok
+        self.error = error
+        self.status = status
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder both ends use: ISO 8601 dates with milliseconds, sorted keys.
+    public static var control: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(ControlDates.format(date))
+        }
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
+
+extension JSONDecoder {
+    public static var control: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let s = try c.decode(String.self)
+            guard let date = ControlDates.parse(s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 time: \(s)")
+            }
+            return date
+        }
+        return d
+    }
+}
+
+/// ISO 8601 with milliseconds, the form used on the wire and in exports.
+public enum ControlDates {
+    public static func format(_ date: Date) -> String {
+        date.formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    public static func parse(_ s: String) -> Date? {
+        if let d = try? Date(s, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return d
+        }
+        return try? Date(s, strategy: .iso8601)
+    }
+}

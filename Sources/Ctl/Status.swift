@@ -1,0 +1,188 @@
+import ArgumentParser
+import ControlAPI
+import Foundation
+
+/// `leveectl status`: every device with value, unit, quality and read time, and every valve's position and mode.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the live state of every device.",
+        discussion: "With --watch the view is redrawn every --interval seconds until Ctrl-C.")
+
+    @OptionGroup var location: DaemonLocation
+
+    @Flag(name: .long, help: "Print the raw status as JSON.")
+    var json = false
+
+    @Flag(name: .long, help: "Redraw the view until interrupted.")
+    var watch = false
+
+    @Flag(name: .long, help: "List every point of every device, not one line per device.")
+    var points = false
+
+    @Option(name: .long, help: "Seconds between redraws with --watch.")
+    var interval: Double = 1
+
+    func run() throws {
+        let path = try location.socketPath()
+        if watch {
+            // Ctrl-C ends the view normally (exit 0), leaving the terminal as it was.
+            signal(SIGINT) { _ in Glibc.exit(0) }
+            while true {
+                let screen: String
+                do {
+                    screen = StatusView.render(try fetch(path), allPoints: points)
+                } catch {
+                    screen = "leveectl: \(error)\nretrying every \(interval) s; Ctrl-C to stop\n"
+                }
+                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
+                Thread.sleep(forTimeInterval: max(0.2, interval))
+            }
+        }
+        let status: SiteStatus
+        do {
+            status = try fetch(path)
+        } catch let error as ControlError {
+            printError("leveectl: \(error)")
+            throw ExitCode(3)
+        }
+        if json {
+            let data = try JSONEncoder.control.encode(status)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(StatusView.render(status, allPoints: points), terminator: "")
+        }
+    }
+
+    private func fetch(_ path: String) throws -> SiteStatus {
+        let response = try ControlClient.send(ControlRequest(op: "status"), socket: path)
+        guard response.ok, let status = response.status else {
+            printError("leveectl: daemon refused: \(response.error ?? "no status")")
+            throw ExitCode(4)
+        }
+        return status
+    }
+}
+
+/// The terminal view: one block per line of defence, then the valves, with bad qualities marked so a stale or
+/// comm-failed value never looks like a current one.
+enum StatusView {
+    static let lines = ["risk-unit", "network-pool", "boundary", "park"]
+    static let lineNames = [
+        "risk-unit": "Line 1  risk units 风险单元", "network-pool": "Line 2  network and pool 管网、应急池",
+        "boundary": "Line 3  plant boundary 厂界", "park": "Park 园区",
+    ]
+
+    static func render(_ s: SiteStatus, allPoints: Bool = false) -> String {
+        let zone = TimeZone(identifier: s.timeZone) ?? .current
+        var clock = Date.FormatStyle().hour(.twoDigits(amPM: .omitted)).minute().second()
+        clock.timeZone = zone
+        let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
+        var out =
+            "\(s.siteName) (\(s.site))   \(s.generatedAt.formatted(day)) \(s.generatedAt.formatted(clock)) \(s.timeZone)\n"
+        out += s.summary + "\n"
+        if !s.historian.healthy {
+            out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
+            out += "buffered, \(s.historian.droppedReadings) dropped\n"
+        }
+        for line in lines {
+            let devices = s.devices.filter { $0.line == line }
+            guard !devices.isEmpty else { continue }
+            out += "\n\(lineNames[line] ?? line)\n"
+            if allPoints {
+                out += row(["DEVICE", "NAME", "POINT", "VALUE", "QUALITY", "READ AT"], widths: pointWidths) + "\n"
+                for d in devices {
+                    for (i, p) in d.points.enumerated() {
+                        let read = p.readAt.map { $0.formatted(clock) } ?? "never"
+                        out +=
+                            row(
+                                [i == 0 ? d.id : "", i == 0 ? d.name : "", p.name, value(p), quality(p.quality), read],
+                                widths: pointWidths) + "\n"
+                    }
+                    if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
+                }
+            } else {
+                out += row(["DEVICE", "NAME", "READING", "QUALITY", "READ AT"], widths: deviceWidths) + "\n"
+                for d in devices {
+                    // The worst quality of the device's points, and the oldest read time: never flatter a device.
+                    let worst = d.points.map(\.quality).max { rank($0) < rank($1) } ?? "initial"
+                    let oldest = d.points.compactMap(\.readAt).min()
+                    out +=
+                        row(
+                            [d.id, d.name, headline(d), quality(worst), oldest.map { $0.formatted(clock) } ?? "never"],
+                            widths: deviceWidths) + "\n"
+                    if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
+                }
+            }
+        }
+        return out
+    }
+
+    /// What a control-room operator looks at first for each kind of device.
+    static func headline(_ d: DeviceStatus) -> String {
+        func p(_ name: String) -> PointStatus? { d.points.first { $0.name == name } }
+        func show(_ names: [String]) -> String {
+            names.compactMap { n in p(n).map { "\(n == "concentration" || n == "level" ? "" : n + " ")\(value($0))" } }
+                .joined(separator: "  ")
+        }
+        if let v = d.valve {
+            let position = ["open", "closed"].contains(v.position) ? v.position : v.position.uppercased()
+            var text = "\(position), \(v.mode == "remote" ? "remote" : v.mode.uppercased() + " MODE")"
+            if let pct = p("position")?.value { text += String(format: " (%.0f %%)", pct) }
+            if let pending = v.pending { text += ", moving to \(pending)" }
+            if let stroke = v.lastStrokeSeconds { text += String(format: ", last stroke %.1f s", stroke) }
+            if let fault = v.movementFault { text += ", \(fault)" }
+            if v.faultBit == true { text += ", ACTUATOR FAULT" }
+            return text
+        }
+        switch d.kind {
+        case "gas":
+            return show(["concentration"])
+                + (p("alarm2")?.value == 1 ? "  ALARM 2" : p("alarm1")?.value == 1 ? "  ALARM 1" : "")
+        case "level": return show(["level"])
+        case "dust": return show(["concentration", "pressure_diff", "hopper_temp"])
+        case "water-quality": return show(["ph", "cod", "conductivity"])
+        case "pump": return p("running")?.value == 1 ? "running" : p("running")?.value == 0 ? "stopped" : "?"
+        case "digital-input": return p("state")?.value == 1 ? "ACTIVE" : p("state")?.value == 0 ? "normal" : "?"
+        case "digital-output": return p("state")?.value == 1 ? "on" : p("state")?.value == 0 ? "off" : "?"
+        default: return show(d.points.map(\.name))
+        }
+    }
+
+    static func value(_ p: PointStatus) -> String {
+        p.value.map { format($0) + (p.unit.isEmpty ? "" : " \(p.unit)") } ?? "—"
+    }
+
+    /// Anything but good is shouted, so a stale or comm-failed value never passes for a current one.
+    static func quality(_ q: String) -> String { q == "good" ? "good" : "*\(q.uppercased())*" }
+
+    static func rank(_ q: String) -> Int {
+        ["good": 0, "stale": 1, "out-of-range": 2, "initial": 3, "bad-config": 4, "comm-fail": 5][q] ?? 5
+    }
+
+    static func format(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
+        return String(format: abs(v) >= 100 ? "%.1f" : "%.2f", v)
+    }
+
+    static let pointWidths = [18, 22, 15, 16, 16, 10]
+    static let deviceWidths = [18, 22, 56, 16, 10]
+
+    /// Pads by display width: a Chinese character takes two terminal columns.
+    static func row(_ cells: [String], widths: [Int]) -> String {
+        zip(cells, widths + [0]).map { cell, width in
+            let w = displayWidth(cell)
+            return width == 0 || w >= width ? cell + " " : cell + String(repeating: " ", count: width - w)
+        }.joined()
+    }
+
+    static func displayWidth(_ s: String) -> Int {
+        s.unicodeScalars.reduce(0) { n, c in
+            let v = c.value
+            let wide =
+                (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+                || (0xFFE0...0xFFE6).contains(v)
+            return n + (wide ? 2 : 1)
+        }
+    }
+}

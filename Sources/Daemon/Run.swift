@@ -1,0 +1,117 @@
+import ArgumentParser
+import Config
+import ControlAPI
+import Devices
+import Foundation
+import Historian
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `leveed run --config FILE`: the daemon.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Poll the field devices, record them, and serve the control socket until SIGTERM.",
+        discussion: """
+            SIGTERM or SIGINT shut down gracefully: commands in flight are finished, the historian is flushed, \
+            nothing is opened or re-energised, and the exit code is 0. SIGHUP reloads the configuration file; a \
+            file with mistakes is refused and the running configuration kept. Under systemd (Type=notify) leveed \
+            reports READY=1 after the first poll of every device, a STATUS= summary, and WATCHDOG=1 from its scan \
+            loops.
+            """)
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = JournalLogHandler(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "leveed")
+
+        let settings: LeveeConfig
+        do {
+            settings = try ConfigLoader.load(path: config)
+        } catch {
+            for line in error.lines { printToStandardError(line) }
+            logger.critical(
+                "configuration invalid; not starting",
+                metadata: ["file": "\(config)", "issues": "\(error.issues.count)"])
+            throw ExitCode(1)
+        }
+
+        let historian: Historian
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (settings.historian.path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
+            historian = try Historian(
+                configuration: HistorianConfiguration(
+                    path: settings.historian.path, heartbeatSeconds: settings.historian.heartbeatSeconds,
+                    readingsRetentionDays: Double(settings.historian.retentionDays.readings),
+                    eventsRetentionDays: Double(settings.historian.retentionDays.events),
+                    commandsRetentionDays: Double(settings.historian.retentionDays.commands),
+                    bufferLimit: settings.historian.bufferLimit),
+                logger: logger)
+        } catch {
+            logger.critical("historian cannot be opened; not starting", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        do {
+            try await historian.recordEvent(
+                StoredEvent(
+                    kind: "config-load", source: "leveed",
+                    message: "started with \(config): \(settings.buses.count) buses, \(settings.devices.count) devices",
+                    at: Date()))
+        } catch {
+            logger.warning("start event not yet durable", metadata: ["error": "\(error)"])
+        }
+
+        let field = FieldIO(config: settings, logger: logger)
+        let recorder = RecorderService(field: field, historian: historian, logger: logger)
+        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request in
+            switch request.op {
+            case "ping": return ControlResponse(ok: true)
+            case "status":
+                return ControlResponse(ok: true, status: StatusBuilder.status(field: field, historian: historian))
+            default: return ControlResponse(ok: false, error: "unknown op \"\(request.op)\" (known: ping, status)")
+            }
+        }
+        do {
+            try control.bind()
+        } catch {
+            logger.critical("control socket unavailable; not starting", metadata: ["error": "\(error)"])
+            historian.close()
+            throw ExitCode(1)
+        }
+        let notifier = SystemdNotifier()
+        let reload = ReloadService(path: config, field: field, historian: historian, logger: logger)
+
+        // Started in this order, stopped in reverse: the control socket and notifier go first, then the field
+        // (finishing commands in flight), then the recorder (draining the field's last events), the historian last.
+        var groupConfig = ServiceGroupConfiguration(
+            services: [
+                .init(service: HistorianService(historian: historian, logger: logger)),
+                .init(service: recorder),
+                .init(service: FieldService(field: field, logger: logger)),
+                .init(service: NotifyService(field: field, historian: historian, notifier: notifier, logger: logger)),
+                .init(service: reload),
+                .init(service: control),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(20)
+        groupConfig.maximumCancellationDuration = .seconds(5)
+        logger.notice(
+            "leveed starting",
+            metadata: ["site": "\(settings.site.id)", "config": "\(config)", "database": "\(settings.historian.path)"])
+        try await ServiceGroup(configuration: groupConfig).run()
+        logger.notice("leveed stopped")
+    }
+}

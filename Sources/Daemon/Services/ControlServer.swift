@@ -1,0 +1,102 @@
+import ControlAPI
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// leveed's control socket: one JSON request line in, one JSON reply line out (see ControlAPI). It runs on its
+/// own thread with blocking accept, so a slow or stuck client never touches the cooperative pool or a bus thread;
+/// each client gets a 2 s receive timeout.
+final class ControlServer: Service, @unchecked Sendable {
+    // @unchecked: `fd` and `stopping` are set before the thread starts or under `lock`.
+    let path: String
+    private let logger: Logger
+    private let handler: @Sendable (ControlRequest) -> ControlResponse
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+    private var stopping = false
+
+    init(path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest) -> ControlResponse) {
+        self.path = path
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Binds the socket; called before the service group runs so a bad path stops the daemon with a clear error.
+    func bind() throws(ControlError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw ControlError(socket: path, message: String(cString: strerror(errno))) }
+        // A socket file left by a daemon that was killed is stale: nothing answers on it, so replace it.
+        if (try? ControlClient.send(ControlRequest(op: "ping"), socket: path, timeout: 1)) != nil {
+            close(s)
+            throw ControlError(socket: path, message: "another leveed is already listening here")
+        }
+        unlink(path)
+        var addr = try UnixAddress.make(path)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard rc == 0, listen(s, 16) == 0 else {
+            let e = errno
+            close(s)
+            throw ControlError(socket: path, message: "cannot listen: \(String(cString: strerror(e)))")
+        }
+        chmod(path, 0o660)
+        fd = s
+    }
+
+    func run() async throws {
+        let thread = Thread { [self] in self.acceptLoop() }
+        thread.name = "levee-control"
+        thread.start()
+        logger.info("control socket listening", metadata: ["socket": "\(path)"])
+        try? await gracefulShutdown()
+        lock.withLock { stopping = true }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        unlink(path)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 {
+                if lock.withLock({ stopping }) { return }
+                if errno == EINTR { continue }
+                if errno == EBADF || errno == EINVAL { return }
+                continue
+            }
+            serve(client)
+            close(client)
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        var tv = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !data.contains(UInt8(ascii: "\n")) && data.count < 65536 {
+            let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[..<n])
+        }
+        let response: ControlResponse
+        if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: data) {
+            response = handler(request)
+        } else {
+            let text = String(decoding: data.prefix(200), as: UTF8.self)
+            response = ControlResponse(
+                ok: false, error: "malformed request \(text.debugDescription): expected {\"op\": ...}")
+            logger.warning("malformed control request", metadata: ["request": "\(text)"])
+        }
+        guard var body = try? JSONEncoder.control.encode(response) else { return }
+        body.append(UInt8(ascii: "\n"))
+        _ = body.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+}

@@ -1,0 +1,119 @@
+import Config
+import Devices
+import Foundation
+import Historian
+import Logging
+import ServiceLifecycle
+
+/// Writes what happens in the field to the historian: readings (store-on-change is the historian's), device
+/// state changes, valve movements with their measured stroke times, and every command with who, where and why.
+///
+/// It subscribes when made, before the field starts, so the first readings are not missed, and drains the field's
+/// event stream until the field service finishes it on shutdown.
+struct RecorderService: Service {
+    let field: FieldIO
+    let historian: Historian
+    let logger: Logger
+    let events: AsyncStream<FieldEvent>
+
+    init(field: FieldIO, historian: Historian, logger: Logger) {
+        self.field = field
+        self.historian = historian
+        self.logger = logger
+        self.events = field.events()
+    }
+
+    func run() async throws {
+        var answering: [String: Bool] = [:]
+        for await event in events {
+            switch event {
+            case .update(let update):
+                record(update)
+                if let was = answering[update.device], was != update.healthy {
+                    let message =
+                        update.healthy
+                        ? "\(update.device) answering again"
+                        : "\(update.device) stopped answering: \(update.error ?? "")"
+                    await durable(
+                        StoredEvent(kind: "device-state", source: update.device, message: message, at: Date()))
+                }
+                answering[update.device] = update.healthy
+            case .valve(let id, let e):
+                await record(valve: id, e)
+            case .command(let c):
+                await durable(
+                    StoredCommand(
+                        device: c.device, command: c.command, user: c.origin.user, source: c.origin.source,
+                        reason: c.origin.reason, requestedAt: c.at, result: c.error == nil ? "acknowledged" : "refused",
+                        error: c.error))
+            }
+        }
+        // The stream ends when the field stops, during shutdown; the group expects each service to return only
+        // when its own turn to stop comes.
+        try? await gracefulShutdown()
+    }
+
+    private func record(_ update: DeviceUpdate) {
+        guard let device = field.config.device(update.device) else { return }
+        historian.record(
+            update.readings.map { r in
+                // A good value is stamped with the time it was read; a bad quality with the time it was found bad.
+                let time = (r.quality == .good || r.quality == .outOfRange) ? (r.readAt ?? r.updatedAt) : r.updatedAt
+                return StoredReading(
+                    point: "\(r.device).\(r.point)", value: r.value, quality: r.quality.rawValue, readAt: time,
+                    deadband: device.points[r.point]?.deadband ?? 0)
+            })
+    }
+
+    private func record(valve id: String, _ event: ValveEvent) async {
+        let now = Date()
+        switch event {
+        case .positionChanged(let from, let to):
+            await durable(
+                StoredEvent(kind: "device-state", source: id, message: "\(id) position \(from) → \(to)", at: now))
+        case .modeChanged(let from, let to):
+            await durable(StoredEvent(kind: "device-state", source: id, message: "\(id) mode \(from) → \(to)", at: now))
+        case .faultBitChanged(let on):
+            await durable(
+                StoredEvent(kind: "fault", source: id, message: "\(id) actuator fault \(on ? "on" : "off")", at: now))
+        case .movementFinished(let r):
+            let detail = String(format: "%.2f", r.seconds)
+            switch r.outcome {
+            case .reached:
+                let who = r.commanded ? "commanded" : "by hand or another system"
+                await durable(
+                    StoredEvent(
+                        kind: "stroke", source: id, message: "\(id) reached \(r.target) in \(detail) s (\(who))",
+                        at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#))
+            case .failed(let reason):
+                await durable(
+                    StoredEvent(
+                        kind: "fault", source: id, message: "\(id) \(reason)", at: now,
+                        details: #"{"seconds":\#(detail)}"#))
+            case .alreadyThere:
+                break
+            }
+        }
+    }
+
+    /// Writes an event durably; when the database cannot take it, the historian keeps it queued and writes it on
+    /// recovery, so nothing is lost — the error is only logged.
+    private func durable(_ event: StoredEvent) async {
+        do {
+            try await historian.recordEvent(event)
+        } catch {
+            logger.warning(
+                "event not yet durable",
+                metadata: ["kind": "\(event.kind)", "source": "\(event.source)", "error": "\(error)"])
+        }
+    }
+
+    private func durable(_ command: StoredCommand) async {
+        do {
+            try await historian.recordCommand(command)
+        } catch {
+            logger.warning(
+                "command record not yet durable", metadata: ["device": "\(command.device)", "error": "\(error)"])
+        }
+    }
+}

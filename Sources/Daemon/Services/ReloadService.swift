@@ -1,0 +1,57 @@
+import Config
+import Devices
+import Foundation
+import Historian
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP reloads the configuration file. The new file is validated first: a file with mistakes changes nothing
+/// and every mistake is logged with its key path. A valid file is applied to the running field I/O, where
+/// devices that did not change keep polling without a gap.
+struct ReloadService: Service {
+    let path: String
+    let field: FieldIO
+    let historian: Historian
+    let logger: Logger
+    /// Called after a reload was applied, with the new configuration (tests and the daemon's own bookkeeping).
+    var applied: @Sendable (LeveeConfig) -> Void = { _ in }
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            await reload()
+        }
+    }
+
+    func reload() async {
+        logger.notice("reloading configuration", metadata: ["file": "\(path)"])
+        let config: LeveeConfig
+        do {
+            config = try ConfigLoader.load(path: path)
+        } catch {
+            for line in error.lines {
+                logger.error("configuration rejected; keeping the running one", metadata: ["issue": "\(line)"])
+            }
+            await record(
+                "config-rejected", "configuration \(path) rejected: \(error.issues.count) issue(s)", error.description)
+            return
+        }
+        if config.historian != field.config.historian || config.daemon != field.config.daemon {
+            logger.warning(
+                "historian and daemon sections take effect at the next restart", metadata: ["file": "\(path)"])
+        }
+        let report = field.reconfigure(to: config)
+        await record("config-load", "configuration \(path) reloaded: \(report)", nil)
+        applied(config)
+    }
+
+    private func record(_ kind: String, _ message: String, _ details: String?) async {
+        do {
+            try await historian.recordEvent(
+                StoredEvent(kind: kind, source: "leveed", message: message, at: Date(), details: details))
+        } catch {
+            logger.warning("event not yet durable", metadata: ["kind": "\(kind)", "error": "\(error)"])
+        }
+    }
+}
