@@ -7,5 +7,7 @@ command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 export LEVEE_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 swift test --skip-build "$@"
+# The systemd unit: verify and the security exposure figure.
+./systemd/check.sh
 # House style: the formatter's lint, as the style guide asks.
 swift format lint --strict -r Sources Tests simulators
