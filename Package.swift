@@ -125,6 +125,7 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
+        .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,8 @@ struct History: ParsableCommand {
             abstract: "Export a point's readings between two times.",
             discussion: """
                 Times are ISO 8601 (2026-11-23T08:00:00+08:00), a local date or date and time in the site's \
-                time zone (2026-11-23, 2026-11-23T08:00), "now", or relative to now (-2h, -30m, -7d). The CSV has \
+                time zone (2026-11-23, 2026-11-23T08:00), "now", or relative to now (--from=-2h, -30m, -7d; write relative times with "=" so they are not taken \
+                for options). The CSV has \
                 the columns time,point,value,quality, one row per stored reading.
                 """)
 

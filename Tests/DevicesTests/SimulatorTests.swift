@@ -340,3 +340,34 @@ struct ReconfigureTests {
             })
     }
 }
+
+/// Shutdown never drops a command that was already accepted.
+@Suite(.serialized)
+struct ShutdownTests {
+    typealias S = TestSupport
+
+    @Test func commandsQueuedBeforeStopAreStillSent() async throws {
+        let sim = try SimulatedPlant(transport: "rtu", devices: [SimulatorTests.everyType[8]])
+        defer { sim.stop() }
+        let io = FieldIO(config: sim.config, logger: S.logger)
+        io.start()
+        #expect(try await S.wait { io.reading("beacon", "state")?.quality == .good })
+        // Eight writes at 9600 baud take about 150 ms on the wire: most are still queued when stop() is called.
+        let results = Task {
+            await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        (try? await io.send(i % 2 == 0 ? "on" : "off", to: "beacon", origin: S.origin)) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        #expect(try await S.wait { sim.plant.writeLog(server: "field").count >= 1 })
+        io.stop()
+        let acknowledged = await results.value
+        #expect(acknowledged.count == 8)
+        #expect(acknowledged.allSatisfy { $0 }, "\(acknowledged)")
+        #expect(sim.plant.writeLog(server: "field").count == 8)
+    }
+}

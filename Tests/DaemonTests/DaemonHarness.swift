@@ -1,0 +1,241 @@
+import ControlAPI
+import Foundation
+import PlantSim
+import Synchronization
+import Testing
+
+/// Runs the real `leveed` binary against an in-process simulated plant, as systemd or an operator would.
+final class DaemonHarness: @unchecked Sendable {
+    // @unchecked: set up in init, then only read; `output` is a Mutex.
+    static let binaries: URL? = {
+        let selfExe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .map { URL(fileURLWithPath: $0) }
+        let dirs = [Bundle.main.executableURL, selfExe, URL(fileURLWithPath: CommandLine.arguments[0])]
+            .compactMap { $0?.deletingLastPathComponent() }
+        return dirs.flatMap { [$0, $0.deletingLastPathComponent()] }
+            .first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("leveed").path) }
+    }()
+
+    let directory: String
+    let plant: Plant
+    let configPath: String
+    var socketPath: String { directory + "/leveed.sock" }
+    var databasePath: String { directory + "/levee.db" }
+    private(set) var process: Process?
+    private let output = LogBuffer()
+
+    /// A plant with a gas transmitter (unit 1) and a valve (unit 2) on one TCP port.
+    init() throws {
+        directory = NSTemporaryDirectory() + "leveed-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let scenario = """
+            name = "daemon-test"
+            control_socket = "\(directory)/sim-control.sock"
+            [[servers]]
+            name = "plc"
+            kind = "tcp"
+            port = 0
+            [[devices]]
+            id = "gas-a1"
+            model = "gas-transmitter"
+            server = "plc"
+            unit_id = 1
+            unit = "%LEL"
+            alarm1 = 25.0
+            alarm2 = 50.0
+            profile = 12.5
+            [[devices]]
+            id = "rain-outlet-1"
+            model = "valve-actuator"
+            server = "plc"
+            unit_id = 2
+            stroke_s = 1.0
+            initial = "open"
+            [[devices]]
+            id = "h2s-a1"
+            model = "toxic-transmitter-int"
+            server = "plc"
+            unit_id = 3
+            unit = "ppm"
+            alarm1 = 10.0
+            alarm2 = 20.0
+            profile = 4.2
+            """
+        plant = try Plant(scenario: Scenario.parse(scenario, source: "daemon-test"))
+        try plant.start()
+        configPath = directory + "/levee.toml"
+        try write(config: Self.config(port: plant.tcpPort(server: "plc")!, withH2S: false))
+    }
+
+    static func config(port: Int, withH2S: Bool, extra: String = "") -> String {
+        var text = """
+            [site]
+            id = "test-plant"
+            name = "测试化工厂"
+            time_zone = "Asia/Shanghai"
+
+            [historian]
+            path = "levee.db"
+            heartbeat_s = 5
+
+            [daemon]
+            control_socket = "leveed.sock"
+
+            [buses.plc]
+            type = "modbus-tcp"
+            host = "127.0.0.1"
+            port = \(port)
+            timeout_ms = 300
+
+            [[devices]]
+            id = "gas-a1"
+            name = "罐区A可燃气体探测器"
+            type = "gas"
+            bus = "plc"
+            unit = 1
+            line = "risk-unit"
+            poll_ms = 200
+            gas_kind = "combustible"
+            gas = "CH4"
+            points.concentration = { function = "input", address = 0, type = "float32", word_order = "ABCD", unit = "%LEL", range = [0, 100], deadband = 0.5 }
+
+            [[devices]]
+            id = "rain-outlet-1"
+            name = "1号雨水排口阀"
+            type = "valve"
+            bus = "plc"
+            unit = 2
+            line = "boundary"
+            poll_ms = 200
+            stroke_s = 1.0
+            points.open_limit = { function = "discrete-input", address = 0 }
+            points.closed_limit = { function = "discrete-input", address = 1 }
+            points.remote = { function = "discrete-input", address = 2 }
+            commands.open = { function = "coil", address = 0 }
+            commands.close = { function = "coil", address = 1 }
+
+            """
+        if withH2S {
+            text += """
+
+                [[devices]]
+                id = "h2s-a1"
+                name = "罐区A硫化氢探测器"
+                type = "gas"
+                bus = "plc"
+                unit = 3
+                line = "risk-unit"
+                poll_ms = 200
+                gas_kind = "toxic"
+                gas = "H2S"
+                points.concentration = { function = "input", address = 0, type = "int16", scale = 0.1, unit = "ppm" }
+
+                """
+        }
+        return text + extra
+    }
+
+    func write(config text: String) throws {
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `leveed run`; `environment` is added to this process's.
+    func start(environment: [String: String] = [:]) throws {
+        let dir = try #require(Self.binaries, "leveed is not built next to the tests: swift build --build-tests")
+        let p = Process()
+        p.executableURL = dir.appendingPathComponent("leveed")
+        p.arguments = ["run", "--config", configPath]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env.removeValue(forKey: "JOURNAL_STREAM")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let pipe = Pipe()
+        p.standardError = pipe
+        p.standardOutput = pipe
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try p.run()
+        process = p
+    }
+
+    var log: String { output.text.withLock { $0 } }
+
+    func signal(_ sig: Int32) {
+        if let p = process { kill(p.processIdentifier, sig) }
+    }
+
+    /// Waits for the process to exit, up to `seconds`; returns its exit status, or nil if it is still running.
+    func waitForExit(_ seconds: Double) async -> Int32? {
+        guard let p = process else { return nil }
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return p.isRunning ? nil : p.terminationStatus
+    }
+
+    func status() throws -> SiteStatus? {
+        try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
+    }
+
+    func stop() {
+        if let p = process, p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+        plant.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+
+    static func wait(_ seconds: Double = 20, _ condition: () throws -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return (try? condition()) == true
+    }
+}
+
+/// The daemon's output as it arrives, shared with the pipe's reading handler.
+final class LogBuffer: Sendable {
+    let text = Mutex("")
+}
+
+/// A datagram socket the test binds itself, standing in for systemd's notify socket.
+final class NotifySocket: @unchecked Sendable {
+    // @unchecked: fd is immutable after init; reads happen on one task.
+    let path: String
+    let fd: Int32
+
+    init(directory: String) throws {
+        path = directory + "/notify.sock"
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = try UnixAddress.make(path)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(rc == 0, "cannot bind \(path)")
+        var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Every datagram received so far, waiting up to 100 ms for the next.
+    func drain() -> [String] {
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return messages }
+            messages.append(String(decoding: buffer[..<n], as: UTF8.self))
+        }
+    }
+
+    deinit { close(fd) }
+}

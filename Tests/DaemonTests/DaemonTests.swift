@@ -1,0 +1,140 @@
+import ControlAPI
+import Foundation
+import Historian
+import Logging
+import PlantSim
+import Testing
+
+/// The `leveed` binary as systemd and operators meet it: notify protocol, SIGTERM, SIGHUP, bad files, and the
+/// historian it leaves behind.
+@Suite(.serialized)
+struct DaemonTests {
+    typealias H = DaemonHarness
+
+    @Test func readyStatusWatchdogAndStoppingGoToTheNotifySocket() async throws {
+        let h = try H()
+        defer { h.stop() }
+        let notify = try NotifySocket(directory: h.directory)
+        try h.start(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        var messages: [String] = []
+        var statusAtReady: SiteStatus?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let new = notify.drain()
+            if statusAtReady == nil, new.contains("READY=1") { statusAtReady = try? h.status() }
+            messages += new
+            if messages.contains("READY=1"), messages.filter({ $0 == "WATCHDOG=1" }).count >= 3,
+                messages.contains(where: { $0.hasPrefix("STATUS=2/2 devices answering") })
+            {
+                break
+            }
+        }
+        #expect(messages.contains("READY=1"), "\(messages)\n\(h.log)")
+        // READY comes only after the first poll of every device.
+        let atReady = try #require(statusAtReady)
+        #expect(atReady.devices.allSatisfy { d in d.points.allSatisfy { $0.readAt != nil } })
+        #expect(messages.contains("STATUS=2/2 devices answering; historian ok"), "\(messages)")
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3)
+
+        h.signal(SIGTERM)
+        let code = await h.waitForExit(15)
+        #expect(code == 0, "\(h.log)")
+        #expect(notify.drain().contains("STOPPING=1"))
+    }
+
+    @Test func sigtermStopsCleanlyAndTheHistorianKeepsReadingsAndEvents() async throws {
+        let h = try H()
+        defer { h.stop() }
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("2/2 devices answering") == true }, "\(h.log)")
+        try h.plant.inject(.local, device: "rain-outlet-1")
+        #expect(await H.wait { try h.status()?.devices.first { $0.id == "rain-outlet-1" }?.valve?.mode == "local" })
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0, "\(h.log)")
+        #expect(h.log.contains("leveed stopped"))
+        #expect(!FileManager.default.fileExists(atPath: h.socketPath), "the control socket is removed on the way out")
+
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let historian = try Historian(configuration: HistorianConfiguration(path: h.databasePath), logger: logger)
+        defer { historian.close() }
+        let readings = try await historian.readings(
+            point: "gas-a1.concentration", from: Date().addingTimeInterval(-600), to: Date().addingTimeInterval(1))
+        #expect(!readings.isEmpty)
+        #expect(readings.first?.value == 12.5)
+        #expect(readings.first?.quality == "good")
+        let events = try await historian.events(from: Date().addingTimeInterval(-600), to: Date().addingTimeInterval(1))
+        #expect(events.contains { $0.kind == "config-load" && $0.message.hasPrefix("started with") })
+        #expect(events.contains { $0.message == "rain-outlet-1 mode remote → local" }, "\(events.map(\.message))")
+
+        // leveectl exports the same readings as CSV for the bureau's paperwork.
+        let ctl = try #require(H.binaries).appendingPathComponent("leveectl")
+        let p = Process()
+        p.executableURL = ctl
+        p.arguments = ["history", "export", "--config", h.configPath, "--point", "gas-a1.concentration", "--from=-10m"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        let csv = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0)
+        let lines = csv.split(separator: "\r\n")
+        #expect(lines.first == "time,point,value,quality")
+        #expect(lines.dropFirst().first?.hasSuffix(",gas-a1.concentration,12.5,good") == true, "\(csv)")
+        #expect(lines.dropFirst().first?.contains("+08:00") == true, "times in the site's zone: \(csv)")
+    }
+
+    @Test func sighupAppliesAGoodFileAndKeepsTheRunningOneOnABadFile() async throws {
+        let h = try H()
+        defer { h.stop() }
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("2/2 devices answering") == true }, "\(h.log)")
+        let port = h.plant.tcpPort(server: "plc")!
+
+        // A good file adds h2s-a1; gas-a1 and the valve keep polling.
+        try h.write(config: H.config(port: port, withH2S: true))
+        h.signal(SIGHUP)
+        #expect(
+            await H.wait {
+                try h.status()?.devices.first { $0.id == "h2s-a1" }?.points.first?.quality == "good"
+            }, "\(h.log)")
+        let h2s = try #require(try h.status()?.devices.first { $0.id == "h2s-a1" })
+        #expect(h2s.points.first?.value == 4.2)
+        #expect(h.log.contains("configuration applied changes=\"devices added: h2s-a1\""), "\(h.log)")
+        let before = try #require(try h.status()?.devices.first { $0.id == "gas-a1" }?.points.first?.readAt)
+        #expect(
+            await H.wait {
+                (try h.status()?.devices.first { $0.id == "gas-a1" }?.points.first?.readAt ?? .distantPast) > before
+            })
+
+        // A file with mistakes changes nothing and every mistake is logged with its key path.
+        try h.write(config: H.config(port: port, withH2S: false, extra: "[[devices]]\nid = \"x\"\ntrvel_s = 3\n"))
+        h.signal(SIGHUP)
+        #expect(await H.wait { h.log.contains("configuration rejected; keeping the running one") }, "\(h.log)")
+        #expect(h.log.contains(#"levee.toml: devices[2] \"x\": unknown key \"trvel_s\""#), "\(h.log)")
+        #expect(h.log.contains(#"levee.toml: devices[2] \"x\": name is required"#), "\(h.log)")
+        try await Task.sleep(for: .milliseconds(500))
+        let status = try #require(try h.status())
+        #expect(status.devices.map(\.id) == ["gas-a1", "rain-outlet-1", "h2s-a1"])
+        #expect(status.summary.hasPrefix("3/3 devices answering"))
+
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0)
+    }
+
+    @Test func aBadFileAtStartStopsTheDaemonWithEveryMistake() async throws {
+        let h = try H()
+        defer { h.stop() }
+        try h.write(
+            config: H.config(port: 1, withH2S: false).replacingOccurrences(of: "unit = 2", with: "unit = 0")
+                .replacingOccurrences(of: "poll_ms = 200\nstroke_s", with: "poll_ms = 5\nstroke_s"))
+        try h.start()
+        #expect(await h.waitForExit(15) == 1)
+        #expect(
+            h.log.contains(
+                #"levee.toml: devices[1] "rain-outlet-1": unit 0 is the broadcast address, which gets no reply; use 1...247"#
+            ), "\(h.log)")
+        #expect(
+            h.log.contains(#"levee.toml: devices[1] "rain-outlet-1": poll_ms 5 is outside 10...3600000"#), "\(h.log)")
+    }
+}
