@@ -371,3 +371,46 @@ struct ShutdownTests {
         #expect(sim.plant.writeLog(server: "field").count == 8)
     }
 }
+
+/// A serial adapter unplugged and plugged back in: the RTU line disappears and comes back under the same path.
+@Suite(.serialized)
+struct SerialReplugTests {
+    typealias S = TestSupport
+
+    @Test func theSerialPortIsReopenedAfterTheAdapterComesBack() async throws {
+        let sim = try SimulatedPlant(transport: "rtu", devices: [SimulatorTests.everyType[1]])
+        defer { sim.stop() }
+        let io = FieldIO(config: sim.config, logger: S.logger)
+        io.start()
+        defer { io.stop() }
+        #expect(try await S.wait { io.reading("gas", "concentration")?.quality == .good })
+        sim.plant.stop()  // the pty and its link vanish, like an unplugged USB adapter
+        #expect(try await S.wait { io.reading("gas", "concentration")?.quality == .commFail })
+        try sim.plant.start()  // a new pty behind the same link path
+        #expect(
+            try await S.wait(30) { io.reading("gas", "concentration")?.quality == .good },
+            "\(io.snapshot().first?.lastError ?? "")")
+        #expect((io.statistics(bus: "field")?.connects ?? 0) >= 2)
+    }
+}
+
+extension SerialReplugTests {
+    @Test func aLinkWhereEveryDeviceFellSilentIsReopened() async throws {
+        let specs = [SimulatorTests.everyType[1], SimulatorTests.everyType[2]]
+        let sim = try SimulatedPlant(transport: "tcp", devices: specs, timeoutMs: 200)
+        defer { sim.stop() }
+        let io = FieldIO(config: sim.config, logger: S.logger)
+        io.start()
+        defer { io.stop() }
+        #expect(try await S.wait { io.reading("h2s", "concentration")?.quality == .good })
+        #expect(io.statistics(bus: "field")?.connects == 1)
+        // Both devices stop answering while the TCP connection stays up: a gateway that hung.
+        try sim.plant.inject(.dead, device: "gas")
+        try sim.plant.inject(.dead, device: "h2s")
+        #expect(try await S.wait { (io.statistics(bus: "field")?.connects ?? 0) >= 2 })
+        try sim.plant.clear(device: "gas")
+        try sim.plant.clear(device: "h2s")
+        #expect(try await S.wait { io.reading("gas", "concentration")?.quality == .good })
+        #expect(try await S.wait { io.reading("h2s", "concentration")?.quality == .good })
+    }
+}

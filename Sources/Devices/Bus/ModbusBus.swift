@@ -32,7 +32,14 @@ final class ModbusBus: @unchecked Sendable {
     private var reconnectAt: ContinuousClock.Instant = .now
     private var reconnectDelay: Duration = .milliseconds(250)
     private var lastLinkError: String?
+    /// Timeouts in a row on this bus with no answer from any device in between.
+    private var silentTransactions = 0
     private let clock = ContinuousClock()
+
+    /// After this many timeouts in a row from every device on the bus, the link itself is suspect (a gateway that
+    /// keeps its TCP connection open but stopped forwarding, a half-open connection to a PLC that rebooted): it is
+    /// closed and reopened.
+    static let silenceBeforeReopen = 3
 
     /// Poll interval while a device is boosted (a valve is moving): fine enough to time a stroke.
     static let boostedInterval: Duration = .milliseconds(200)
@@ -349,6 +356,7 @@ final class ModbusBus: @unchecked Sendable {
                 let link = try ensureLink(force: false)
                 let words = try link.read(
                     unit: unit, table: request.table, address: request.address, count: request.count)
+                silentTransactions = 0
                 let now = clock.now
                 let date = Date()
                 for slot in request.points {
@@ -386,7 +394,16 @@ final class ModbusBus: @unchecked Sendable {
                 problem = "\(s.device.id) (unit \(unit) on \(bus.id)): \(describe(request)): \(describe(error))"
                 switch error.kind {
                 case .link: linkLost(error)
-                case .timeout, .badReply: connection?.flush()
+                case .timeout, .badReply:
+                    connection?.flush()
+                    if error.kind == .timeout { silentTransactions += 1 }
+                    if silentTransactions >= Self.silenceBeforeReopen {
+                        silentTransactions = 0
+                        linkLost(
+                            ModbusError(
+                                code: ETIMEDOUT, operation: "every device on \(bus.id) silent; reopening the link"))
+                    }
+                case .exception: silentTransactions = 0
                 default: break
                 }
                 for rest in requests[r...] { mark(rest, .commFail, in: &s, into: &changed) }
