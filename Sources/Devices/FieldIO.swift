@@ -511,7 +511,8 @@ public final class FieldIO: Sendable {
                     guard var tracker = s.valves[id] else {
                         return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]())
                     }
-                    let events = tracker.commanded(target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate)
+                    let events = tracker.commanded(
+                        target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate, origin: origin)
                     s.valves[id] = tracker
                     if events.isEmpty {
                         s.movementWaiters[id, default: []].append { continuation.resume(returning: .success($0)) }

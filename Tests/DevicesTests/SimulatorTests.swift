@@ -181,6 +181,7 @@ struct SimulatorTests {
         let record = try await io.moveValve("valve", to: .closed, origin: S.origin)
         #expect(record.outcome == .reached)
         #expect(record.commanded)
+        #expect(record.origin == S.origin)
         // The simulated actuator takes 1.5 s; the valve is polled every 200 ms while it moves.
         #expect(record.seconds >= 1.4, "measured \(record.seconds) s")
         #expect(record.seconds <= 1.5 + 1.0, "measured \(record.seconds) s")

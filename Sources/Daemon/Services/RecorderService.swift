@@ -78,6 +78,20 @@ struct RecorderService: Service {
                 StoredEvent(kind: "fault", source: id, message: "\(id) actuator fault \(on ? "on" : "off")", at: now))
         case .movementFinished(let r):
             let detail = String(format: "%.2f", r.seconds)
+            if let origin = r.origin {
+                // The command's own journal row gets its outcome and measured stroke time.
+                let (result, error): (String, String?) =
+                    switch r.outcome {
+                    case .reached: ("confirmed", nil)
+                    case .alreadyThere: ("confirmed", "already \(r.target)")
+                    case .failed(let reason): ("failed", reason)
+                    }
+                await durable(
+                    StoredCommand(
+                        device: id, command: r.target.commandName, user: origin.user, source: origin.source,
+                        reason: origin.reason, requestedAt: r.startedAt, result: result, error: error,
+                        strokeSeconds: r.outcome == .alreadyThere ? nil : r.seconds))
+            }
             switch r.outcome {
             case .reached:
                 let who = r.commanded ? "commanded" : "by hand or another system"

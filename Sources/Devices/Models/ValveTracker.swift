@@ -50,6 +50,8 @@ public struct StrokeRecord: Sendable, Hashable {
     public var target: ValveTarget
     /// Whether Levee commanded it (false: moved by hand or by another system).
     public var commanded: Bool
+    /// Who commanded it, from where and why; nil for a movement Levee did not command.
+    public var origin: CommandOrigin? = nil
     public var startedAt: Date
     public var seconds: Double
     public var outcome: Outcome
@@ -97,7 +99,7 @@ public struct ValveTracker: Sendable {
     /// limit was first seen.
     private var leftLimitAt: (instant: ContinuousClock.Instant, date: Date, from: ValvePosition)?
     private var neitherSince: ContinuousClock.Instant?
-    private var pending: (target: ValveTarget, at: ContinuousClock.Instant, date: Date)?
+    private var pending: (target: ValveTarget, at: ContinuousClock.Instant, date: Date, origin: CommandOrigin?)?
     private var movementFault: String?
     private var lastMovement: StrokeRecord?
 
@@ -138,14 +140,17 @@ public struct ValveTracker: Sendable {
     }
 
     /// Records that a move was commanded (the write was acknowledged by the device) at `now`.
-    public mutating func commanded(_ target: ValveTarget, at now: ContinuousClock.Instant, date: Date) -> [ValveEvent] {
+    public mutating func commanded(
+        _ target: ValveTarget, at now: ContinuousClock.Instant, date: Date, origin: CommandOrigin? = nil
+    ) -> [ValveEvent] {
         if position == target.position {
             let record = StrokeRecord(
-                valve: valve, target: target, commanded: true, startedAt: date, seconds: 0, outcome: .alreadyThere)
+                valve: valve, target: target, commanded: true, origin: origin, startedAt: date, seconds: 0,
+                outcome: .alreadyThere)
             pending = nil
             return [.movementFinished(record)]
         }
-        pending = (target, now, date)
+        pending = (target, now, date, origin)
         return []
     }
 
@@ -167,7 +172,7 @@ public struct ValveTracker: Sendable {
             let reason = String(
                 format: "failed to %@: %@ after %.1f s (allowed %.1f s)", verb, seen, elapsed, deadlineSeconds)
             let record = StrokeRecord(
-                valve: valve, target: p.target, commanded: true, startedAt: p.date, seconds: elapsed,
+                valve: valve, target: p.target, commanded: true, origin: p.origin, startedAt: p.date, seconds: elapsed,
                 outcome: .failed(reason: reason))
             movementFault = reason
             lastMovement = record
@@ -212,7 +217,7 @@ public struct ValveTracker: Sendable {
             let target: ValveTarget = new == .open ? .open : .closed
             if let p = pending, p.target == target {
                 let record = StrokeRecord(
-                    valve: valve, target: target, commanded: true, startedAt: p.date,
+                    valve: valve, target: target, commanded: true, origin: p.origin, startedAt: p.date,
                     seconds: seconds(now - p.at), outcome: .reached)
                 lastMovement = record
                 movementFault = nil
