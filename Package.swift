@@ -120,6 +120,16 @@ let package = Package(
             path: "simulators/levee-sim"
         ),
 
+        // Benchmarks (not tests): bench/run.sh builds this in release mode.
+        .executableTarget(
+            name: "levee-bench",
+            dependencies: [
+                "Config", "Devices", "Historian", "PlantSim", "ModbusWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/levee-bench"
+        ),
+
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
