@@ -61,6 +61,8 @@ let package = Package(
             name: "Historian",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

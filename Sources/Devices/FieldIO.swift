@@ -59,6 +59,10 @@ public final class FieldIO: Sendable {
         var answering: [String: Bool] = [:]
         var lastError: [String: String] = [:]
         var valves: [String: ValveTracker] = [:]
+        /// Valve ids in a stable order, and how old a valve's feedback may get before it counts as stale: the
+        /// ticker walks these instead of the configuration, which would cost a search per valve per tick.
+        var valveIDs: [String] = []
+        var staleAfter: [String: Duration] = [:]
         var movementWaiters: [String: [@Sendable (StrokeRecord) -> Void]] = [:]
         var subscribers: [Int: AsyncStream<FieldEvent>.Continuation] = [:]
         var nextSubscriber = 0
@@ -69,7 +73,11 @@ public final class FieldIO: Sendable {
         self.logger = logger
         var initial = State()
         for device in config.devices {
-            if let v = device.valveSettings { initial.valves[device.id] = ValveTracker(valve: device.id, settings: v) }
+            if let v = device.valveSettings {
+                initial.valves[device.id] = ValveTracker(valve: device.id, settings: v)
+                initial.valveIDs.append(device.id)
+                initial.staleAfter[device.id] = .milliseconds(device.pollMs * 3)
+            }
             initial.answering[device.id] = false
         }
         let state = LockedBox(initial)
@@ -169,11 +177,13 @@ public final class FieldIO: Sendable {
                 s.answering[id] = nil
                 s.lastError[id] = nil
                 s.valves[id] = nil
+                s.staleAfter[id] = nil
             }
             for device in new.devices
             where report.devicesAdded.contains(device.id) || report.devicesChanged.contains(device.id) {
                 s.answering[device.id] = s.answering[device.id] ?? false
                 if let v = device.valveSettings {
+                    s.staleAfter[device.id] = .milliseconds(device.pollMs * 3)
                     if s.valves[device.id] == nil || s.valves[device.id]?.strokeSeconds != v.strokeSeconds
                         || s.valves[device.id]?.deadlineSeconds != v.deadlineSeconds
                     {
@@ -181,12 +191,14 @@ public final class FieldIO: Sendable {
                     }
                 } else {
                     s.valves[device.id] = nil
+                    s.staleAfter[device.id] = nil
                 }
                 // Points that no longer exist must not linger in the snapshot.
                 if let table = s.readings[device.id] {
                     s.readings[device.id] = table.filter { device.points[$0.key] != nil }
                 }
             }
+            s.valveIDs = new.devices.filter { s.valves[$0.id] != nil }.map(\.id)
         }
         if running {
             for stop in toStop { stop() }
@@ -239,7 +251,8 @@ public final class FieldIO: Sendable {
         let thread = Thread { [self] in
             while !ticker.withLock({ $0 }) {
                 tick()
-                Thread.sleep(forTimeInterval: 0.05)
+                // Stroke deadlines are seconds long; a tenth of a second is fine enough to judge them.
+                Thread.sleep(forTimeInterval: 0.1)
             }
             tickerExited.signal()
         }
@@ -321,14 +334,13 @@ public final class FieldIO: Sendable {
         let now = ContinuousClock.now
         let date = Date()
         let (subscribers, valveEvents) = state.withLock { s -> ([AsyncStream<FieldEvent>.Continuation], [ValveEvent]) in
-            var table = s.readings[update.device] ?? [:]
-            for r in update.readings { table[r.point] = r }
-            s.readings[update.device] = table
+            // Updated in place: copying the device's table first would duplicate it on every poll.
+            for r in update.readings { s.readings[update.device, default: [:]][r.point] = r }
             s.answering[update.device] = update.healthy
             if let e = update.error { s.lastError[update.device] = e } else { s.lastError[update.device] = nil }
             var events: [ValveEvent] = []
             if var tracker = s.valves[update.device] {
-                events = feed(&tracker, table, at: now, date: date)
+                events = feed(&tracker, s.readings[update.device] ?? [:], at: now, date: date)
                 s.valves[update.device] = tracker
                 resumeWaiters(update.device, events, &s)
             }
@@ -340,14 +352,24 @@ public final class FieldIO: Sendable {
         }
     }
 
+    /// Feeds a valve's tracker from its readings; with `staleAfter`, a reading not refreshed in time counts as
+    /// unreadable, so a stalled bus turns the position to unknown instead of freezing the last one.
     private static func feed(
-        _ tracker: inout ValveTracker, _ table: [String: Reading], at now: ContinuousClock.Instant, date: Date
+        _ tracker: inout ValveTracker, _ table: [String: Reading], at now: ContinuousClock.Instant, date: Date,
+        staleAfter: Duration? = nil
     ) -> [ValveEvent] {
+        func state(_ name: String) -> Bool? {
+            guard let r = table[name] else { return nil }
+            if let limit = staleAfter, let at = r.readAtInstant, now - at > limit { return nil }
+            return r.state
+        }
         let remote: Bool? =
-            if let r = table["remote"] { r.state } else if let l = table["local"] { l.state.map { !$0 } } else { nil }
+            if table["remote"] != nil { state("remote") } else if table["local"] != nil {
+                state("local").map { !$0 }
+            } else { nil }
         return tracker.feedback(
-            openLimit: table["open_limit"]?.state, closedLimit: table["closed_limit"]?.state, remote: remote,
-            fault: table["fault"]?.state ?? table["torque_trip"]?.state, at: now, date: date)
+            openLimit: state("open_limit"), closedLimit: state("closed_limit"), remote: remote,
+            fault: state("fault") ?? state("torque_trip"), at: now, date: date)
     }
 
     private static func resumeWaiters(_ valve: String, _ events: [ValveEvent], _ s: inout State) {
@@ -364,17 +386,18 @@ public final class FieldIO: Sendable {
         let (subscribers, events) = state.withLock {
             s -> ([AsyncStream<FieldEvent>.Continuation], [(String, ValveEvent)]) in
             var all: [(String, ValveEvent)] = []
-            for (id, var tracker) in s.valves {
-                guard let device = config.device(id) else { continue }
-                let stale = Duration.milliseconds(device.pollMs * 3)
-                let table = (s.readings[id] ?? [:]).mapValues { $0.aged(at: now, staleAfter: stale) }
-                var events = Self.feed(&tracker, table, at: now, date: date)
-                events += tracker.tick(at: now, date: date)
-                s.valves[id] = tracker
-                Self.resumeWaiters(id, events, &s)
-                all += events.map { (id, $0) }
+            for id in s.valveIDs {
+                guard s.valves[id] != nil else { continue }
+                // Mutated in place through the dictionary: no copy of the tracker or of the readings table.
+                var events = Self.feed(
+                    &s.valves[id]!, s.readings[id] ?? [:], at: now, date: date, staleAfter: s.staleAfter[id])
+                events += s.valves[id]!.tick(at: now, date: date)
+                if !events.isEmpty {
+                    Self.resumeWaiters(id, events, &s)
+                    all += events.map { (id, $0) }
+                }
             }
-            return (Array(s.subscribers.values), all)
+            return (all.isEmpty ? [] : Array(s.subscribers.values), all)
         }
         guard !events.isEmpty else { return }
         for c in subscribers { for (id, e) in events { c.yield(.valve(id, e)) } }

@@ -165,7 +165,7 @@ final class ModbusBus: @unchecked Sendable {
             case .release(let i):
                 let r = releases.remove(at: i)
                 release(r.device, r.command)
-            case .poll(let i): poll(i)
+            case .poll(let i): poll(&schedules[i])
             }
         }
     }
@@ -185,14 +185,17 @@ final class ModbusBus: @unchecked Sendable {
             if let i = releases.indices.min(by: { releases[$0].due < releases[$1].due }), releases[i].due <= now {
                 return .release(i)
             }
+            // The hot path of a busy bus: index the schedules in place rather than copying each one, and look up
+            // boosts only when a valve is moving.
             var earliest: (Int, ContinuousClock.Instant)?
-            for (i, s) in schedules.enumerated() {
-                var due = s.nextDue
-                if let b = boosts[s.device.id] {
+            let anyBoost = !boosts.isEmpty
+            for i in schedules.indices {
+                var due = schedules[i].nextDue
+                if anyBoost, let b = boosts[schedules[i].device.id] {
                     if b < now {
-                        boosts[s.device.id] = nil
+                        boosts[schedules[i].device.id] = nil
                     } else {
-                        due = min(due, s.nextDue - s.interval + Self.boostedInterval)
+                        due = min(due, schedules[i].nextDue - schedules[i].interval + Self.boostedInterval)
                     }
                 }
                 if earliest == nil || due < earliest!.1 { earliest = (i, due) }
@@ -339,13 +342,13 @@ final class ModbusBus: @unchecked Sendable {
 
     // MARK: Polls
 
-    private func poll(_ index: Int) {
+    /// Polls one device. It works on the schedule in place (`schedules[i]` passed inout, never copied), so its
+    /// readings dictionary is not duplicated on every poll; nothing called from here touches `schedules`.
+    private func poll(_ s: inout Schedule) {
         let start = clock.now
-        var s = schedules[index]
         let unit = s.device.unit ?? 1
         var healthy = true
         var problem: String?
-        var changed: [String: Reading] = [:]
         var requests = s.requests
         var r = 0
         while r < requests.count {
@@ -361,7 +364,7 @@ final class ModbusBus: @unchecked Sendable {
                 let date = Date()
                 for slot in request.points {
                     let (value, quality) = PollPlan.decode(slot, from: words, range: s.device.points[slot.name]?.range)
-                    changed[slot.name] = Reading(
+                    s.readings[slot.name] = Reading(
                         device: s.device.id, point: slot.name, value: value, quality: quality, readAt: date,
                         readAtInstant: now, updatedAt: date)
                 }
@@ -382,7 +385,7 @@ final class ModbusBus: @unchecked Sendable {
                             metadata: ["device": "\(s.device.id)", "request": "\(describe(request))"])
                         continue
                     }
-                    mark(request, .badConfig, in: &s, into: &changed)
+                    mark(request, .badConfig, in: &s)
                     problem =
                         "\(s.device.id): \(describe(request)) rejected (\(exception)): check the register map"
                     r += 1
@@ -406,12 +409,11 @@ final class ModbusBus: @unchecked Sendable {
                 case .exception: silentTransactions = 0
                 default: break
                 }
-                for rest in requests[r...] { mark(rest, .commFail, in: &s, into: &changed) }
+                for rest in requests[r...] { mark(rest, .commFail, in: &s) }
                 break
             }
         }
 
-        for (name, reading) in changed { s.readings[name] = reading }
         let now = clock.now
         if healthy {
             if s.failedCycles > 0 {
@@ -438,20 +440,16 @@ final class ModbusBus: @unchecked Sendable {
                 s.nextDue = start + s.interval
             }
         }
-        schedules[index] = s
         count(\.cycles, s.device.id)
         publish(DeviceUpdate(device: s.device.id, readings: Array(s.readings.values), healthy: healthy, error: problem))
     }
 
-    private func mark(
-        _ request: ReadRequest, _ quality: Quality, in s: inout Schedule, into changed: inout [String: Reading]
-    ) {
+    /// Sets the quality of a request's points, keeping their last value and read time for context.
+    private func mark(_ request: ReadRequest, _ quality: Quality, in s: inout Schedule) {
         let date = Date()
         for slot in request.points {
-            var reading = changed[slot.name] ?? s.readings[slot.name]!
-            reading.quality = quality
-            reading.updatedAt = date
-            changed[slot.name] = reading
+            s.readings[slot.name]?.quality = quality
+            s.readings[slot.name]?.updatedAt = date
         }
     }
 
