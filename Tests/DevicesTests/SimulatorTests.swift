@@ -415,3 +415,22 @@ extension SerialReplugTests {
         #expect(try await S.wait { io.reading("h2s", "concentration")?.quality == .good })
     }
 }
+
+extension ShutdownTests {
+    @Test func aPulsedGPIOOutputIsReleasedAfterItsDuration() async throws {
+        let sim = try SimulatedPlant(transport: "tcp", devices: [SimulatorTests.everyType[1]], gpio: true)
+        defer { sim.stop() }
+        var config = sim.config
+        let index = try #require(config.devices.firstIndex { $0.id == "siren" })
+        config.devices[index].commands["on"]?.pulseMs = 300
+        let io = FieldIO(config: config, logger: S.logger)
+        io.start()
+        defer { io.stop() }
+        #expect(try await S.wait { io.reading("siren", "state")?.quality == .good })
+        try await io.send("on", to: "siren", origin: S.origin)
+        #expect(sim.plant.gpioLevel(line: 2) == 1)
+        #expect(io.reading("siren", "state")?.value == 1)
+        #expect(try await S.wait { sim.plant.gpioLevel(line: 2) == 0 })
+        #expect(try await S.wait { io.reading("siren", "state")?.value == 0 })
+    }
+}

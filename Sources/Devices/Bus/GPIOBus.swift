@@ -27,6 +27,8 @@ final class GPIOBus: @unchecked Sendable {
     private var inputs: [Input] = []
     private var outputs: [Int: (device: Device, line: GPIOLine)] = [:]
     private var nextHeartbeat: [String: ContinuousClock.Instant] = [:]
+    /// Pulse commands waiting to write their release value.
+    private var releases: [(due: ContinuousClock.Instant, write: QueuedWrite)] = []
     private let devices: [Device]
     private let clock = ContinuousClock()
 
@@ -117,6 +119,9 @@ final class GPIOBus: @unchecked Sendable {
             condition.unlock()
             if stop { break }
             for w in pending { perform(w) }
+            let now = clock.now
+            for r in releases where r.due <= now { release(r.write) }
+            releases.removeAll { $0.due <= now }
             guard let chip = ensureChip() else {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
@@ -277,7 +282,26 @@ final class GPIOBus: @unchecked Sendable {
             if let c = input.candidate { deadline = min(deadline, c.since + .milliseconds(input.line.debounceMs)) }
         }
         for due in nextHeartbeat.values { deadline = min(deadline, due) }
+        for r in releases { deadline = min(deadline, r.due) }
         return max(.zero, deadline - now)
+    }
+
+    /// Ends a pulse: writes the command's release value to the same line.
+    private func release(_ w: QueuedWrite) {
+        guard case .gpio(let offset) = w.command.target, let chip else { return }
+        let activeLow = outputs[offset]?.line.activeLow ?? false
+        do {
+            try chip.write(offset: offset, level: (w.command.releaseValue != 0) != activeLow)
+            let now = clock.now
+            for i in inputs.indices where inputs[i].line.offset == offset && inputs[i].line.direction == .output {
+                accept(index: i, active: active(inputs[i].line, level: try chip.read(offsets: [offset])[0]), at: now)
+                publishDevice(inputs[i].device.id, at: now)
+            }
+        } catch {
+            logger.error(
+                "pulse release failed",
+                metadata: ["device": "\(w.device.id)", "command": "\(w.command.name)", "error": "\(error)"])
+        }
     }
 
     private func perform(_ w: QueuedWrite) {
@@ -298,11 +322,12 @@ final class GPIOBus: @unchecked Sendable {
                 accept(index: i, active: active(inputs[i].line, level: level), at: now)
                 publishDevice(inputs[i].device.id, at: now)
             }
+            if let pulse = w.command.pulseMs { releases.append((now + .milliseconds(pulse), w)) }
             w.completion(
                 .success(
                     WriteReceipt(
                         device: w.device.id, command: w.command.name, requestedAt: w.requestedAt,
-                        acknowledgedAt: clock.now, acknowledgedDate: Date())))
+                        acknowledgedAt: now, acknowledgedDate: Date())))
         } catch {
             w.completion(
                 .failure(
