@@ -55,6 +55,10 @@ let package = Package(
             ]
         ),
 
+        // Pure Swift alarm engine (ISA-18.2 states, conditions with deadband and delays, first-out, flood), and the
+        // condition type the shutoff interlocks reuse. Imports no C module and no I/O module.
+        .target(name: "Alarm"),
+
         // SQLite storage of readings, events and commands (GRDB), with buffering when the disk fails.
         // Knows nothing of buses or devices: the daemon hands it plain records.
         .target(
@@ -137,6 +141,7 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
+        .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
     ],
     swiftLanguageModes: [.v6]

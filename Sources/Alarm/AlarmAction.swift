@@ -1,0 +1,153 @@
+import Foundation
+
+/// The state of one alarm as the operator sees it (ISA-18.2 / IEC 62682).
+public enum AlarmState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Condition inactive and nothing to acknowledge.
+    case normal
+    /// Condition active, not yet acknowledged.
+    case unacknowledged
+    /// Condition active and acknowledged.
+    case acknowledged
+    /// Condition cleared before anyone acknowledged it.
+    case returnedUnacknowledged = "returned-unacknowledged"
+    /// Hidden by an operator until an expiry.
+    case shelved
+    /// Hidden by design while its suppression holds.
+    case suppressedByDesign = "suppressed-by-design"
+    /// Taken out of service by an operator (maintenance); hidden until returned.
+    case outOfService = "out-of-service"
+
+    public var description: String { rawValue }
+
+    /// Whether the alarm belongs on the alarm summary: active or awaiting acknowledgement.
+    public var isOnSummary: Bool { self == .unacknowledged || self == .acknowledged || isAwaitingAcknowledgement }
+
+    /// Whether an operator still has to acknowledge it.
+    public var isAwaitingAcknowledgement: Bool { self == .unacknowledged || self == .returnedUnacknowledged }
+}
+
+/// What made an alarm change state; journaled with the transition.
+public enum AlarmEvent: String, Sendable, Hashable, Codable, CustomStringConvertible {
+    case activated, cleared, acknowledged
+    case shelved, unshelved
+    /// The shelve expired (a timer unshelve).
+    case shelveExpired = "shelve-expired"
+    case suppressed, unsuppressed
+    case removedFromService = "removed-from-service"
+    case returnedToService = "returned-to-service"
+
+    public var description: String { rawValue }
+}
+
+/// One change of one alarm's state, for the journal.
+public struct AlarmTransition: Sendable, Hashable {
+    public var alarm: String
+    public var point: String
+    public var priority: AlarmPriority
+    public var from: AlarmState
+    public var to: AlarmState
+    public var event: AlarmEvent
+    /// The point's last usable value (for a valve that failed to move, the measured seconds).
+    public var value: Double?
+    /// When it happened; for an activation or a clear, when the delay ran out.
+    public var at: ContinuousClock.Instant
+    /// The operator, for acknowledge, shelve, unshelve and the service changes; nil for the process.
+    public var user: String?
+    public var reason: String?
+    /// Whether this alarm is its group's first-out.
+    public var firstOut: Bool
+    public var message: String
+
+    /// The wall-clock time of `at`, given one reading of both clocks taken when the action is performed.
+    public func date(now: ContinuousClock.Instant, nowDate: Date) -> Date {
+        nowDate.addingTimeInterval((at - now).inSeconds)
+    }
+}
+
+/// Whether an alarm flood began or ended.
+public enum FloodChange: String, Sendable, Hashable, Codable {
+    case started, ended
+}
+
+/// What the caller must do after an event: journal, drive the siren and beacons, report a flood.
+public enum AlarmAction: Sendable, Hashable {
+    /// Write this transition to the journal and update the screens.
+    case transition(AlarmTransition)
+    /// An alarm of this priority came in: sound its siren and beacon (again, if already sounding).
+    case annunciate(AlarmPriority)
+    /// Stop every siren, without acknowledging anything: by an operator (`user`), or automatically (nil) when no
+    /// alarm is left awaiting acknowledgement.
+    case silence(user: String?)
+    /// The activation rate crossed the flood threshold; `count` is activations in the window.
+    case flood(FloodChange, count: Int)
+}
+
+/// One alarm as a list shows it.
+public struct AlarmStatus: Sendable, Hashable {
+    public var id: String
+    public var point: String
+    public var priority: AlarmPriority
+    public var state: AlarmState
+    /// Whether the condition is active underneath, also when shelved, suppressed or out of service.
+    public var conditionActive: Bool
+    public var value: Double?
+    public var message: String
+    public var group: String?
+    public var firstOut: Bool
+    /// The health condition behind a device-health alarm; nil for a configured alarm.
+    public var health: HealthCondition?
+    /// When the current episode came in (the last activation); sorts the summary.
+    public var activatedAt: ContinuousClock.Instant?
+    /// When the alarm entered its current state.
+    public var since: ContinuousClock.Instant?
+    /// The expiry of a shelve.
+    public var shelvedUntil: ContinuousClock.Instant?
+    /// Who did the last operator action that still shapes the state (shelve, out of service, acknowledge), why.
+    public var user: String?
+    public var reason: String?
+}
+
+/// A mistake in an operator's request; the description names the alarm and the rule.
+public enum AlarmError: Error, Hashable, Sendable, CustomStringConvertible {
+    case unknownAlarm(String)
+    case missingUser(alarm: String, operation: String)
+    case missingReason(alarm: String, operation: String)
+    /// The request does not fit the alarm's state, such as acknowledging a normal alarm.
+    case notAllowed(alarm: String, operation: String, state: AlarmState)
+    case shelveExpiryNotInFuture(alarm: String)
+    case shelveTooLong(alarm: String, maximum: Duration)
+    /// Silencing is not about one alarm, but it is journaled with its user all the same.
+    case silenceWithoutUser
+
+    public var description: String {
+        switch self {
+        case .unknownAlarm(let id):
+            "alarm \"\(id)\": no such alarm"
+        case .missingUser(let id, let op):
+            "alarm \"\(id)\": \(op) needs a user"
+        case .missingReason(let id, let op):
+            "alarm \"\(id)\": \(op) needs a reason"
+        case .notAllowed(let id, let op, let state):
+            "alarm \"\(id)\": cannot \(op) while \(state)"
+        case .shelveExpiryNotInFuture(let id):
+            "alarm \"\(id)\": shelve expiry must be later than now"
+        case .shelveTooLong(let id, let maximum):
+            "alarm \"\(id)\": shelve may last at most \(Int(maximum.inSeconds)) s"
+        case .silenceWithoutUser:
+            "silence needs a user"
+        }
+    }
+}
+
+/// A mistake in the alarm definitions; the description names the alarm and the rule, for a config error message.
+public struct AlarmConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var alarm: String
+    public var problem: String
+
+    public init(alarm: String, problem: String) {
+        self.alarm = alarm
+        self.problem = problem
+    }
+
+    public var description: String { "alarm \"\(alarm)\": \(problem)" }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A device-health condition the daemon reports to the engine, so the engine never sees a device type.
+///
+/// A sensor that cannot be trusted is an alarm of its own (IEC 61511 diagnostics): its process alarms hold their
+/// state while its value is unusable, and these alarms say why. Each case names its subject; the engine keys the
+/// alarm by `alarmID`, so reporting `active: false` for the same subject clears it.
+public enum HealthCondition: Sendable, Hashable, Codable {
+    /// A device stopped answering.
+    case commFail(device: String)
+    /// A point's value was not refreshed in time.
+    case stale(point: String)
+    /// A point reads outside its valid range (a broken 4–20 mA loop).
+    case outOfRange(point: String)
+    /// A point that normally moves has not, beyond its noise band, for the configured time.
+    case frozen(point: String)
+    /// An actuator reports its own fault (torque trip, both limits at once).
+    case valveFault(valve: String)
+    /// A valve did not reach its commanded end position within its stroke time.
+    case valveFailedToMove(valve: String)
+    /// A valve's selector is in local: it cannot be commanded from here.
+    case valveLocal(valve: String)
+    /// The historian cannot store readings or events.
+    case historianFault
+
+    /// The kind of condition, without its subject.
+    public var kind: Kind {
+        switch self {
+        case .commFail: .commFail
+        case .stale: .stale
+        case .outOfRange: .outOfRange
+        case .frozen: .frozen
+        case .valveFault: .valveFault
+        case .valveFailedToMove: .valveFailedToMove
+        case .valveLocal: .valveLocal
+        case .historianFault: .historianFault
+        }
+    }
+
+    /// The device, valve or point concerned ("historian" for the historian).
+    public var subject: String {
+        switch self {
+        case .commFail(let s), .stale(let s), .outOfRange(let s), .frozen(let s), .valveFault(let s),
+            .valveFailedToMove(let s), .valveLocal(let s):
+            s
+        case .historianFault: "historian"
+        }
+    }
+
+    /// The id of the alarm: `<subject>.<kind>`, such as "gas-a1.comm-fail" or "valve-a-rain.failed-to-move".
+    public var alarmID: String { "\(subject).\(kind.rawValue)" }
+
+    /// The kinds of health condition, for per-kind settings such as priority.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case commFail = "comm-fail"
+        case stale
+        case outOfRange = "out-of-range"
+        case frozen
+        case valveFault = "valve-fault"
+        case valveFailedToMove = "failed-to-move"
+        case valveLocal = "local"
+        case historianFault = "fault"
+
+        /// The operator's text for this kind: Chinese first, as the control room reads it, then English for
+        /// the engineers' logs.
+        public var title: String {
+            switch self {
+            case .commFail: "通讯故障 comm-fail"
+            case .stale: "数据未更新 stale"
+            case .outOfRange: "超出量程 out-of-range"
+            case .frozen: "数值冻结 frozen value"
+            case .valveFault: "阀门故障 valve fault"
+            case .valveFailedToMove: "阀门未到位 valve failed to move"
+            case .valveLocal: "阀门就地模式 valve in local"
+            case .historianFault: "历史库故障 historian fault"
+            }
+        }
+    }
+}
+
+/// The priority of each kind of health alarm. The defaults follow what stops the three lines of defence:
+/// a valve that does not move when commanded is critical; a dead device, a bad loop, a valve that cannot be
+/// commanded or a faulted actuator is high; data quality and the historian are medium.
+public struct HealthPolicy: Sendable, Hashable, Codable {
+    public var priorities: [HealthCondition.Kind: AlarmPriority]
+
+    public init(priorities: [HealthCondition.Kind: AlarmPriority] = [:]) {
+        self.priorities = priorities
+    }
+
+    public func priority(of kind: HealthCondition.Kind) -> AlarmPriority {
+        if let p = priorities[kind] { return p }
+        switch kind {
+        case .valveFailedToMove: return .critical
+        case .commFail, .outOfRange, .valveFault, .valveLocal: return .high
+        case .stale, .frozen, .historianFault: return .medium
+        }
+    }
+}
