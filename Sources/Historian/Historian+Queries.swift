@@ -62,12 +62,22 @@ extension Historian {
 
     // MARK: - SQL
 
+    /// The columns of a reading, with its point's name and its quality's text. The writer adds a point's and a
+    /// quality's row in the transaction of the first reading that uses it, and nothing deletes them, so the joins
+    /// lose no reading.
+    private static let readingColumns = """
+        SELECT r.read_at, p.name AS point, r.value, q.name AS quality FROM readings r
+        JOIN points p ON p.id = r.point_id
+        JOIN qualities q ON q.code = r.quality
+        """
+
     private static func readings(_ db: Database, point: String, from: Date, to: Date) throws -> [StoredReading] {
         try Row.fetchAll(
             db,
-            sql: """
-                SELECT point, value, quality, read_at FROM readings
-                WHERE point = ? AND read_at >= ? AND read_at < ? ORDER BY read_at, id
+            sql: readingColumns + """
+
+                WHERE r.point_id = (SELECT id FROM points WHERE name = ?) AND r.read_at >= ? AND r.read_at < ?
+                ORDER BY r.read_at, r.id
                 """,
             arguments: [point, Schema.milliseconds(from), Schema.milliseconds(to)]
         ).map(Schema.reading)
@@ -92,14 +102,16 @@ extension Historian {
     }
 
     private static func csv(_ db: Database, point: String?, from: Date, to: Date, in zone: TimeZone) throws -> String {
-        var sql = "SELECT read_at, point, value, quality FROM readings WHERE read_at >= ? AND read_at < ?"
-        var arguments: StatementArguments = [Schema.milliseconds(from), Schema.milliseconds(to)]
-        if let point {
-            sql += " AND point = ?"
-            arguments += [point]
-        }
+        // For every point, `IN` has SQLite read the (point_id, read_at) index once per point, then sort what it
+        // found; without it, a day's export would scan the whole table (there is no index on read_at alone).
+        let points = point == nil ? "IN (SELECT id FROM points)" : "= (SELECT id FROM points WHERE name = ?)"
+        let sql =
+            readingColumns
+            + "\nWHERE r.point_id \(points) AND r.read_at >= ? AND r.read_at < ? ORDER BY r.read_at, r.id"
+        var arguments: StatementArguments = point.map { [$0] } ?? []
+        arguments += [Schema.milliseconds(from), Schema.milliseconds(to)]
         var csv = "time,point,value,quality\r\n"
-        let rows = try Row.fetchCursor(db, sql: sql + " ORDER BY read_at, id", arguments: arguments)
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let readAt: Int64 = row[0]
             let value: Double? = row[2]

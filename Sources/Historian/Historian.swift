@@ -132,6 +132,10 @@ public final class Historian: Sendable {
     /// Deletes rows older than each table's retention, in transactions of at most `pruneBatchSize` rows so that
     /// writing goes on between them. The writer thread runs this every `pruneInterval`; call it for tests or tools.
     ///
+    /// Readings are walked from the oldest in the order they were written, and the walk stops at the first batch
+    /// holding one inside the retention; an old reading written after a newer one (the clock stepped back) may so
+    /// outlive its retention until a later run. No reading is deleted before its time.
+    ///
     /// - Parameter now: the time retention counts back from.
     @discardableResult
     public func prune(now: Date = Date()) throws -> PruneReport {

@@ -89,10 +89,12 @@ extension HistorianCore {
         let start = ContinuousClock.now
         do {
             try pool.writeWithoutTransaction { db in
+                var ids = self.ids.withLock { $0 }
                 try db.inTransaction(.immediate) {
-                    try Schema.insert(chunk.lazy.map(\.element), db)
+                    try Schema.insert(chunk.lazy.map(\.element), db, ids: &ids)
                     return .commit
                 }
+                self.ids.withLock { $0 = ids }
             }
         } catch {
             throw HistorianError(path: path, operation: "write readings", error: error)

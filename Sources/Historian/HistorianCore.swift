@@ -68,6 +68,9 @@ final class HistorianCore: Sendable {
     let configuration: HistorianConfiguration
     let logger: Logger
     let state: Mutex<State>
+    /// The writer thread's numbering of point names and qualities, as committed; emptied when the database is
+    /// reopened. Apart from `state` because it is read and replaced around SQLite work, not during it.
+    let ids = Mutex(Schema.IDCache())
     /// nil once closed.
     private let database: Mutex<DatabasePool?>
     /// Signalled to make the writer run a cycle now instead of at the end of its wait.
@@ -148,6 +151,21 @@ final class HistorianCore: Sendable {
                     + "). Refusing to open it; upgrade leveed, or move the file away to start a new history"
             )
         }
+        // v1 was edited before release (Schema); a file from a development build before that has "v1" applied
+        // and no points table, and every write to it would fail.
+        let preRelease: Bool
+        do {
+            preRelease = try applied.contains("v1") && pool.read { db in try !db.tableExists("points") }
+        } catch {
+            throw HistorianError(path: path, operation: "open", error: error)
+        }
+        guard !preRelease else {
+            throw HistorianError(
+                path: path, operation: "open",
+                message: "written by a development build of Levee whose schema v1 stored point names in every "
+                    + "reading. Refusing to open it; move the file away to start a new history"
+            )
+        }
         do {
             try migrator.migrate(pool)
         } catch {
@@ -174,6 +192,8 @@ final class HistorianCore: Sendable {
             return pool
         }
         try? old?.close()
+        // The file may not be the one the ids came from (moved away, restored from a backup).
+        ids.withLock { $0 = Schema.IDCache() }
         // Debug only: during a fault that a reopen may cure, every retry reopens.
         logger.debug("historian reopened the database", metadata: ["path": "\(path)"])
     }

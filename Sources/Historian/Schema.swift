@@ -6,17 +6,32 @@ import GRDBSQLite
 ///
 /// Version v1:
 /// ```sql
+/// -- Every point name the writer has seen, numbered, so that a reading stores 8 bytes instead of its name, and its
+/// -- index entry too. Rows are added in the same transaction as the first reading of the point, never deleted.
+/// CREATE TABLE points (
+///     id INTEGER PRIMARY KEY,
+///     name TEXT NOT NULL UNIQUE   -- gas-a1.concentration, ...
+/// );
+/// -- Quality strings, numbered. Codes 0-5 are fixed, for every database (a tool may rely on them); codes 6-63 are
+/// -- reserved for later fixed ones. Any other string a device layer hands over is stored too: it gets the next code
+/// -- from 64 up, added in the same transaction as the first reading that carries it, and reads back as given.
+/// CREATE TABLE qualities (
+///     code INTEGER PRIMARY KEY,
+///     name TEXT NOT NULL UNIQUE
+/// );
+/// INSERT INTO qualities (code, name) VALUES
+///     (0, 'good'), (1, 'stale'), (2, 'comm-fail'), (3, 'out-of-range'), (4, 'bad-config'), (5, 'initial');
+///
 /// -- Readings kept by the store-on-change rule. read_at: milliseconds since 1970-01-01 UTC, an INTEGER because it
 /// -- is half the size of GRDB's default text dates and compares as a number.
 /// CREATE TABLE readings (
 ///     id INTEGER PRIMARY KEY,
-///     point TEXT NOT NULL,
+///     point_id INTEGER NOT NULL,  -- points.id
 ///     value REAL,                 -- NULL when the device gave no value
-///     quality TEXT NOT NULL,      -- good, stale, comm-fail, out-of-range, bad-config, initial, ...
+///     quality INTEGER NOT NULL,   -- qualities.code
 ///     read_at INTEGER NOT NULL
 /// );
-/// CREATE INDEX readings_point_read_at ON readings(point, read_at);  -- trends and export of one point
-/// CREATE INDEX readings_read_at ON readings(read_at);               -- retention, export of all points
+/// CREATE INDEX readings_point_read_at ON readings(point_id, read_at);  -- trends and export
 ///
 /// -- The audit trail. at and requested_at: milliseconds since 1970 UTC; drill: 0 or 1.
 /// CREATE TABLE events (
@@ -48,22 +63,39 @@ import GRDBSQLite
 /// GRDB adds `grdb_migrations(identifier)`, the applied versions. There are no CHECK or foreign-key constraints on
 /// purpose: a row the writer cannot insert would stay at the head of its queue and stop all writing.
 ///
-/// A new version is a new migration appended below, never an edit of an old one.
+/// Readings have no index on `read_at` alone: it cost about a quarter of the insert rate (bench/, historian figure).
+/// Retention walks the table in rowid order instead (``HistorianCore/pruneReadings(_:before:limit:)``), and an
+/// export of every point reads the `(point_id, read_at)` index once per point.
+///
+/// A new version is a new migration appended below, never an edit of an old one. (v1 itself was edited once, to
+/// number points and qualities, before any database left development: no plant has the earlier layout, and
+/// ``HistorianCore/open(_:)`` refuses a development file that does.)
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
+        // Edited in place before release (points and qualities numbered, the read_at index dropped): see above.
         migrator.registerMigration("v1") { db in
             try db.execute(
                 sql: """
+                    CREATE TABLE points (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE
+                    );
+                    CREATE TABLE qualities (
+                        code INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE
+                    );
+                    INSERT INTO qualities (code, name) VALUES
+                        (0, 'good'), (1, 'stale'), (2, 'comm-fail'), (3, 'out-of-range'), (4, 'bad-config'),
+                        (5, 'initial');
                     CREATE TABLE readings (
                         id INTEGER PRIMARY KEY,
-                        point TEXT NOT NULL,
+                        point_id INTEGER NOT NULL,
                         value REAL,
-                        quality TEXT NOT NULL,
+                        quality INTEGER NOT NULL,
                         read_at INTEGER NOT NULL
                     );
-                    CREATE INDEX readings_point_read_at ON readings(point, read_at);
-                    CREATE INDEX readings_read_at ON readings(read_at);
+                    CREATE INDEX readings_point_read_at ON readings(point_id, read_at);
                     CREATE TABLE events (
                         id INTEGER PRIMARY KEY,
                         at INTEGER NOT NULL,
@@ -95,8 +127,8 @@ enum Schema {
         return migrator
     }
 
-    /// The tables retention prunes, with their time column.
-    static let timeColumn: [String: String] = ["readings": "read_at", "events": "at", "commands": "requested_at"]
+    /// The audit tables retention prunes by their time column; readings are pruned in rowid order instead.
+    static let timeColumn: [String: String] = ["events": "at", "commands": "requested_at"]
 
     // MARK: - Rows
 
@@ -110,28 +142,84 @@ enum Schema {
         Date(timeIntervalSince1970: Double(ms) / 1000)
     }
 
-    static let insertReadingSQL = "INSERT INTO readings (point, value, quality, read_at) VALUES (?, ?, ?, ?)"
+    static let insertReadingSQL = "INSERT INTO readings (point_id, value, quality, read_at) VALUES (?, ?, ?, ?)"
+
+    /// The writer's numbering of point names and quality strings, as committed to the database.
+    ///
+    /// With it a reading costs two dictionary lookups rather than two statements. It is filled from the database on
+    /// first use, and a name it does not know is looked up (and added) in the transaction that needs it. The writer
+    /// works on a copy and keeps it only once that transaction has committed: ids from a rolled-back transaction
+    /// would be handed out again to other names.
+    struct IDCache: Sendable {
+        var loaded = false
+        var points: [String: Int64] = [:]
+        var qualities: [String: Int64] = [:]
+
+        mutating func load(_ db: Database) throws {
+            guard !loaded else { return }
+            for row in try Row.fetchAll(db, sql: "SELECT name, id FROM points") { points[row[0]] = row[1] }
+            for row in try Row.fetchAll(db, sql: "SELECT name, code FROM qualities") { qualities[row[0]] = row[1] }
+            loaded = true
+        }
+
+        mutating func point(_ name: String, _ db: Database) throws -> Int64 {
+            if let id = points[name] { return id }
+            let id = try Schema.number(
+                name, db, insert: "INSERT OR IGNORE INTO points (name) VALUES (?)",
+                select: "SELECT id FROM points WHERE name = ?")
+            points[name] = id
+            return id
+        }
+
+        mutating func quality(_ name: String, _ db: Database) throws -> Int64 {
+            if let code = qualities[name] { return code }
+            // The next code from 64 up: 0-63 are the fixed table's (see the schema).
+            let code = try Schema.number(
+                name, db,
+                insert: """
+                    INSERT OR IGNORE INTO qualities (code, name)
+                    SELECT max(64, coalesce(max(code), 0) + 1), ? FROM qualities
+                    """,
+                select: "SELECT code FROM qualities WHERE name = ?")
+            qualities[name] = code
+            return code
+        }
+    }
+
+    /// Adds `name` with `insert` unless it is there, and returns its number by `select`.
+    private static func number(_ name: String, _ db: Database, insert: String, select: String) throws -> Int64 {
+        try db.cachedStatement(sql: insert).execute(arguments: [name])
+        guard let number = try Int64.fetchOne(db.cachedStatement(sql: select), arguments: [name]) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_ERROR, message: "no number for \(name) after inserting it", sql: select)
+        }
+        return number
+    }
 
     /// Inserts readings through GRDB's cached statement, binding with the SQLite C API directly: building GRDB's
     /// `StatementArguments` boxes every value and was a fifth of the cost of a batch (bench/, historian figure).
-    static func insert(_ readings: some Sequence<StoredReading>, _ db: Database) throws {
+    ///
+    /// Call it inside a transaction, with a copy of the writer's `ids` to keep only once that transaction commits.
+    static func insert(_ readings: some Sequence<StoredReading>, _ db: Database, ids: inout IDCache) throws {
+        try ids.load(db)
         let statement = try db.cachedStatement(sql: insertReadingSQL)
         let stmt = statement.sqliteStatement
-        // SQLITE_TRANSIENT: SQLite copies the text before the bind returns, so Swift's buffers may go away.
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         defer {
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
         }
         for reading in readings {
+            // Before the reset below: a new name runs statements of its own.
+            let point = try ids.point(reading.point, db)
+            let quality = try ids.quality(reading.quality, db)
             sqlite3_reset(stmt)
-            _ = reading.point.withCString { sqlite3_bind_text(stmt, 1, $0, -1, transient) }
+            sqlite3_bind_int64(stmt, 1, point)
             if let v = reading.value, !v.isNaN {
                 sqlite3_bind_double(stmt, 2, v)
             } else {
                 sqlite3_bind_null(stmt, 2)
             }
-            _ = reading.quality.withCString { sqlite3_bind_text(stmt, 3, $0, -1, transient) }
+            sqlite3_bind_int64(stmt, 3, quality)
             sqlite3_bind_int64(stmt, 4, milliseconds(reading.readAt))
             let rc = sqlite3_step(stmt)
             guard rc == SQLITE_DONE else {

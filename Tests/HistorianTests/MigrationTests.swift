@@ -16,7 +16,14 @@ struct MigrationTests {
         defer { try? db.close() }
         try db.read { db in
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1"])
-            #expect(try db.columns(in: "readings").map(\.name) == ["id", "point", "value", "quality", "read_at"])
+            #expect(try db.columns(in: "points").map(\.name) == ["id", "name"])
+            #expect(try db.columns(in: "qualities").map(\.name) == ["code", "name"])
+            // The fixed quality codes, which tools reading the file may rely on.
+            let qualities = try Row.fetchAll(db, sql: "SELECT code, name FROM qualities ORDER BY code").map {
+                "\($0[0] as Int64) \($0[1] as String)"
+            }
+            #expect(qualities == ["0 good", "1 stale", "2 comm-fail", "3 out-of-range", "4 bad-config", "5 initial"])
+            #expect(try db.columns(in: "readings").map(\.name) == ["id", "point_id", "value", "quality", "read_at"])
             #expect(
                 try db.columns(in: "events").map(\.name) == [
                     "id", "at", "kind", "source", "message", "details", "drill",
@@ -28,9 +35,8 @@ struct MigrationTests {
                     "stroke_seconds", "drill",
                 ]
             )
-            let readingIndexes = try db.indexes(on: "readings").map(\.columns)
-            #expect(readingIndexes.contains(["point", "read_at"]))
-            #expect(readingIndexes.contains(["read_at"]))
+            // One index only: retention walks readings in rowid order (RetentionTests).
+            #expect(try db.indexes(on: "readings").map(\.columns) == [["point_id", "read_at"]])
             #expect(try db.indexes(on: "events").map(\.columns).contains(["at"]))
             #expect(try db.indexes(on: "commands").map(\.columns).contains(["device", "requested_at"]))
         }
@@ -73,6 +79,37 @@ struct MigrationTests {
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
         #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 3)
+    }
+
+    /// v1 was edited before release; a development file with the earlier v1 is refused rather than faulting on every
+    /// write.
+    @Test func aDevelopmentDatabaseWithTheEarlierV1IsRefusedNamingTheFile() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let path = scratch.path("history.db")
+        let old = try DatabaseQueue(path: path)
+        try old.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations (identifier) VALUES ('v1');
+                    CREATE TABLE readings (
+                        id INTEGER PRIMARY KEY, point TEXT NOT NULL, value REAL, quality TEXT NOT NULL,
+                        read_at INTEGER NOT NULL);
+                    INSERT INTO readings (point, value, quality, read_at) VALUES ('a', 1, 'good', 0);
+                    """)
+        }
+        try old.close()
+
+        let error = #expect(throws: HistorianError.self) {
+            _ = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        }
+        #expect(error?.description.hasPrefix("\(path): open: written by a development build of Levee") == true)
+        #expect(error?.description.contains("move the file away") == true)
+        let check = try DatabaseQueue(path: path)
+        defer { try? check.close() }
+        #expect(try check.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM readings") } == 1)
+        #expect(try check.read { try $0.tableExists("points") } == false)
     }
 
     @Test func aFileThatIsNotADatabaseIsRefusedNamingTheFile() throws {

@@ -3,13 +3,14 @@
  *
  *   sqlite_raw DATABASE ROWS POINTS
  *
- * Creates DATABASE (which must not exist) with the historian's `readings` table and its two indexes (the same
- * DDL as Sources/Historian/Schema.swift, v1), in WAL mode with synchronous = FULL as the historian sets it, then
- * inserts ROWS readings with one prepared INSERT, all in one transaction. The data is what levee-bench hands the
- * historian: POINTS point ids ("p0000.value", ...), cycle after cycle, each reading a new value, quality "good",
- * read_at one second apart per cycle. Prints one line:
+ * Creates DATABASE (which must not exist) with the historian's `points`, `qualities` and `readings` tables and the
+ * one readings index (the same DDL as Sources/Historian/Schema.swift, v1), in WAL mode with synchronous = FULL as
+ * the historian sets it, then, all in one transaction, numbers the POINTS point names ("p0000.value", ...) and
+ * inserts ROWS readings with one prepared INSERT. The data is what levee-bench hands the historian: the points cycle
+ * after cycle, each reading a new value, quality "good" (code 0), read_at one second apart per cycle. The point
+ * ids come from a plain array, as the historian's come from its in-memory cache. Prints one line:
  *     rows N seconds S rate R
- * timed from BEGIN to COMMIT's return (opening and creating the schema are not timed).
+ * timed from BEGIN to COMMIT's return (opening and creating the schema are not timed; numbering the points is).
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -59,26 +60,37 @@ int main(int argc, char **argv) {
     exec(db, "PRAGMA synchronous = FULL");
     exec(db, "PRAGMA journal_size_limit = 8388608");
     exec(db,
-         "CREATE TABLE readings (id INTEGER PRIMARY KEY, point TEXT NOT NULL, value REAL, quality TEXT NOT NULL, "
-         "read_at INTEGER NOT NULL);"
-         "CREATE INDEX readings_point_read_at ON readings(point, read_at);"
-         "CREATE INDEX readings_read_at ON readings(read_at);");
+         "CREATE TABLE points (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+         "CREATE TABLE qualities (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+         "INSERT INTO qualities (code, name) VALUES (0, 'good'), (1, 'stale'), (2, 'comm-fail'), "
+         "(3, 'out-of-range'), (4, 'bad-config'), (5, 'initial');"
+         "CREATE TABLE readings (id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL, value REAL, "
+         "quality INTEGER NOT NULL, read_at INTEGER NOT NULL);"
+         "CREATE INDEX readings_point_read_at ON readings(point_id, read_at);");
 
-    sqlite3_stmt *insert;
+    sqlite3_stmt *insert, *insert_point;
     check(db,
-          sqlite3_prepare_v2(db, "INSERT INTO readings (point, value, quality, read_at) VALUES (?, ?, ?, ?)", -1,
+          sqlite3_prepare_v2(db, "INSERT INTO readings (point_id, value, quality, read_at) VALUES (?, ?, ?, ?)", -1,
                              &insert, NULL),
           "prepare");
+    check(db, sqlite3_prepare_v2(db, "INSERT INTO points (name) VALUES (?)", -1, &insert_point, NULL), "prepare");
+    int64_t *ids = malloc((size_t)points * sizeof *ids);
     const int64_t base_ms = 1700000000000LL;
 
     double start = now_s();
     exec(db, "BEGIN");
+    for (int p = 0; p < points; p++) {
+        sqlite3_bind_text(insert_point, 1, names[p], -1, SQLITE_STATIC);
+        check(db, sqlite3_step(insert_point), "insert point");
+        sqlite3_reset(insert_point);
+        ids[p] = sqlite3_last_insert_rowid(db);
+    }
     for (long i = 0; i < rows; i++) {
         long cycle = i / points;
         int p = (int)(i % points);
-        sqlite3_bind_text(insert, 1, names[p], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 1, ids[p]);
         sqlite3_bind_double(insert, 2, (double)cycle + (double)p * 0.001);
-        sqlite3_bind_text(insert, 3, "good", 4, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 3, 0); /* good */
         sqlite3_bind_int64(insert, 4, base_ms + cycle * 1000);
         check(db, sqlite3_step(insert), "insert");
         sqlite3_reset(insert);
@@ -88,7 +100,9 @@ int main(int argc, char **argv) {
 
     printf("rows %ld seconds %.3f rate %.1f\n", rows, elapsed, (double)rows / elapsed);
     sqlite3_finalize(insert);
+    sqlite3_finalize(insert_point);
     sqlite3_close(db);
+    free(ids);
     free(names);
     return 0;
 }
