@@ -60,6 +60,8 @@ final class ModbusConnection {
             throw ModbusError(code: code, operation: "connect \(label)")
         }
         isConnected = true
+        // A serial line may still hold half a frame from a process that died mid-transaction: drop it.
+        _ = modbus_flush(context)
     }
 
     func close() {
