@@ -39,6 +39,7 @@ let package = Package(
             name: "Config",
             dependencies: [
                 "ModbusWire",
+                "Alarm",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -88,6 +89,7 @@ let package = Package(
                 "Devices",
                 "Historian",
                 "ControlAPI",
+                "Alarm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +139,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),

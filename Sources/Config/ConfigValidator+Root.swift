@@ -27,17 +27,21 @@ extension ConfigValidator {
     /// - Returns: the configuration, or nil when any issue was recorded.
     mutating func validate(_ root: [String: TOMLNode], busOrder: [String]) -> LeveeConfig? {
         let top = ConfigTable(path: KeyPath(), entries: root)
-        checkKeys(top, allowed: ["site", "buses", "devices", "historian", "daemon"])
+        checkKeys(top, allowed: ["site", "buses", "devices", "historian", "daemon", "alarm", "alarms"])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         let buses = validateBuses(top, order: busOrder)
         let devices = validateDevices(top, buses: buses)
         checkSharedTargets(devices, buses: buses)
         let historian = table(top, "historian").map { validateHistorian($0) } ?? HistorianSettings()
         let daemon = table(top, "daemon").map { validateDaemon($0) } ?? DaemonSettings()
+        let validDevices = devices.compactMap(\.device)
+        let alarmSettings =
+            table(top, "alarm").map { validateAlarmSettings($0, devices: validDevices) } ?? AlarmSettings()
+        let alarms = validateAlarms(top, devices: validDevices, settings: alarmSettings)
         guard issues.isEmpty, let site else { return nil }
         return LeveeConfig(
-            site: site, buses: buses.compactMap(\.bus), devices: devices.compactMap(\.device), historian: historian,
-            daemon: daemon)
+            site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
+            alarms: alarms, alarmSettings: alarmSettings)
     }
 
     /// `[site]`: `id`, `name`, `time_zone`, all required.

@@ -1,3 +1,4 @@
+import Alarm
 import ModbusWire
 
 /// The whole of one Levee configuration file, validated.
@@ -14,16 +15,23 @@ public struct LeveeConfig: Sendable, Hashable {
     public var historian: HistorianSettings
     /// `[daemon]`: how leveed itself is reached.
     public var daemon: DaemonSettings
+    /// `[[alarms]]`: every configured alarm, presets expanded, validated against the devices.
+    public var alarms: [AlarmDefinition]
+    /// `[alarm]`: engine options and annunciation outputs.
+    public var alarmSettings: AlarmSettings
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
-        daemon: DaemonSettings = DaemonSettings()
+        daemon: DaemonSettings = DaemonSettings(), alarms: [AlarmDefinition] = [],
+        alarmSettings: AlarmSettings = AlarmSettings()
     ) {
         self.site = site
         self.buses = buses
         self.devices = devices
         self.historian = historian
         self.daemon = daemon
+        self.alarms = alarms
+        self.alarmSettings = alarmSettings
     }
 
     public func bus(_ id: String) -> Bus? { buses.first { $0.id == id } }
@@ -63,6 +71,27 @@ public struct HistorianSettings: Sendable, Hashable {
         self.heartbeatSeconds = heartbeatSeconds
         self.bufferLimit = bufferLimit
         self.retentionDays = retentionDays
+    }
+}
+
+/// `[alarm]`: how the alarm engine runs and what it sounds. Every key is optional.
+public struct AlarmSettings: Sendable, Hashable {
+    /// `max_shelve_h`: the longest an alarm may be shelved, hours (default 8).
+    public var maximumShelveHours: Double
+    /// `annunciation = { critical = ["siren", "beacon"], high = ["beacon"] }`: digital-output devices switched on
+    /// while an alarm of that priority sounds, and off on silence.
+    public var annunciation: [AlarmPriority: [String]]
+
+    public init(maximumShelveHours: Double = 8, annunciation: [AlarmPriority: [String]] = [:]) {
+        self.maximumShelveHours = maximumShelveHours
+        self.annunciation = annunciation
+    }
+
+    /// The engine options these settings give.
+    public var engineOptions: AlarmEngine.Options {
+        var options = AlarmEngine.Options()
+        options.maximumShelve = .milliseconds(Int(maximumShelveHours * 3_600_000))
+        return options
     }
 }
 

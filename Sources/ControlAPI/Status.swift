@@ -15,6 +15,9 @@ public struct SiteStatus: Codable, Sendable, Hashable {
     public var summary: String
     public var devices: [DeviceStatus]
     public var historian: HistorianSummary
+    /// Alarms not normal, most urgent first; and the alarm rate over the last 10 minutes (flood above 10).
+    public var alarms: [AlarmEntry] = []
+    public var alarmRate: Int = 0
 
     public init(
         site: String, siteName: String, timeZone: String, generatedAt: Date, summary: String, devices: [DeviceStatus],
@@ -118,21 +121,88 @@ public struct HistorianSummary: Codable, Sendable, Hashable {
 }
 
 /// One request on the control socket: a JSON object on one line.
+///
+/// Ops: `ping`, `status`, `alarms`, `ack` (alarm, reason), `shelve` (alarm, reason, seconds), `unshelve` (alarm),
+/// `remove-from-service` (alarm, reason), `return-to-service` (alarm), `silence`, `command` (device, command,
+/// reason). Who asks is not part of the request: the daemon takes the caller's Unix account from the socket
+/// (SO_PEERCRED), so the journal names a person the operating system vouched for.
 public struct ControlRequest: Codable, Sendable, Hashable {
     public var op: String
-    public init(op: String) { self.op = op }
+    public var alarm: String?
+    public var reason: String?
+    public var seconds: Double?
+    public var device: String?
+    public var command: String?
+
+    public init(
+        op: String, alarm: String? = nil, reason: String? = nil, seconds: Double? = nil, device: String? = nil,
+        command: String? = nil
+    ) {
+        self.op = op
+        self.alarm = alarm
+        self.reason = reason
+        self.seconds = seconds
+        self.device = device
+        self.command = command
+    }
 }
 
-/// The reply: `status` for "status", `error` when the request could not be served.
+/// The reply: `status` for "status", `alarms` for "alarms", `message` for an action done, `error` when the
+/// request could not be served (naming the alarm, device or field at fault).
 public struct ControlResponse: Codable, Sendable, Hashable {
     public var ok: Bool
     public var error: String?
+    public var message: String?
     public var status: SiteStatus?
+    public var alarms: [AlarmEntry]?
 
-    public init(ok: Bool, error: String? = nil, status: SiteStatus? = nil) {
+    public init(
+        ok: Bool, error: String? = nil, message: String? = nil, status: SiteStatus? = nil, alarms: [AlarmEntry]? = nil
+    ) {
         self.ok = ok
         self.error = error
+        self.message = message
         self.status = status
+        self.alarms = alarms
+    }
+}
+
+/// One alarm on the summary (anything not normal), as the control room lists it.
+public struct AlarmEntry: Codable, Sendable, Hashable {
+    public var id: String
+    public var point: String
+    /// critical, high, medium, low.
+    public var priority: String
+    /// unacknowledged, acknowledged, returned-unacknowledged, shelved, suppressed-by-design, out-of-service.
+    public var state: String
+    public var conditionActive: Bool
+    public var value: Double?
+    public var message: String
+    public var group: String?
+    public var firstOut: Bool
+    public var since: Date?
+    public var shelvedUntil: Date?
+    public var user: String?
+    public var reason: String?
+
+    public init(
+        id: String, point: String, priority: String, state: String, conditionActive: Bool, value: Double?,
+        message: String, group: String?, firstOut: Bool, since: Date?, shelvedUntil: Date?, user: String?,
+        reason: String?
+    ) {
+        self.id = id
+        self.point = point
+        self.priority = priority
+        self.state = state
+        self.conditionActive = conditionActive
+        self.value = value
+        self.message = message
+        self.group = group
+        self.firstOut = firstOut
+        self.since = since
+        self.shelvedUntil = shelvedUntil
+        self.user = user
+        self.reason = reason
     }
 }
 

@@ -12,7 +12,10 @@ struct Leveectl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leveectl",
         abstract: "Talk to a running leveed: status, history export, configuration checks.",
-        subcommands: [Status.self, History.self, CheckConfigCommand.self])
+        subcommands: [
+            Status.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self, History.self,
+            CheckConfigCommand.self,
+        ])
 }
 
 /// Where to find the daemon: `--socket`, else the control socket named in `--config`, else `LEVEE_SOCKET`, else

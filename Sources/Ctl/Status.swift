@@ -84,6 +84,14 @@ enum StatusView {
             out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
             out += "buffered, \(s.historian.droppedReadings) dropped\n"
         }
+        if !s.alarms.isEmpty {
+            out += "\nAlarms 报警 (\(s.alarmRate) in the last 10 min\(s.alarmRate > 10 ? ", FLOOD" : ""))\n"
+            for a in s.alarms.prefix(12) {
+                let state = a.state + (a.firstOut ? " FIRST-OUT" : "")
+                out += row([a.priority.uppercased(), state, a.id, a.message], widths: [10, 26, 34]) + "\n"
+            }
+            if s.alarms.count > 12 { out += "  … \(s.alarms.count - 12) more: leveectl alarms\n" }
+        }
         for line in lines {
             let devices = s.devices.filter { $0.line == line }
             guard !devices.isEmpty else { continue }

@@ -75,13 +75,16 @@ struct Run: AsyncParsableCommand {
 
         let field = FieldIO(config: settings, logger: logger)
         let recorder = RecorderService(field: field, historian: historian, logger: logger)
-        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request in
-            switch request.op {
-            case "ping": return ControlResponse(ok: true)
-            case "status":
-                return ControlResponse(ok: true, status: StatusBuilder.status(field: field, historian: historian))
-            default: return ControlResponse(ok: false, error: "unknown op \"\(request.op)\" (known: ping, status)")
-            }
+        let alarms: AlarmService
+        do {
+            alarms = try AlarmService(config: settings, field: field, historian: historian, logger: logger)
+        } catch {
+            logger.critical("alarms cannot be set up; not starting", metadata: ["error": "\(error)"])
+            historian.close()
+            throw ExitCode(1)
+        }
+        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
+            ControlHandler.handle(request, peer: peer, field: field, historian: historian, alarms: alarms)
         }
         do {
             try control.bind()
@@ -99,8 +102,11 @@ struct Run: AsyncParsableCommand {
             services: [
                 .init(service: HistorianService(historian: historian, logger: logger)),
                 .init(service: recorder),
+                .init(service: alarms),
                 .init(service: FieldService(field: field, logger: logger)),
-                .init(service: NotifyService(field: field, historian: historian, notifier: notifier, logger: logger)),
+                .init(
+                    service: NotifyService(
+                        field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
                 .init(service: reload),
                 .init(service: control),
             ],

@@ -6,7 +6,7 @@ import Historian
 
 /// Turns the live field state into what operators and systemd are shown.
 enum StatusBuilder {
-    static func status(field: FieldIO, historian: Historian?) -> SiteStatus {
+    static func status(field: FieldIO, historian: Historian?, alarms: AlarmService? = nil) -> SiteStatus {
         let config = field.config
         let snapshot = field.snapshot()
         let devices = snapshot.map { d in
@@ -29,9 +29,17 @@ enum StatusBuilder {
         let historianSummary = HistorianSummary(
             healthy: h?.healthy ?? false, path: config.historian.path, lastError: h?.lastError?.description,
             bufferedReadings: h?.bufferedReadings ?? 0, droppedReadings: h?.droppedReadings ?? 0)
-        return SiteStatus(
+        var status = SiteStatus(
             site: config.site.id, siteName: config.site.name, timeZone: config.site.timeZone, generatedAt: Date(),
             summary: summary(snapshot, historian: historianSummary), devices: devices, historian: historianSummary)
+        if let (list, rate) = alarms?.summary() {
+            status.alarms = list
+            status.alarmRate = rate
+            let unacked = list.filter { $0.state == "unacknowledged" || $0.state == "returned-unacknowledged" }.count
+            if !list.isEmpty { status.summary += "; \(list.count) alarms (\(unacked) unacknowledged)" }
+            if rate > 10 { status.summary += "; ALARM FLOOD \(rate)/10 min" }
+        }
+        return status
     }
 
     /// The one-line status systemd shows: devices up and down, valves in fault or local mode, historian health.

@@ -515,37 +515,70 @@ public final class FieldIO: Sendable {
     public func moveValve(_ id: String, to target: ValveTarget, origin: CommandOrigin) async throws(CommandError)
         -> StrokeRecord
     {
-        guard let device = config.device(id), let settings = device.valveSettings else {
-            throw CommandError(kind: .unknownDevice, device: id, message: "no valve \"\(id)\" in the configuration")
-        }
         let result: Result<StrokeRecord, CommandError> = await withCheckedContinuation { continuation in
-            dispatch(target.commandName, to: id, origin: origin) { [self] result in
-                let receipt: WriteReceipt
-                switch result {
-                case .success(let r): receipt = r
-                case .failure(let error): return continuation.resume(returning: .failure(error))
+            startMove(id, to: target, origin: origin, acknowledged: { _ in }) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Commands a valve and returns once the device acknowledged the command; verification goes on, and its
+    /// outcome (reached with the measured time, or failed) arrives as a `.valve(.movementFinished)` event.
+    public func commandValve(_ id: String, to target: ValveTarget, origin: CommandOrigin) async throws(CommandError)
+        -> WriteReceipt
+    {
+        let result: Result<WriteReceipt, CommandError> = await withCheckedContinuation { continuation in
+            let once = LockedBox(false)
+            let resume: @Sendable (Result<WriteReceipt, CommandError>) -> Void = { r in
+                if once.withLock({ done in
+                    defer { done = true }
+                    return !done
+                }) {
+                    continuation.resume(returning: r)
                 }
-                // On the bus thread, right after the acknowledgement: no later poll of this valve is ingested
-                // before the tracker knows the command, so the stroke is timed from the acknowledgement.
-                modbus[device.bus]?.boost(
-                    device: id,
-                    until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
-                let (subscribers, events) = state.withLock { s in
-                    guard var tracker = s.valves[id] else {
-                        return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]())
-                    }
-                    let events = tracker.commanded(
-                        target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate, origin: origin)
-                    s.valves[id] = tracker
-                    if events.isEmpty {
-                        s.movementWaiters[id, default: []].append { continuation.resume(returning: .success($0)) }
-                    }
-                    return (Array(s.subscribers.values), events)
-                }
-                for c in subscribers { for e in events { c.yield(.valve(id, e)) } }
-                for case .movementFinished(let record) in events { continuation.resume(returning: .success(record)) }
+            }
+            startMove(id, to: target, origin: origin, acknowledged: { resume(.success($0)) }) { outcome in
+                if case .failure(let e) = outcome { resume(.failure(e)) }
             }
         }
         return try result.get()
+    }
+
+    private func startMove(
+        _ id: String, to target: ValveTarget, origin: CommandOrigin,
+        acknowledged: @escaping @Sendable (WriteReceipt) -> Void,
+        finished: @escaping @Sendable (Result<StrokeRecord, CommandError>) -> Void
+    ) {
+        guard let device = config.device(id), let settings = device.valveSettings else {
+            return finished(
+                .failure(
+                    CommandError(kind: .unknownDevice, device: id, message: "no valve \"\(id)\" in the configuration")))
+        }
+        dispatch(target.commandName, to: id, origin: origin) { [self] result in
+            let receipt: WriteReceipt
+            switch result {
+            case .success(let r): receipt = r
+            case .failure(let error): return finished(.failure(error))
+            }
+            // On the bus thread, right after the acknowledgement: no later poll of this valve is ingested
+            // before the tracker knows the command, so the stroke is timed from the acknowledgement.
+            modbus[device.bus]?.boost(
+                device: id,
+                until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
+            let (subscribers, events) = state.withLock { s in
+                guard var tracker = s.valves[id] else {
+                    return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]())
+                }
+                let events = tracker.commanded(
+                    target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate, origin: origin)
+                s.valves[id] = tracker
+                if events.isEmpty {
+                    s.movementWaiters[id, default: []].append { finished(.success($0)) }
+                }
+                return (Array(s.subscribers.values), events)
+            }
+            acknowledged(receipt)
+            for c in subscribers { for e in events { c.yield(.valve(id, e)) } }
+            for case .movementFinished(let record) in events { finished(.success(record)) }
+        }
     }
 }

@@ -10,12 +10,20 @@ final class ControlServer: Service, @unchecked Sendable {
     // @unchecked: `fd` and `stopping` are set before the thread starts or under `lock`.
     let path: String
     private let logger: Logger
-    private let handler: @Sendable (ControlRequest) -> ControlResponse
+    private let handler: @Sendable (ControlRequest, Peer) -> ControlResponse
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stopping = false
 
-    init(path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest) -> ControlResponse) {
+    /// Who is on the other end of a connection, as the kernel reports it (SO_PEERCRED): the socket's file mode
+    /// (0660, the daemon's user and group) decides who may connect at all, and this names them in the journal.
+    struct Peer: Sendable {
+        var uid: uid_t
+        var pid: pid_t
+        var user: String
+    }
+
+    init(path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, Peer) -> ControlResponse) {
         self.path = path
         self.logger = logger
         self.handler = handler
@@ -76,6 +84,20 @@ final class ControlServer: Service, @unchecked Sendable {
         }
     }
 
+    static func peer(of fd: Int32) -> Peer {
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } — three 32-bit fields; glibc hides the struct behind
+        // _GNU_SOURCE, so it is read as three Int32s.
+        var cred = [Int32](repeating: 0, count: 3)
+        var length = socklen_t(MemoryLayout<Int32>.size * 3)
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0 else {
+            return Peer(uid: uid_t.max, pid: 0, user: "unknown")
+        }
+        let uid = uid_t(bitPattern: cred[1])
+        var name = "uid \(uid)"
+        if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
+        return Peer(uid: uid, pid: cred[0], user: name)
+    }
+
     private func serve(_ client: Int32) {
         var tv = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -88,7 +110,7 @@ final class ControlServer: Service, @unchecked Sendable {
         }
         let response: ControlResponse
         if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: data) {
-            response = handler(request)
+            response = handler(request, Self.peer(of: client))
         } else {
             let text = String(decoding: data.prefix(200), as: UTF8.self)
             response = ControlResponse(

@@ -10,6 +10,7 @@ import ServiceLifecycle
 struct NotifyService: Service {
     let field: FieldIO
     let historian: Historian
+    let alarms: AlarmService?
     let notifier: SystemdNotifier
     let logger: Logger
     /// How often to look; the watchdog is fed on its own interval, checked at this granularity.
@@ -30,7 +31,7 @@ struct NotifyService: Service {
                 logger.notice("ready: every device polled once")
             }
             if now - lastStatusAt >= .seconds(2) {
-                let status = StatusBuilder.status(field: field, historian: historian).summary
+                let status = StatusBuilder.status(field: field, historian: historian, alarms: alarms).summary
                 if status != lastStatus {
                     notifier.notify("STATUS=\(status)")
                     lastStatus = status

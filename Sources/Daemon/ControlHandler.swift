@@ -1,0 +1,86 @@
+import ControlAPI
+import Devices
+import Foundation
+import Historian
+
+/// What each control-socket request does. The caller's Unix account (from the socket) is the user in the journal;
+/// who may connect at all is decided by the socket's file mode.
+enum ControlHandler {
+    static let ops = [
+        "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
+        "command",
+    ]
+
+    static func handle(
+        _ request: ControlRequest, peer: ControlServer.Peer, field: FieldIO, historian: Historian, alarms: AlarmService
+    ) -> ControlResponse {
+        switch request.op {
+        case "ping":
+            return ControlResponse(ok: true)
+        case "status":
+            return ControlResponse(
+                ok: true, status: StatusBuilder.status(field: field, historian: historian, alarms: alarms))
+        case "alarms":
+            return ControlResponse(ok: true, alarms: alarms.summary().alarms)
+        case "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence":
+            if request.op != "silence", (request.alarm ?? "").isEmpty {
+                return ControlResponse(ok: false, error: "\(request.op) needs the field \"alarm\"")
+            }
+            return blocking { await alarms.operate(request, user: peer.user) }
+        case "command":
+            guard let device = request.device, let command = request.command else {
+                return ControlResponse(ok: false, error: "command needs the fields \"device\" and \"command\"")
+            }
+            guard let reason = request.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                return ControlResponse(ok: false, error: "command \(command) on \(device) needs a reason")
+            }
+            let origin = CommandOrigin(user: peer.user, source: "control socket (pid \(peer.pid))", reason: reason)
+            let isValveMove = field.config.device(device)?.kind == .valve && (command == "open" || command == "close")
+            return blocking {
+                do {
+                    if isValveMove {
+                        // Returns at the acknowledgement; the limit switch's verdict is journaled and alarmed.
+                        _ = try await field.commandValve(
+                            device, to: command == "open" ? .open : .closed, origin: origin)
+                        return ControlResponse(
+                            ok: true,
+                            message: "\(device): \(command) acknowledged; waiting for the limit switch (see status)")
+                    }
+                    try await field.send(command, to: device, origin: origin)
+                    return ControlResponse(ok: true, message: "\(device): \(command) acknowledged")
+                } catch let error as CommandError {
+                    return ControlResponse(ok: false, error: error.message)
+                } catch {
+                    return ControlResponse(ok: false, error: "\(error)")
+                }
+            }
+        default:
+            return ControlResponse(
+                ok: false, error: "unknown op \"\(request.op)\" (known: \(ops.joined(separator: ", ")))")
+        }
+    }
+
+    /// Runs async work from the control thread (its own thread, never a cooperative one), bounded so a stuck
+    /// request cannot hold the socket forever.
+    static func blocking(timeout: Double = 30, _ work: @escaping @Sendable () async -> ControlResponse)
+        -> ControlResponse
+    {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResponseBox()
+        Task {
+            box.set(await work())
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + timeout) == .success else {
+            return ControlResponse(ok: false, error: "request timed out after \(Int(timeout)) s")
+        }
+        return box.get() ?? ControlResponse(ok: false, error: "no result")
+    }
+
+    final class ResponseBox: @unchecked Sendable {
+        // @unchecked: written once before the semaphore is signalled, read after it.
+        private var value: ControlResponse?
+        func set(_ v: ControlResponse) { value = v }
+        func get() -> ControlResponse? { value }
+    }
+}

@@ -1,0 +1,319 @@
+import Alarm
+import Config
+import ControlAPI
+import Devices
+import Foundation
+import Historian
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Connects the pure alarm engine to the field, the historian and the annunciation outputs.
+///
+/// It feeds the engine every reading of an alarmed point, and reports device health for every point and device
+/// by itself: comm-fail, stale, out-of-range, valve fault, valve failed to move (with the measured time), valve in
+/// local mode, historian fault. Every transition is journaled in the historian and the engine's states are
+/// written to a snapshot file beside the database after each change, so a restart (even after kill -9) brings the
+/// active alarms back with their acknowledgement and shelve states.
+final class AlarmService: Service, Sendable {
+    private let field: FieldIO
+    private let historian: Historian
+    private let logger: Logger
+    private let engine: Mutex<AlarmEngine>
+    private let snapshotPath: String
+    private let annunciation: [AlarmPriority: [String]]
+    private let events: AsyncStream<FieldEvent>
+    private let alarmedPoints: Set<String>
+    /// Health conditions reported active, so only changes are sent.
+    private let reported = Mutex<Set<HealthCondition>>([])
+    private let valveFlags = Mutex<[String: (position: Bool, bit: Bool)]>([:])
+
+    /// - Throws: when the configured alarms are inconsistent (check-config reports this first).
+    init(config: LeveeConfig, field: FieldIO, historian: Historian, logger: Logger) throws {
+        self.field = field
+        self.historian = historian
+        self.logger = logger
+        self.annunciation = config.alarmSettings.annunciation
+        self.snapshotPath = config.historian.path + ".alarms.json"
+        self.alarmedPoints = Set(config.alarms.map(\.point))
+        var engine = try AlarmEngine(definitions: config.alarms, options: config.alarmSettings.engineOptions)
+        var restored: [AlarmAction] = []
+        if let data = FileManager.default.contents(atPath: snapshotPath) {
+            do {
+                let snapshot = try JSONDecoder.control.decode(AlarmSnapshot.self, from: data)
+                let outcome = engine.restore(snapshot, at: .now, date: Date())
+                restored = outcome.actions
+                logger.notice(
+                    "alarm states restored",
+                    metadata: [
+                        "file": "\(snapshotPath)", "alarms": "\(snapshot.alarms.count)",
+                        "unknown": "\(outcome.unknownAlarms.joined(separator: ","))",
+                    ])
+            } catch {
+                logger.error(
+                    "alarm snapshot unreadable; starting with every alarm normal",
+                    metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
+            }
+        }
+        self.engine = Mutex(engine)
+        self.events = field.events()
+        self.pendingRestoreActions = Mutex(restored)
+    }
+
+    private let pendingRestoreActions: Mutex<[AlarmAction]>
+
+    func run() async throws {
+        let restored = pendingRestoreActions.withLock { a in
+            defer { a = [] }
+            return a
+        }
+        await perform(restored)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await event in events { await handle(event) }
+            }
+            group.addTask { [self] in
+                for await change in historian.healthChanges().cancelOnGracefulShutdown() {
+                    let active: Bool
+                    if case .fault = change { active = true } else { active = false }
+                    await report(.historianFault, active: active, detail: "\(change)")
+                }
+            }
+            group.addTask { [self] in
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await tick()
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        saveSnapshot()
+    }
+
+    // MARK: - Inputs
+
+    private func handle(_ event: FieldEvent) async {
+        switch event {
+        case .update(let update):
+            let now = ContinuousClock.now
+            var samples: [PointSample] = []
+            for r in update.readings {
+                let point = "\(r.device).\(r.point)"
+                if alarmedPoints.contains(point) {
+                    samples.append(PointSample(point: point, value: r.value, usable: r.quality.isUsable))
+                }
+                await report(
+                    .outOfRange(point: point), active: r.quality == .outOfRange, detail: r.value.map { "\($0)" })
+            }
+            if !samples.isEmpty {
+                let actions = engine.withLock { $0.scan(samples, at: now) }
+                await perform(actions)
+            }
+            await report(.commFail(device: update.device), active: !update.healthy, detail: update.error)
+        case .valve(let id, let e):
+            switch e {
+            case .modeChanged(_, let to):
+                await report(.valveLocal(valve: id), active: to == .local, detail: "selector in \(to) mode")
+            case .positionChanged(_, let to):
+                let flags = valveFlags.withLock { f in
+                    f[id, default: (false, false)].position = to == .fault
+                    return f[id]!
+                }
+                await report(.valveFault(valve: id), active: flags.position || flags.bit, detail: "position \(to)")
+            case .faultBitChanged(let on):
+                let flags = valveFlags.withLock { f in
+                    f[id, default: (false, false)].bit = on
+                    return f[id]!
+                }
+                await report(
+                    .valveFault(valve: id), active: flags.position || flags.bit, detail: "actuator fault \(on)")
+            case .movementFinished(let r):
+                switch r.outcome {
+                case .failed(let reason):
+                    await report(
+                        .valveFailedToMove(valve: id), active: true, detail: reason,
+                        measured: .milliseconds(Int(r.seconds * 1000)))
+                case .reached, .alreadyThere:
+                    await report(.valveFailedToMove(valve: id), active: false, detail: nil)
+                }
+            }
+        case .command:
+            break
+        }
+    }
+
+    private func tick() async {
+        let now = ContinuousClock.now
+        // Stale values only show when the snapshot ages them: look once a second.
+        for device in field.snapshot() {
+            for r in device.readings {
+                await report(.stale(point: "\(device.device.id).\(r.point)"), active: r.quality == .stale, detail: nil)
+            }
+        }
+        let actions = engine.withLock { $0.tick(at: now) }
+        await perform(actions)
+    }
+
+    /// Reports a health condition to the engine when it changed.
+    private func report(_ condition: HealthCondition, active: Bool, detail: String?, measured: Duration? = nil) async {
+        let changed = reported.withLock { set in
+            if active { return set.insert(condition).inserted }
+            return set.remove(condition) != nil
+        }
+        // A failed move is reported again each time it fails, with its new measured time.
+        guard changed || (active && measured != nil) else { return }
+        let now = ContinuousClock.now
+        let actions = engine.withLock {
+            $0.health(condition, active: active, detail: detail, measured: measured, at: now)
+        }
+        await perform(actions)
+    }
+
+    // MARK: - Operator requests (from the control socket; `user` is the caller's Unix account)
+
+    func summary(now: ContinuousClock.Instant = .now, date: Date = Date()) -> (alarms: [AlarmEntry], rate: Int) {
+        engine.withLock { e in
+            (
+                e.alarms.filter { $0.state != .normal }.sorted { a, b in
+                    (a.priority, a.activatedAt ?? now) < (b.priority, b.activatedAt ?? now)
+                }.map { Self.entry($0, now: now, date: date) }, e.floodRate(at: now)
+            )
+        }
+    }
+
+    static func entry(_ s: AlarmStatus, now: ContinuousClock.Instant, date: Date) -> AlarmEntry {
+        func wall(_ i: ContinuousClock.Instant?) -> Date? {
+            i.map {
+                date.addingTimeInterval(
+                    Double(($0 - now).components.seconds) + Double(($0 - now).components.attoseconds) / 1e18)
+            }
+        }
+        return AlarmEntry(
+            id: s.id, point: s.point, priority: s.priority.rawValue, state: s.state.rawValue,
+            conditionActive: s.conditionActive, value: s.value, message: s.message, group: s.group,
+            firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil), user: s.user,
+            reason: s.reason)
+    }
+
+    /// Runs an operator request against the engine and journals what it did.
+    func operate(_ request: ControlRequest, user: String) async -> ControlResponse {
+        let now = ContinuousClock.now
+        let id = request.alarm ?? ""
+        let reason = request.reason ?? ""
+        let result: Result<[AlarmAction], AlarmError> = engine.withLock { e in
+            do throws(AlarmError) {
+                switch request.op {
+                case "ack": return .success(try e.acknowledge(id, user: user, reason: reason, at: now))
+                case "shelve":
+                    let seconds = request.seconds ?? 3600
+                    return .success(
+                        try e.shelve(id, until: now + .seconds(seconds), user: user, reason: reason, at: now))
+                case "unshelve": return .success(try e.unshelve(id, user: user, reason: request.reason, at: now))
+                case "remove-from-service":
+                    return .success(try e.removeFromService(id, user: user, reason: reason, at: now))
+                case "return-to-service":
+                    return .success(try e.returnToService(id, user: user, reason: request.reason, at: now))
+                default: return .success(try e.silence(user: user, at: now))
+                }
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let actions):
+            await perform(actions)
+            return ControlResponse(ok: true, message: "\(request.op) \(id.isEmpty ? "" : id + " ")done by \(user)")
+        case .failure(let error):
+            return ControlResponse(ok: false, error: "\(error)")
+        }
+    }
+
+    // MARK: - Outputs
+
+    private func perform(_ actions: [AlarmAction]) async {
+        guard !actions.isEmpty else { return }
+        let now = ContinuousClock.now
+        let date = Date()
+        var journaled = false
+        for action in actions {
+            switch action {
+            case .transition(let t):
+                journaled = true
+                let value = t.value.map { String(format: "%g", $0) } ?? "null"
+                let details =
+                    #"{"alarm":\#(json(t.alarm)),"point":\#(json(t.point)),"priority":"\#(t.priority)","from":"\#(t.from)","to":"\#(t.to)","event":"\#(t.event)","value":\#(value),"user":\#(t.user.map(json) ?? "null"),"reason":\#(t.reason.map(json) ?? "null"),"firstOut":\#(t.firstOut)}"#
+                let text = "\(t.alarm) \(t.from) → \(t.to) (\(t.event))\(t.firstOut ? " FIRST-OUT" : ""): \(t.message)"
+                logger.notice(
+                    "alarm transition",
+                    metadata: [
+                        "alarm": "\(t.alarm)", "from": "\(t.from)", "to": "\(t.to)", "priority": "\(t.priority)",
+                        "user": "\(t.user ?? "")",
+                    ])
+                await record(
+                    StoredEvent(
+                        kind: "alarm", source: t.alarm, message: text, at: t.date(now: now, nowDate: date),
+                        details: details))
+            case .annunciate(let priority):
+                await switchOutputs(annunciation[priority] ?? [], on: true, why: "\(priority) alarm")
+            case .silence(let user):
+                await switchOutputs(
+                    Array(Set(annunciation.values.joined())), on: false,
+                    why: user.map { "silenced by \($0)" } ?? "nothing awaiting acknowledgement")
+            case .flood(let change, let count):
+                journaled = true
+                await record(
+                    StoredEvent(
+                        kind: "alarm-flood", source: "alarms",
+                        message: "alarm flood \(change): \(count) alarms in 10 minutes", at: date))
+            }
+        }
+        if journaled { saveSnapshot() }
+    }
+
+    private func switchOutputs(_ devices: [String], on: Bool, why: String) async {
+        for device in devices {
+            do {
+                try await field.send(
+                    on ? "on" : "off", to: device,
+                    origin: CommandOrigin(user: "leveed", source: "alarm annunciation", reason: why))
+            } catch {
+                logger.error("annunciation output failed", metadata: ["device": "\(device)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func record(_ event: StoredEvent) async {
+        do {
+            try await historian.recordEvent(event)
+        } catch {
+            logger.warning(
+                "alarm journal entry not yet durable", metadata: ["alarm": "\(event.source)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes the engine's states atomically (temporary file, fsync, rename), so a crash leaves the old or the
+    /// new snapshot, never half of one.
+    private func saveSnapshot() {
+        let snapshot = engine.withLock { $0.snapshot(at: .now, date: Date()) }
+        do {
+            let data = try JSONEncoder.control.encode(snapshot)
+            let temporary = snapshotPath + ".tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            let fd = open(temporary, O_RDONLY)
+            if fd >= 0 {
+                fsync(fd)
+                close(fd)
+            }
+            guard rename(temporary, snapshotPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            logger.error("alarm states not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
+        }
+    }
+
+    private func json(_ s: String) -> String {
+        (try? String(decoding: JSONEncoder().encode(s), as: UTF8.self)) ?? "\"\""
+    }
+}
