@@ -24,8 +24,10 @@ final class DaemonHarness: @unchecked Sendable {
     private(set) var process: Process?
     private let output = LogBuffer()
 
-    /// A plant with a gas transmitter (unit 1) and a valve (unit 2) on one TCP port.
-    init() throws {
+    /// A plant with a gas transmitter (unit 1), a valve (unit 2), an H2S transmitter (unit 3) and a register bank
+    /// standing in for a beacon relay (unit 4, coil 7) on one TCP port.
+    /// - Parameter gasProfile: the gas transmitter's scenario profile (a constant or a ramp).
+    init(gasProfile: String = "12.5") throws {
         directory = NSTemporaryDirectory() + "leveed-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let scenario = """
@@ -43,7 +45,12 @@ final class DaemonHarness: @unchecked Sendable {
             unit = "%LEL"
             alarm1 = 25.0
             alarm2 = 50.0
-            profile = 12.5
+            profile = \(gasProfile)
+            [[devices]]
+            id = "beacon"
+            model = "register-bank"
+            server = "plc"
+            unit_id = 4
             [[devices]]
             id = "rain-outlet-1"
             model = "valve-actuator"
@@ -175,6 +182,34 @@ final class DaemonHarness: @unchecked Sendable {
         while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         return p.isRunning ? nil : p.terminationStatus
     }
+
+    func request(_ r: ControlRequest) throws -> ControlResponse {
+        try ControlClient.send(r, socket: socketPath, timeout: 10)
+    }
+
+    func alarms() throws -> [AlarmEntry] { try request(ControlRequest(op: "alarms")).alarms ?? [] }
+
+    func alarm(_ id: String) throws -> AlarmEntry? { try alarms().first { $0.id == id } }
+
+    /// The beacon device and alarm settings a test appends to the configuration with its own [[alarms]].
+    static let beacon = """
+
+        [[devices]]
+        id = "beacon"
+        name = "声光报警器警示灯"
+        type = "digital-output"
+        bus = "plc"
+        unit = 4
+        line = "boundary"
+        poll_ms = 200
+        points.state = { function = "coil", address = 7 }
+        commands.on = { function = "coil", address = 7, value = 1 }
+        commands.off = { function = "coil", address = 7, value = 0 }
+
+        [alarm]
+        annunciation = { critical = ["beacon"] }
+
+        """
 
     func status() throws -> SiteStatus? {
         try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
