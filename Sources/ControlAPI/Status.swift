@@ -45,6 +45,8 @@ public struct DeviceStatus: Codable, Sendable, Hashable {
     public var lastError: String?
     public var points: [PointStatus]
     public var valve: ValveSummary?
+    /// For an accident or first-flush pool: volume, free volume, fill rate and time until full.
+    public var pool: PoolSummary? = nil
 
     public init(
         id: String, name: String, kind: String, line: String, bus: String, answering: Bool, lastError: String?,
@@ -59,6 +61,23 @@ public struct DeviceStatus: Codable, Sendable, Hashable {
         self.lastError = lastError
         self.points = points
         self.valve = valve
+    }
+}
+
+public struct PoolSummary: Codable, Sendable, Hashable {
+    public var volume: Double
+    public var capacity: Double?
+    public var freeVolume: Double?
+    /// m³ per hour; negative while the pool empties; nil until the trend is known.
+    public var fillRate: Double?
+    public var secondsUntilFull: Double?
+
+    public init(volume: Double, capacity: Double?, freeVolume: Double?, fillRate: Double?, secondsUntilFull: Double?) {
+        self.volume = volume
+        self.capacity = capacity
+        self.freeVolume = freeVolume
+        self.fillRate = fillRate
+        self.secondsUntilFull = secondsUntilFull
     }
 }
 

@@ -146,7 +146,17 @@ enum StatusView {
         case "gas":
             return show(["concentration"])
                 + (p("alarm2")?.value == 1 ? "  ALARM 2" : p("alarm1")?.value == 1 ? "  ALARM 1" : "")
-        case "level": return show(["level"])
+        case "level":
+            guard let pool = d.pool else { return show(["level"]) }
+            var text = show(["level"]) + String(format: "  %.0f m³", pool.volume)
+            if let capacity = pool.capacity { text += String(format: " of %.0f", capacity) }
+            if let rate = pool.fillRate, abs(rate) >= 0.5 {
+                text += String(format: ", %@ %.0f m³/h", rate > 0 ? "filling" : "emptying", abs(rate))
+            }
+            if let until = pool.secondsUntilFull {
+                text += until < 86400 * 2 ? ", full in \(Int(until / 3600)) h \(Int(until) % 3600 / 60) min" : ""
+            }
+            return text
         case "dust": return show(["concentration", "pressure_diff", "hopper_temp"])
         case "water-quality": return show(["ph", "cod", "conductivity"])
         case "pump": return p("running")?.value == 1 ? "running" : p("running")?.value == 0 ? "stopped" : "?"

@@ -10,7 +10,7 @@ enum StatusBuilder {
         let config = field.config
         let snapshot = field.snapshot()
         let devices = snapshot.map { d in
-            DeviceStatus(
+            var status = DeviceStatus(
                 id: d.device.id, name: d.device.name, kind: d.device.kind.rawValue, line: d.device.line.rawValue,
                 bus: d.device.bus, answering: d.answering, lastError: d.lastError,
                 points: d.readings.map { r in
@@ -24,6 +24,12 @@ enum StatusBuilder {
                         pending: v.pendingTarget?.rawValue, movementFault: v.movementFault,
                         lastStrokeSeconds: v.lastMovement?.seconds)
                 })
+            status.pool = d.pool.map {
+                PoolSummary(
+                    volume: $0.volume, capacity: $0.capacity, freeVolume: $0.freeVolume, fillRate: $0.fillRate,
+                    secondsUntilFull: $0.secondsUntilFull)
+            }
+            return status
         }
         let h = historian?.status
         let historianSummary = HistorianSummary(

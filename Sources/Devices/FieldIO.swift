@@ -30,6 +30,8 @@ public struct DeviceSnapshot: Sendable, Hashable {
     public var answering: Bool
     public var lastError: String?
     public var valve: ValveStatus?
+    /// For a pool: volume, free volume, fill rate and time until full.
+    public var pool: PoolStatus? = nil
 }
 
 /// The field I/O of one plant: a thread per bus, the latest reading of every point with its quality, and valve
@@ -63,6 +65,8 @@ public final class FieldIO: Sendable {
         /// ticker walks these instead of the configuration, which would cost a search per valve per tick.
         var valveIDs: [String] = []
         var staleAfter: [String: Duration] = [:]
+        /// Accident and first-flush pools, fed from their level point.
+        var pools: [String: PoolMonitor] = [:]
         var movementWaiters: [String: [@Sendable (StrokeRecord) -> Void]] = [:]
         var subscribers: [Int: AsyncStream<FieldEvent>.Continuation] = [:]
         var nextSubscriber = 0
@@ -79,6 +83,9 @@ public final class FieldIO: Sendable {
                 initial.staleAfter[device.id] = .milliseconds(device.pollMs * 3)
             }
             initial.answering[device.id] = false
+            if let l = device.levelSettings, l.isPool {
+                initial.pools[device.id] = PoolMonitor(settings: l, rangeTop: device.points["level"]?.range?.upperBound)
+            }
         }
         let state = LockedBox(initial)
         self.state = state
@@ -178,10 +185,16 @@ public final class FieldIO: Sendable {
                 s.lastError[id] = nil
                 s.valves[id] = nil
                 s.staleAfter[id] = nil
+                s.pools[id] = nil
             }
             for device in new.devices
             where report.devicesAdded.contains(device.id) || report.devicesChanged.contains(device.id) {
                 s.answering[device.id] = s.answering[device.id] ?? false
+                if let l = device.levelSettings, l.isPool {
+                    s.pools[device.id] = PoolMonitor(settings: l, rangeTop: device.points["level"]?.range?.upperBound)
+                } else {
+                    s.pools[device.id] = nil
+                }
                 if let v = device.valveSettings {
                     s.staleAfter[device.id] = .milliseconds(device.pollMs * 3)
                     if s.valves[device.id] == nil || s.valves[device.id]?.strokeSeconds != v.strokeSeconds
@@ -294,7 +307,10 @@ public final class FieldIO: Sendable {
                     .sorted { $0.point < $1.point }
                 return DeviceSnapshot(
                     device: device, readings: readings, answering: s.answering[device.id] ?? false,
-                    lastError: s.lastError[device.id], valve: s.valves[device.id]?.status)
+                    lastError: s.lastError[device.id], valve: s.valves[device.id]?.status,
+                    // A pool's figures are as current as its level: none while the level is not usable.
+                    pool: readings.first { $0.point == "level" }?.quality.isUsable == true
+                        ? s.pools[device.id]?.status(at: now) : nil)
             }
         }
     }
@@ -336,6 +352,11 @@ public final class FieldIO: Sendable {
         let (subscribers, valveEvents) = state.withLock { s -> ([AsyncStream<FieldEvent>.Continuation], [ValveEvent]) in
             // Updated in place: copying the device's table first would duplicate it on every poll.
             for r in update.readings { s.readings[update.device, default: [:]][r.point] = r }
+            if s.pools[update.device] != nil, let level = update.readings.first(where: { $0.point == "level" }),
+                level.quality.isUsable, let v = level.value
+            {
+                s.pools[update.device]!.feed(level: v, at: level.readAtInstant ?? now)
+            }
             s.answering[update.device] = update.healthy
             if let e = update.error { s.lastError[update.device] = e } else { s.lastError[update.device] = nil }
             var events: [ValveEvent] = []

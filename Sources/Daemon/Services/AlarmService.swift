@@ -243,7 +243,12 @@ final class AlarmService: Service, Sendable {
                 let value = t.value.map { String(format: "%g", $0) } ?? "null"
                 let details =
                     #"{"alarm":\#(json(t.alarm)),"point":\#(json(t.point)),"priority":"\#(t.priority)","from":"\#(t.from)","to":"\#(t.to)","event":"\#(t.event)","value":\#(value),"user":\#(t.user.map(json) ?? "null"),"reason":\#(t.reason.map(json) ?? "null"),"firstOut":\#(t.firstOut)}"#
-                let text = "\(t.alarm) \(t.from) → \(t.to) (\(t.event))\(t.firstOut ? " FIRST-OUT" : ""): \(t.message)"
+                var text = "\(t.alarm) \(t.from) → \(t.to) (\(t.event))\(t.firstOut ? " FIRST-OUT" : ""): \(t.message)"
+                if t.event == .activated, t.point.hasSuffix(".level"),
+                    let pool = poolText(device: String(t.point.dropLast(6)))
+                {
+                    text += " — \(pool)"
+                }
                 logger.notice(
                     "alarm transition",
                     metadata: [
@@ -269,6 +274,16 @@ final class AlarmService: Service, Sendable {
             }
         }
         if journaled { saveSnapshot() }
+    }
+
+    /// "1004 m³ of 5000, filling 240 m³/h, full in 16 h 39 min" for a pool, so the journal says how long is left.
+    private func poolText(device: String) -> String? {
+        guard let pool = field.snapshot().first(where: { $0.device.id == device })?.pool else { return nil }
+        var text = String(format: "%.0f m³", pool.volume)
+        if let c = pool.capacity { text += String(format: " of %.0f", c) }
+        if let r = pool.fillRate { text += String(format: ", %@ %.0f m³/h", r >= 0 ? "filling" : "emptying", abs(r)) }
+        if let u = pool.secondsUntilFull { text += ", full in \(Int(u / 3600)) h \(Int(u) % 3600 / 60) min" }
+        return text
     }
 
     private func switchOutputs(_ devices: [String], on: Bool, why: String) async {
