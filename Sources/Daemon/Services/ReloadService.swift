@@ -41,6 +41,10 @@ struct ReloadService: Service {
             logger.warning(
                 "historian and daemon sections take effect at the next restart", metadata: ["file": "\(path)"])
         }
+        if config.alarms != field.config.alarms || config.alarmSettings != field.config.alarmSettings {
+            // The engine keeps its running definitions, so no alarm is lost or re-raised by a reload.
+            logger.warning("alarm definitions take effect at the next restart", metadata: ["file": "\(path)"])
+        }
         let report = field.reconfigure(to: config)
         await record("config-load", "configuration \(path) reloaded: \(report)", nil)
         applied(config)
