@@ -18,6 +18,8 @@ swift build --product leveectl >/dev/null
 bin="$(swift build --show-bin-path)"
 
 work=/tmp/levee-demo
+# Each demo starts from a fresh plant: no database, alarm states or logs from an earlier run.
+rm -rf "$work"
 mkdir -p "$work" /tmp/levee-sim
 sim_pid=""
 daemon_pid=""

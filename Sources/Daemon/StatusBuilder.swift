@@ -42,7 +42,9 @@ enum StatusBuilder {
             status.alarms = list
             status.alarmRate = rate
             let unacked = list.filter { $0.state == "unacknowledged" || $0.state == "returned-unacknowledged" }.count
-            if !list.isEmpty { status.summary += "; \(list.count) alarms (\(unacked) unacknowledged)" }
+            if !list.isEmpty {
+                status.summary += "; \(list.count) alarm\(list.count == 1 ? "" : "s") (\(unacked) unacknowledged)"
+            }
             if rate > 10 { status.summary += "; ALARM FLOOD \(rate)/10 min" }
         }
         return status
