@@ -60,6 +60,10 @@ let package = Package(
         // condition type the shutoff interlocks reuse. Imports no C module and no I/O module.
         .target(name: "Alarm"),
 
+        // The three lines of defence: response plans, the shutoff sequencer (a pure value: trips and feedback in,
+        // commands out), latch and reset, bypasses, escalation, first flush. No I/O.
+        .target(name: "Defence", dependencies: ["Config", "Alarm"]),
+
         // SQLite storage of readings, events and commands (GRDB), with buffering when the disk fails.
         // Knows nothing of buses or devices: the daemon hands it plain records.
         .target(
@@ -144,6 +148,7 @@ let package = Package(
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
+        .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
     ],
     swiftLanguageModes: [.v6]
