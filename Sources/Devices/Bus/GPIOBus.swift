@@ -8,18 +8,11 @@ import Logging
 /// Wiring logic lives here, above the chip, so the real and the simulated chip share it:
 /// - `active_low`: the contact pulls the line low when closed;
 /// - `normally_closed`: the contact is closed in the normal state, so an open contact, and a cut wire, read active.
-final class GPIOBus: @unchecked Sendable {
+final class GPIOBus: BusWorker, @unchecked Sendable {
     // @unchecked: mutable state is guarded by `condition` or touched only by the bus thread.
-    let bus: Bus
     private let chipSpec: String
-    private let logger: Logger
     private let publish: @Sendable (DeviceUpdate) -> Void
     private let openChip: @Sendable (String) throws(GPIOError) -> GPIOChip
-    private let condition = NSCondition()
-    private let exited = DispatchSemaphore(value: 0)
-    private var writes: [QueuedWrite] = []
-    private var stopping = false
-    private var stats = BusStatistics()
 
     // Bus thread only.
     private var chip: GPIOChip?
@@ -30,7 +23,6 @@ final class GPIOBus: @unchecked Sendable {
     /// Pulse commands waiting to write their release value.
     private var releases: [(due: ContinuousClock.Instant, write: QueuedWrite)] = []
     private let devices: [Device]
-    private let clock = ContinuousClock()
 
     struct Input {
         var device: Device
@@ -49,12 +41,12 @@ final class GPIOBus: @unchecked Sendable {
         publish: @escaping @Sendable (DeviceUpdate) -> Void
     ) {
         guard case .gpio(let chip) = bus.kind else { preconditionFailure("GPIOBus made for a Modbus bus") }
-        self.bus = bus
         self.chipSpec = chip
         self.devices = devices
-        self.logger = logger
         self.openChip = openChip
         self.publish = publish
+        var inputs: [Input] = []
+        var outputs: [Int: (device: Device, line: GPIOLine)] = [:]
         for device in devices {
             for (name, point) in device.points.sorted(by: { $0.key < $1.key }) {
                 guard let line = point.gpio else { continue }
@@ -69,47 +61,14 @@ final class GPIOBus: @unchecked Sendable {
                 if line.direction == .output { outputs[line.offset] = (device, line) }
             }
         }
-    }
-
-    func start() {
-        let thread = Thread { [self] in
-            self.run()
-            self.exited.signal()
-        }
-        thread.name = "levee-gpio-\(bus.id)"
-        thread.start()
-    }
-
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.unlock()
-        exited.wait()
-    }
-
-    var statistics: BusStatistics {
-        condition.lock()
-        defer { condition.unlock() }
-        return stats
-    }
-
-    func enqueue(_ write: QueuedWrite) {
-        condition.lock()
-        defer { condition.unlock() }
-        if stopping {
-            write.completion(
-                .failure(
-                    CommandError(
-                        kind: .shuttingDown, device: write.device.id,
-                        message: "\(write.device.id): bus \(bus.id) is shutting down; command not sent")))
-            return
-        }
-        writes.append(write)
+        self.inputs = inputs
+        self.outputs = outputs
+        super.init(bus: bus, logger: logger, threadName: "levee-gpio-\(bus.id)")
     }
 
     // MARK: - The bus thread
 
-    private func run() {
+    override func run() {
         while true {
             condition.lock()
             stats.lastActivity = clock.now

@@ -10,18 +10,11 @@ import ModbusWire
 /// at most for the one transaction already on the wire. Polls of one device are coalesced (`PollPlan`); a device
 /// that stops answering is skipped for the rest of its cycle and, after a few failed cycles, only probed with
 /// exponential backoff, so it never slows the other devices on the bus.
-final class ModbusBus: @unchecked Sendable {
+final class ModbusBus: BusWorker, @unchecked Sendable {
     // @unchecked: all mutable state below is guarded by `condition`, or touched only by the bus thread.
-    let bus: Bus
-    private let logger: Logger
     private let publish: @Sendable (DeviceUpdate) -> Void
-    private let condition = NSCondition()
-    private let exited = DispatchSemaphore(value: 0)
 
     // Guarded by `condition`.
-    private var writes: [QueuedWrite] = []
-    private var stopping = false
-    private var stats = BusStatistics()
     private var boosts: [String: ContinuousClock.Instant] = [:]
     private var pendingDevices: [Device]?
 
@@ -34,7 +27,6 @@ final class ModbusBus: @unchecked Sendable {
     private var lastLinkError: String?
     /// Timeouts in a row on this bus with no answer from any device in between.
     private var silentTransactions = 0
-    private let clock = ContinuousClock()
 
     /// After this many timeouts in a row from every device on the bus, the link itself is suspect (a gateway that
     /// keeps its TCP connection open but stopped forwarding, a half-open connection to a PLC that rebooted): it is
@@ -54,11 +46,10 @@ final class ModbusBus: @unchecked Sendable {
     }
 
     init(bus: Bus, devices: [Device], logger: Logger, publish: @escaping @Sendable (DeviceUpdate) -> Void) {
-        self.bus = bus
-        self.logger = logger
         self.publish = publish
         let now = ContinuousClock.now
         self.schedules = devices.map { Self.schedule(for: $0, on: bus, at: now) }
+        super.init(bus: bus, logger: logger, threadName: "levee-bus-\(bus.id)")
     }
 
     private static func schedule(for device: Device, on bus: Bus, at now: ContinuousClock.Instant) -> Schedule {
@@ -84,48 +75,6 @@ final class ModbusBus: @unchecked Sendable {
         condition.unlock()
     }
 
-    func start() {
-        let thread = Thread { [self] in
-            self.run()
-            self.exited.signal()
-        }
-        thread.name = "levee-bus-\(bus.id)"
-        thread.start()
-    }
-
-    /// Stops the thread after the transaction in flight; queued writes are still carried out first, so a
-    /// command accepted before shutdown is never dropped.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        exited.wait()
-    }
-
-    var statistics: BusStatistics {
-        condition.lock()
-        defer { condition.unlock() }
-        return stats
-    }
-
-    /// Queues a write ahead of all polls.
-    func enqueue(_ write: QueuedWrite) {
-        condition.lock()
-        if stopping {
-            condition.unlock()
-            write.completion(
-                .failure(
-                    CommandError(
-                        kind: .shuttingDown, device: write.device.id,
-                        message: "\(write.device.id): bus \(bus.id) is shutting down; command not sent")))
-            return
-        }
-        writes.append(write)
-        condition.signal()
-        condition.unlock()
-    }
-
     /// Polls `device` at `boostedInterval` until `until`, to time a movement closely.
     func boost(device: String, until: ContinuousClock.Instant) {
         condition.lock()
@@ -144,7 +93,7 @@ final class ModbusBus: @unchecked Sendable {
         case stop
     }
 
-    private func run() {
+    override func run() {
         do {
             connection = try ModbusConnection(bus: bus)
         } catch {
