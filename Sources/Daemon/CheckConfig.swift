@@ -27,13 +27,19 @@ struct CheckConfig: ParsableCommand {
             printToStandardError("leveed: \(error)")
             throw ExitCode(2)
         }
+        let config: LeveeConfig
         do {
-            let config = try ConfigLoader.parse(text, file: file)
-            print(Self.summary(of: config, file: file))
+            config = try ConfigLoader.parse(text, file: file)
         } catch {
             for line in error.lines { printToStandardError(line) }
             throw ExitCode(1)
         }
+        let unready = PlanReadiness.problems(config, file: file)
+        guard unready.isEmpty else {
+            for line in unready { printToStandardError(line) }
+            throw ExitCode(1)
+        }
+        print(Self.summary(of: config, file: file))
     }
 
     /// `levee.toml: OK — 3 buses, 17 devices, 52 points`.

@@ -45,6 +45,13 @@ struct Run: AsyncParsableCommand {
                 metadata: ["file": "\(config)", "issues": "\(error.issues.count)"])
             throw ExitCode(1)
         }
+        let unready = PlanReadiness.problems(settings, file: config)
+        guard unready.isEmpty else {
+            for line in unready { printToStandardError(line) }
+            logger.critical(
+                "shutoff plan not ready; not starting", metadata: ["file": "\(config)", "issues": "\(unready.count)"])
+            throw ExitCode(1)
+        }
 
         let historian: Historian
         do {

@@ -138,3 +138,39 @@ struct DaemonTests {
             h.log.contains(#"levee.toml: devices[1] "rain-outlet-1": poll_ms 5 is outside 10...3600000"#), "\(h.log)")
     }
 }
+
+/// The shutoff plans are checked with the configuration.
+struct PlanReadinessTests {
+    @Test func aPlanStepWithoutItsCommandIsAConfigurationError() throws {
+        let dir = try #require(DaemonHarness.binaries)
+        let folder = NSTemporaryDirectory() + "levee-plan-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let text =
+            DaemonHarness.config(port: 1502, withH2S: false) + """
+
+                [[devices]]
+                id = "pump-1"
+                name = "1号转输泵"
+                type = "pump"
+                bus = "plc"
+                unit = 9
+                line = "network-pool"
+                points.running = { function = "discrete-input", address = 0 }
+
+                """
+        try text.write(toFile: folder + "/levee.toml", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = dir.appendingPathComponent("leveed")
+        p.arguments = ["check-config", folder + "/levee.toml"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 1)
+        #expect(message.hasPrefix("levee.toml: plans: plan \"plant-wide\" step \"start-pump-1\""), "\(message)")
+        #expect(message.contains(#"device "pump-1" has no "start" command"#), "\(message)")
+    }
+}
