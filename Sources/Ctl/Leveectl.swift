@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import ControlAPI
+import Defence
 import Foundation
 
 /// `leveectl`: the operator's command line. Human output by default, `--json` for scripts.
@@ -53,14 +54,20 @@ struct CheckConfigCommand: ParsableCommand {
     var file: String
 
     func run() throws {
+        let config: LeveeConfig
         do {
-            let config = try ConfigLoader.load(path: file)
-            print(
-                "\((file as NSString).lastPathComponent): OK — \(config.buses.count) buses, \(config.devices.count) devices"
-            )
+            config = try ConfigLoader.load(path: file)
         } catch {
             for line in error.lines { printError(line) }
             throw ExitCode(1)
         }
+        let unready = PlanReadiness.problems(config, file: file)
+        guard unready.isEmpty else {
+            for line in unready { printError(line) }
+            throw ExitCode(1)
+        }
+        print(
+            "\((file as NSString).lastPathComponent): OK — \(config.buses.count) buses, \(config.devices.count) devices, "
+                + "\(config.alarms.count) alarms")
     }
 }

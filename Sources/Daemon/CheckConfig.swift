@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Defence
 import Foundation
 
 /// `leveed check-config FILE`: validates a configuration file without touching any device.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import ControlAPI
+import Defence
 import Devices
 import Foundation
 import Historian

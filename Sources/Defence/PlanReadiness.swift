@@ -1,11 +1,10 @@
 import Config
-import Defence
 
 /// The shutoff plans a configuration gives, checked before the daemon accepts the file: a plan that names a
 /// missing device, or asks a device for a command it lacks (a pump with no start command on the network-pool
 /// line), is a configuration error, reported like any other with the file's name.
-enum PlanReadiness {
-    static func problems(_ config: LeveeConfig, file: String) -> [String] {
+public enum PlanReadiness {
+    public static func problems(_ config: LeveeConfig, file: String) -> [String] {
         let name = file.split(separator: "/").last.map(String.init) ?? file
         let plans =
             [DefaultPlans.plantWide(config: config)]
