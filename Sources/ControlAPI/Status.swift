@@ -18,6 +18,8 @@ public struct SiteStatus: Codable, Sendable, Hashable {
     /// Alarms not normal, most urgent first; and the alarm rate over the last 10 minutes (flood above 10).
     public var alarms: [AlarmEntry] = []
     public var alarmRate: Int = 0
+    /// The one-key shutoff: latch, trips and each step's progress.
+    public var defence: DefenceSummary? = nil
 
     public init(
         site: String, siteName: String, timeZone: String, generatedAt: Date, summary: String, devices: [DeviceStatus],
@@ -141,6 +143,9 @@ public struct HistorianSummary: Codable, Sendable, Hashable {
 
 /// One request on the control socket: a JSON object on one line.
 ///
+/// Shutoff ops: `shutoff` (reason) trips the plant-wide plan and answers once the latch is durable; `reset`
+/// (reason, override) clears the latch, never reopening anything; an override is for root only.
+///
 /// Ops: `ping`, `status`, `alarms`, `ack` (alarm, reason), `shelve` (alarm, reason, seconds), `unshelve` (alarm),
 /// `remove-from-service` (alarm, reason), `return-to-service` (alarm), `silence`, `command` (device, command,
 /// reason). Who asks is not part of the request: the daemon takes the caller's Unix account from the socket
@@ -152,11 +157,13 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var seconds: Double?
     public var device: String?
     public var command: String?
+    public var override: Bool?
 
     public init(
         op: String, alarm: String? = nil, reason: String? = nil, seconds: Double? = nil, device: String? = nil,
-        command: String? = nil
+        command: String? = nil, override: Bool? = nil
     ) {
+        self.override = override
         self.op = op
         self.alarm = alarm
         self.reason = reason
@@ -265,5 +272,41 @@ public enum ControlDates {
             return d
         }
         return try? Date(s, strategy: .iso8601)
+    }
+}
+
+/// The shutoff's state as operators follow it: whether it is latched, why, and each step as feedback arrives.
+public struct DefenceSummary: Codable, Sendable, Hashable {
+    public var latched: Bool
+    public var drill: Bool
+    public var trips: [String]
+    public var steps: [DefenceStepSummary]
+    public var escalations: [String]
+
+    public init(latched: Bool, drill: Bool, trips: [String], steps: [DefenceStepSummary], escalations: [String]) {
+        self.latched = latched
+        self.drill = drill
+        self.trips = trips
+        self.steps = steps
+        self.escalations = escalations
+    }
+}
+
+public struct DefenceStepSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var device: String
+    /// waiting, commanded, confirmed, failed, manualActionNeeded.
+    public var phase: String
+    public var attempts: Int
+    public var seconds: Double?
+    public var failedReason: String?
+
+    public init(id: String, device: String, phase: String, attempts: Int, seconds: Double?, failedReason: String?) {
+        self.id = id
+        self.device = device
+        self.phase = phase
+        self.attempts = attempts
+        self.seconds = seconds
+        self.failedReason = failedReason
     }
 }

@@ -84,6 +84,16 @@ enum StatusView {
             out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
             out += "buffered, \(s.historian.droppedReadings) dropped\n"
         }
+        if let d = s.defence, d.latched || !d.steps.isEmpty {
+            out += "\nShutoff 一键关断: \(d.latched ? "LATCHED" : "reset")\(d.drill ? " (DRILL)" : "")"
+            out += d.trips.first.map { " — \($0)" } ?? ""
+            out += "\n"
+            for step in d.steps {
+                let seconds = step.seconds.map { String(format: "%.1f s", $0) } ?? ""
+                out += row([step.device, step.phase, seconds, step.failedReason ?? ""], widths: [18, 22, 10]) + "\n"
+            }
+            for e in d.escalations { out += "  PARK ESCALATION: \(e)\n" }
+        }
         if !s.alarms.isEmpty {
             out += "\nAlarms 报警 (\(s.alarmRate) in the last 10 min\(s.alarmRate > 10 ? ", FLOOD" : ""))\n"
             for a in s.alarms.prefix(12) {

@@ -1,4 +1,5 @@
 import ControlAPI
+import Defence
 import Devices
 import Foundation
 import Historian
@@ -8,18 +9,35 @@ import Historian
 enum ControlHandler {
     static let ops = [
         "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
-        "command",
+        "command", "shutoff", "reset",
     ]
 
     static func handle(
-        _ request: ControlRequest, peer: ControlServer.Peer, field: FieldIO, historian: Historian, alarms: AlarmService
+        _ request: ControlRequest, peer: ControlServer.Peer, field: FieldIO, historian: Historian, alarms: AlarmService,
+        defence: DefenceService? = nil
     ) -> ControlResponse {
         switch request.op {
         case "ping":
             return ControlResponse(ok: true)
         case "status":
-            return ControlResponse(
-                ok: true, status: StatusBuilder.status(field: field, historian: historian, alarms: alarms))
+            var status = StatusBuilder.status(field: field, historian: historian, alarms: alarms)
+            status.defence = defence?.summary()
+            if status.defence?.latched == true { status.summary = "SHUTOFF LATCHED; " + status.summary }
+            return ControlResponse(ok: true, status: status)
+        case "shutoff", "reset":
+            guard let defence else { return ControlResponse(ok: false, error: "the shutoff is not running") }
+            guard let reason = request.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                return ControlResponse(ok: false, error: "\(request.op) needs a reason")
+            }
+            if request.op == "shutoff" {
+                let trigger = Trigger(
+                    kind: .leveectl, who: peer.user, from: "control socket (pid \(peer.pid))", why: reason)
+                return blocking { ControlResponse(ok: true, message: await defence.trip(trigger)) }
+            }
+            return blocking {
+                await defence.reset(
+                    by: peer.user, reason: reason, override: request.override ?? false, isAdmin: peer.uid == 0)
+            }
         case "alarms":
             return ControlResponse(ok: true, alarms: alarms.summary().alarms)
         case "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence":

@@ -91,8 +91,10 @@ struct Run: AsyncParsableCommand {
             historian.close()
             throw ExitCode(1)
         }
+        let defence = DefenceService(config: settings, field: field, historian: historian, logger: logger)
         let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
-            ControlHandler.handle(request, peer: peer, field: field, historian: historian, alarms: alarms)
+            ControlHandler.handle(
+                request, peer: peer, field: field, historian: historian, alarms: alarms, defence: defence)
         }
         do {
             try control.bind()
@@ -111,6 +113,7 @@ struct Run: AsyncParsableCommand {
                 .init(service: HistorianService(historian: historian, logger: logger)),
                 .init(service: recorder),
                 .init(service: alarms),
+                .init(service: defence),
                 .init(service: FieldService(field: field, logger: logger)),
                 .init(
                     service: NotifyService(
