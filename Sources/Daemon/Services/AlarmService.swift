@@ -307,22 +307,11 @@ final class AlarmService: Service, Sendable {
         }
     }
 
-    /// Writes the engine's states atomically (temporary file, fsync, rename), so a crash leaves the old or the
-    /// new snapshot, never half of one.
+    /// Writes the engine's states atomically (`AtomicFile`), so a crash leaves the old or the new snapshot.
     private func saveSnapshot() {
         let snapshot = engine.withLock { $0.snapshot(at: .now, date: Date()) }
         do {
-            let data = try JSONEncoder.control.encode(snapshot)
-            let temporary = snapshotPath + ".tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-            let fd = open(temporary, O_RDONLY)
-            if fd >= 0 {
-                fsync(fd)
-                close(fd)
-            }
-            guard rename(temporary, snapshotPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try AtomicFile.write(JSONEncoder.control.encode(snapshot), to: snapshotPath)
         } catch {
             logger.error("alarm states not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
         }

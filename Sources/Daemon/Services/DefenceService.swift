@@ -228,20 +228,11 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    /// Atomic write (temporary file, fsync, rename): a crash leaves the old or the new latch, never half of one.
+    /// Writes the latch atomically (`AtomicFile`): a crash leaves the old or the new latch, never half of one.
     private func saveSnapshot() {
         let snapshot = sequencer.withLock { $0.snapshot }
         do {
-            let data = try JSONEncoder.control.encode(snapshot)
-            let temporary = snapshotPath + ".tmp"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            let synced = fsync(fd)
-            close(fd)
-            guard written == data.count, synced == 0, rename(temporary, snapshotPath) == 0 else {
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
+            try AtomicFile.write(JSONEncoder.control.encode(snapshot), to: snapshotPath)
         } catch {
             logger.critical("shutoff latch not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
         }
