@@ -157,7 +157,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
             if due <= now, index >= 0 { return .poll(index) }
             if due <= now { continue }
             let wait = due - now
-            _ = condition.wait(until: Date().addingTimeInterval(seconds(wait)))
+            _ = condition.wait(until: Date().addingTimeInterval(wait.inSeconds))
         }
     }
 
@@ -383,7 +383,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                 // Probe a dead device less and less often, up to the cap, so that it costs the bus at most one
                 // timeout per probe.
                 let factor = Double(1 << min(over + 1, 16))
-                let backoff = min(seconds(s.interval) * factor, max(bus.backoffMaxSeconds, seconds(s.interval)))
+                let backoff = min(s.interval.inSeconds * factor, max(bus.backoffMaxSeconds, s.interval.inSeconds))
                 s.nextDue = now + .milliseconds(Int(backoff * 1000))
             } else {
                 s.nextDue = start + s.interval
@@ -415,7 +415,4 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
         }
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }

@@ -88,7 +88,7 @@ final class LibgpiodChip: GPIOChip {
         let lines = Array(inputs)
         if lines.isEmpty {
             Thread.sleep(
-                forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
+                forTimeInterval: timeout.inSeconds)
             return []
         }
         var fds = lines.map { pollfd(fd: gpiod_line_event_get_fd($0.value), events: Int16(POLLIN), revents: 0) }

@@ -111,7 +111,7 @@ final class SimulatedGPIOChip: GPIOChip {
         if edges.isEmpty {
             // The socket protocol has no blocking wait; poll it at a few milliseconds, well under any debounce.
             let t = min(timeout, .milliseconds(4))
-            Thread.sleep(forTimeInterval: Double(t.components.attoseconds) / 1e18 + Double(t.components.seconds))
+            Thread.sleep(forTimeInterval: t.inSeconds)
         }
         return edges
     }

@@ -46,8 +46,8 @@ public struct PoolMonitor: Sendable {
         let capacity = settings.designVolumeCubicMetres ?? rangeTop.flatMap { settings.volume(atLevel: $0) }
         let free = capacity.map { max(0, $0 - last.volume) }
         var rate: Double?
-        if let first = samples.first, let end = samples.last, seconds(end.at - first.at) >= seconds(window) / 2 {
-            let xs = samples.map { seconds($0.at - first.at) }
+        if let first = samples.first, let end = samples.last, (end.at - first.at).inSeconds >= window.inSeconds / 2 {
+            let xs = samples.map { ($0.at - first.at).inSeconds }
             let ys = samples.map(\.volume)
             let n = Double(xs.count)
             let mx = xs.reduce(0, +) / n
@@ -62,7 +62,4 @@ public struct PoolMonitor: Sendable {
             secondsUntilFull: until)
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }

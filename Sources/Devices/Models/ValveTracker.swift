@@ -157,8 +157,8 @@ public struct ValveTracker: Sendable {
     /// Checks the stroke-time deadline of a pending move and the "neither limit for too long" fault.
     public mutating func tick(at now: ContinuousClock.Instant, date: Date) -> [ValveEvent] {
         var events = reevaluate(at: now, date: date)
-        if let p = pending, seconds(now - p.at) > deadlineSeconds {
-            let elapsed = seconds(now - p.at)
+        if let p = pending, (now - p.at).inSeconds > deadlineSeconds {
+            let elapsed = (now - p.at).inSeconds
             let verb = p.target == .closed ? "close" : "open"
             let seen: String
             switch position {
@@ -203,7 +203,7 @@ public struct ValveTracker: Sendable {
             case (false, false):
                 let since = neitherSince ?? now
                 neitherSince = since
-                new = seconds(now - since) > deadlineSeconds ? .fault : .travelling
+                new = (now - since).inSeconds > deadlineSeconds ? .fault : .travelling
             }
         }
         guard new != position else { return events }
@@ -218,7 +218,7 @@ public struct ValveTracker: Sendable {
             if let p = pending, p.target == target {
                 let record = StrokeRecord(
                     valve: valve, target: target, commanded: true, origin: p.origin, startedAt: p.date,
-                    seconds: seconds(now - p.at), outcome: .reached)
+                    seconds: (now - p.at).inSeconds, outcome: .reached)
                 lastMovement = record
                 movementFault = nil
                 pending = nil
@@ -227,7 +227,7 @@ public struct ValveTracker: Sendable {
                 // Moved end to end without a command from us: by hand, locally, or by another system.
                 let record = StrokeRecord(
                     valve: valve, target: target, commanded: false, startedAt: left.date,
-                    seconds: seconds(now - left.instant), outcome: .reached)
+                    seconds: (now - left.instant).inSeconds, outcome: .reached)
                 lastMovement = record
                 events.append(.movementFinished(record))
             }
@@ -236,7 +236,4 @@ public struct ValveTracker: Sendable {
         return events
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }
