@@ -45,14 +45,12 @@ public final class FieldIO: Sendable {
     /// The configuration in force and the buses built from it; swapped as a whole by `reconfigure`.
     private struct Wiring {
         var config: LeveeConfig
-        var modbus: [String: ModbusBus] = [:]
-        var gpio: [String: GPIOBus] = [:]
+        var buses: [String: BusWorker] = [:]
     }
 
     /// The configuration in force.
     public var config: LeveeConfig { wiring.withLock { $0.config } }
-    private var modbus: [String: ModbusBus] { wiring.withLock { $0.modbus } }
-    private var gpio: [String: GPIOBus] { wiring.withLock { $0.gpio } }
+    private var buses: [String: BusWorker] { wiring.withLock { $0.buses } }
     private let ticker = LockedBox<Bool>(false)
     private let tickerExited = DispatchSemaphore(value: 0)
 
@@ -104,9 +102,9 @@ public final class FieldIO: Sendable {
         var busLogger = logger
         busLogger[metadataKey: "bus"] = "\(bus.id)"
         if bus.isModbus {
-            wiring.modbus[bus.id] = ModbusBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
+            wiring.buses[bus.id] = ModbusBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
         } else {
-            wiring.gpio[bus.id] = GPIOBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
+            wiring.buses[bus.id] = GPIOBus(bus: bus, devices: devices, logger: busLogger, publish: sink)
         }
     }
 
@@ -153,28 +151,24 @@ public final class FieldIO: Sendable {
             for bus in new.buses {
                 let sameBus = old.bus(bus.id) == bus
                 let sameDevices = old.devices(onBus: bus.id) == new.devices(onBus: bus.id)
-                if sameBus, let m = w.modbus[bus.id] {
-                    next.modbus[bus.id] = m
-                    if !sameDevices { m.update(devices: new.devices(onBus: bus.id)) }
-                } else if sameBus, sameDevices, let g = w.gpio[bus.id] {
-                    next.gpio[bus.id] = g
+                if sameBus, let b = w.buses[bus.id],
+                    sameDevices || b.replaceDevices(new.devices(onBus: bus.id))
+                {
+                    next.buses[bus.id] = b
                 } else {
                     if old.bus(bus.id) == nil {
                         report.busesAdded.append(bus.id)
                     } else {
                         report.busesRestarted.append(bus.id)
                     }
-                    if let m = w.modbus[bus.id] { toStop.append(m.stop) }
-                    if let g = w.gpio[bus.id] { toStop.append(g.stop) }
+                    if let b = w.buses[bus.id] { toStop.append(b.stop) }
                     Self.build(bus, new, logger, sink, into: &next)
-                    if let m = next.modbus[bus.id] { toStart.append(m.start) }
-                    if let g = next.gpio[bus.id] { toStart.append(g.start) }
+                    if let b = next.buses[bus.id] { toStart.append(b.start) }
                 }
             }
             for bus in old.buses where new.bus(bus.id) == nil {
                 report.busesRemoved.append(bus.id)
-                if let m = w.modbus[bus.id] { toStop.append(m.stop) }
-                if let g = w.gpio[bus.id] { toStop.append(g.stop) }
+                if let b = w.buses[bus.id] { toStop.append(b.stop) }
             }
             w = next
         }
@@ -225,12 +219,12 @@ public final class FieldIO: Sendable {
     /// hung scan loop gets the process restarted. A thread may legitimately sit in one transaction for its
     /// timeout, or wait for its next poll, so "recently" is generous.
     public func scanLoopsAlive(at now: ContinuousClock.Instant = .now) -> (alive: Bool, stalled: [String]) {
-        let (config, modbus, gpio) = wiring.withLock { ($0.config, $0.modbus, $0.gpio) }
+        let (config, buses) = wiring.withLock { ($0.config, $0.buses) }
         var stalled: [String] = []
         for bus in config.buses {
             let longestPoll = config.devices(onBus: bus.id).map(\.pollMs).max() ?? 1000
             let limit = Duration.milliseconds(max(10_000, 2 * longestPoll, 4 * bus.timeoutMs + 5000))
-            let last = (modbus[bus.id]?.statistics ?? gpio[bus.id]?.statistics)?.lastActivity
+            let last = buses[bus.id]?.statistics.lastActivity
             if let last, now - last > limit { stalled.append(bus.id) }
         }
         return (stalled.isEmpty, stalled)
@@ -239,16 +233,8 @@ public final class FieldIO: Sendable {
     /// Whether every device has been polled at least once since start (answering or not): when systemd is told
     /// the daemon is ready.
     public var everyDeviceTried: Bool {
-        let (config, modbus, gpio) = wiring.withLock { ($0.config, $0.modbus, $0.gpio) }
-        return config.devices.allSatisfy { d in
-            if let m = modbus[d.bus] { return (m.statistics.cycles[d.id] ?? 0) > 0 }
-            if let g = gpio[d.bus] {
-                let stats = g.statistics
-                // A chip that cannot be opened has been tried too.
-                return (stats.cycles[d.id] ?? 0) > 0 || stats.linkError != nil
-            }
-            return true
-        }
+        let (config, buses) = wiring.withLock { ($0.config, $0.buses) }
+        return config.devices.allSatisfy { d in (buses[d.bus]?.statistics.cycles[d.id] ?? 0) > 0 }
     }
 
     /// Starts every bus thread and the valve deadline ticker.
@@ -258,9 +244,7 @@ public final class FieldIO: Sendable {
             return s.running
         }
         guard !already else { return }
-        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
-        for bus in modbus.values { bus.start() }
-        for bus in gpio.values { bus.start() }
+        for bus in buses.values { bus.start() }
         let thread = Thread { [self] in
             while !ticker.withLock({ $0 }) {
                 tick()
@@ -281,9 +265,7 @@ public final class FieldIO: Sendable {
             return s.running
         }
         guard wasRunning else { return }
-        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
-        for bus in modbus.values { bus.stop() }
-        for bus in gpio.values { bus.stop() }
+        for bus in buses.values { bus.stop() }
         ticker.withLock { $0 = true }
         tickerExited.wait()
         let subscribers = state.withLock { s in
@@ -328,7 +310,7 @@ public final class FieldIO: Sendable {
 
     /// Counters of one bus: requests per device, failures, connects.
     public func statistics(bus id: String) -> BusStatistics? {
-        modbus[id]?.statistics ?? gpio[id]?.statistics
+        buses[id]?.statistics
     }
 
     /// A stream of everything that happens from now on. Slow consumers lose the oldest events beyond `buffer`.
@@ -489,10 +471,7 @@ public final class FieldIO: Sendable {
                 }
                 completion(result)
             })
-        let (modbus, gpio) = wiring.withLock { ($0.modbus, $0.gpio) }
-        if let bus = modbus[device.bus] {
-            bus.enqueue(write)
-        } else if let bus = gpio[device.bus] {
+        if let bus = buses[device.bus] {
             bus.enqueue(write)
         } else {
             completion(
@@ -582,7 +561,7 @@ public final class FieldIO: Sendable {
             }
             // On the bus thread, right after the acknowledgement: no later poll of this valve is ingested
             // before the tracker knows the command, so the stroke is timed from the acknowledgement.
-            modbus[device.bus]?.boost(
+            buses[device.bus]?.boost(
                 device: id,
                 until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
             let (subscribers, events) = state.withLock { s in

@@ -66,6 +66,13 @@ class BusWorker: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Swaps the devices this bus serves without stopping it, where the bus can. Returns false when it cannot
+    /// and must be restarted instead (a GPIO chip's line requests are exclusive).
+    func replaceDevices(_ devices: [Device]) -> Bool { false }
+
+    /// Polls `device` faster until `until`, to time a movement closely; a no-op where polls are not scheduled.
+    func boost(device: String, until: ContinuousClock.Instant) {}
+
     /// The bus thread's loop; returns when `stopping` is set and the queue is empty.
     func run() {
         preconditionFailure("\(type(of: self)) must override run()")

@@ -150,6 +150,10 @@ final class GPIOBus: BusWorker, @unchecked Sendable {
             inputs[i].candidate = nil
         }
         for device in Set(inputs.map(\.device.id)) {
+            // A failed attempt is a cycle, as a failed Modbus poll is: the device has been tried.
+            condition.lock()
+            stats.cycles[device, default: 0] += 1
+            condition.unlock()
             publish(
                 DeviceUpdate(
                     device: device, readings: inputs.filter { $0.device.id == device }.map(\.reading),

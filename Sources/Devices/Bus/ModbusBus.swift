@@ -68,15 +68,16 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
 
     /// Replaces the devices this bus polls, between two transactions. A device whose configuration is unchanged
     /// keeps its schedule, readings and health, so a reload does not put a gap in its polling.
-    func update(devices: [Device]) {
+    override func replaceDevices(_ devices: [Device]) -> Bool {
         condition.lock()
         pendingDevices = devices
         condition.signal()
         condition.unlock()
+        return true
     }
 
     /// Polls `device` at `boostedInterval` until `until`, to time a movement closely.
-    func boost(device: String, until: ContinuousClock.Instant) {
+    override func boost(device: String, until: ContinuousClock.Instant) {
         condition.lock()
         boosts[device] = until
         condition.signal()
