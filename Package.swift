@@ -64,6 +64,10 @@ let package = Package(
         // commands out), latch and reset, bypasses, escalation, first flush. No I/O.
         .target(name: "Defence", dependencies: ["Config", "Alarm"]),
 
+        // Verification drills (验证演练): the drill report (timeline, stroke times against baseline and drift, failures,
+        // alarms, pool change) and its self-contained HTML and Markdown renderings. Pure Swift, no I/O.
+        .target(name: "Drills"),
+
         // SQLite storage of readings, events and commands (GRDB), with buffering when the disk fails.
         // Knows nothing of buses or devices: the daemon hands it plain records.
         .target(
@@ -95,6 +99,7 @@ let package = Package(
                 "ControlAPI",
                 "Alarm",
                 "Defence",
+                "Drills",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,6 +114,7 @@ let package = Package(
                 "Config",
                 "ControlAPI",
                 "Defence",
+                "Drills",
                 "Historian",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,6 +157,7 @@ let package = Package(
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
+        .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
     ],
     swiftLanguageModes: [.v6]

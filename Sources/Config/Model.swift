@@ -19,12 +19,25 @@ public struct LeveeConfig: Sendable, Hashable {
     public var alarms: [AlarmDefinition]
     /// `[alarm]`: engine options and annunciation outputs.
     public var alarmSettings: AlarmSettings
+    /// `[defence]`: retries, bypass cap, park escalation.
+    public var defence: DefenceSettings
+    /// `[[plans]]`: named response plans besides the derived plant-wide and per-group ones.
+    public var plans: [PlanDefinition]
+    /// `[[interlocks]]`: automatic trips.
+    public var interlocks: [InterlockDefinition]
+    /// `[[first_flush]]`: first-flush diversion per rain outlet.
+    public var firstFlush: [FirstFlushDefinition]
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
         daemon: DaemonSettings = DaemonSettings(), alarms: [AlarmDefinition] = [],
-        alarmSettings: AlarmSettings = AlarmSettings()
+        alarmSettings: AlarmSettings = AlarmSettings(), defence: DefenceSettings = DefenceSettings(),
+        plans: [PlanDefinition] = [], interlocks: [InterlockDefinition] = [], firstFlush: [FirstFlushDefinition] = []
     ) {
+        self.defence = defence
+        self.plans = plans
+        self.interlocks = interlocks
+        self.firstFlush = firstFlush
         self.site = site
         self.buses = buses
         self.devices = devices

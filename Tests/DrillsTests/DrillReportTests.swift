@@ -1,0 +1,4 @@
+import Drills
+import Testing
+
+@Suite struct DrillReportTests {}
