@@ -17,21 +17,26 @@ extension ConfigValidator {
                         report(path, "must be a device id (a string), got \(item.typeName)")
                         continue
                     }
-                    guard let device = devices.first(where: { $0.id == id }) else {
-                        report(path, "\(quoted(id)) is not a device" + Suggestion.hint(for: id, in: devices.map(\.id)))
-                        continue
-                    }
-                    guard device.kind == .digitalOutput, device.commands["on"] != nil, device.commands["off"] != nil
-                    else {
-                        report(path, "\(quoted(id)) must be a digital-output with on and off commands")
-                        continue
-                    }
-                    ids.append(id)
+                    if switchableOutput(id, at: path, devices: devices) { ids.append(id) }
                 }
                 settings.annunciation[priority] = ids
             }
         }
         return settings
+    }
+
+    /// Whether `id` names a digital-output device with `on` and `off` commands, as annunciation and park
+    /// escalation switch; records why not at `path`.
+    mutating func switchableOutput(_ id: String, at path: KeyPath, devices: [Device]) -> Bool {
+        guard let device = devices.first(where: { $0.id == id }) else {
+            report(path, "\(quoted(id)) is not a device" + Suggestion.hint(for: id, in: devices.map(\.id)))
+            return false
+        }
+        guard device.kind == .digitalOutput, device.commands["on"] != nil, device.commands["off"] != nil else {
+            report(path, "\(quoted(id)) must be a digital-output with on and off commands")
+            return false
+        }
+        return true
     }
 
     /// `[[alarms]]`: each either a `preset` ("combustible", "toxic", "dust-dp", "dust-hopper-temp") or a
@@ -79,25 +84,15 @@ extension ConfigValidator {
 
     mutating func validateAlarm(_ t: ConfigTable, devices: [Device]) -> [AlarmDefinition] {
         checkKeys(t, allowed: Self.alarmKeys)
-        guard let pointName = nonEmptyString(t, "point", required: true) else { return [] }
-        let parts = pointName.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let device = devices.first(where: { $0.id == parts[0] }) else {
-            let hint = Suggestion.hint(for: parts.first ?? pointName, in: devices.map(\.id))
-            report(t.path.appending("point"), "\(quoted(pointName)) must be <device>.<point> of a device above" + hint)
-            return []
-        }
-        guard let point = device.points[parts[1]] else {
-            report(
-                t.path.appending("point"),
-                "device \(quoted(device.id)) has no point \(quoted(parts[1]))"
-                    + Suggestion.hint(for: parts[1], in: Array(device.points.keys)))
+        guard let (device, pointName, point) = devicePoint(t, "point", devices: devices, required: true) else {
             return []
         }
         let group = string(t, "group") ?? device.group
         let label = device.name
-        let deadband = number(t, "deadband")
-        let offDelay = seconds(t, "off_delay_s")
-        let onDelay = seconds(t, "on_delay_s")
+        let tuning = conditionTuning(t)
+        let deadband = tuning.deadband
+        let offDelay = tuning.offDelay
+        let onDelay = tuning.onDelay
         var definitions: [AlarmDefinition]
         if let preset = choice(t, "preset", among: ["combustible", "toxic", "dust-dp", "dust-hopper-temp"]) {
             for key in ["kind", "state", "rate_window_s"] where t.has(key) {
@@ -159,28 +154,7 @@ extension ConfigValidator {
             }
             if let message = string(t, "message"), definitions.count == 1 { definitions[0].message = message }
         } else {
-            guard
-                let kindName = choice(
-                    t, "kind", among: ["high", "low", "state", "rate-of-rise", "rate-of-fall"], required: true)
-            else { return [] }
-            let kind: Condition.Kind
-            switch kindName {
-            case "state":
-                guard let state = boolean(t, "state", required: true) else { return [] }
-                kind = .state(state)
-            default:
-                guard let limit = number(t, "limit", required: true) else { return [] }
-                switch kindName {
-                case "high": kind = .high(limit)
-                case "low": kind = .low(limit)
-                case "rate-of-rise": kind = .rateOfRise(perMinute: limit)
-                default: kind = .rateOfFall(perMinute: limit)
-                }
-            }
-            var condition = Condition(
-                kind, deadband: deadband ?? 0, onDelay: onDelay ?? .zero, offDelay: offDelay ?? .zero)
-            if let window = seconds(t, "rate_window_s") { condition.rateWindow = window }
-            if let problem = condition.problem { reportTable(t.path, problem) }
+            guard let (condition, kindName) = inlineCondition(t, tuning: tuning) else { return [] }
             let code: String =
                 switch kindName {
                 case "high": "H"
@@ -214,6 +188,79 @@ extension ConfigValidator {
             for i in definitions.indices { definitions[i].frozenAfter = FrozenCheck(after: after, noiseBand: band) }
         }
         return definitions
+    }
+
+    // MARK: Shared with [[interlocks]]
+
+    /// The condition kinds, as spelt in `kind`.
+    static let conditionKinds = ["high", "low", "state", "rate-of-rise", "rate-of-fall"]
+
+    /// A `"<device>.<point>"` reference at `key`, resolved against `devices`; nil (recorded) when it does not name
+    /// a point of one of them.
+    mutating func devicePoint(
+        _ t: ConfigTable, _ key: String, devices: [Device], required: Bool = false
+    ) -> (device: Device, name: String, point: Point)? {
+        guard let pointName = nonEmptyString(t, key, required: required) else { return nil }
+        let parts = pointName.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let device = devices.first(where: { $0.id == parts[0] }) else {
+            let hint = Suggestion.hint(for: parts.first ?? pointName, in: devices.map(\.id))
+            report(t.path.appending(key), "\(quoted(pointName)) must be <device>.<point> of a device above" + hint)
+            return nil
+        }
+        guard let point = device.points[parts[1]] else {
+            report(
+                t.path.appending(key),
+                "device \(quoted(device.id)) has no point \(quoted(parts[1]))"
+                    + Suggestion.hint(for: parts[1], in: Array(device.points.keys)))
+            return nil
+        }
+        return (device, pointName, point)
+    }
+
+    /// `deadband`, `on_delay_s` and `off_delay_s`, which presets and inline conditions both take.
+    struct ConditionTuning {
+        var deadband: Double?
+        var onDelay: Duration?
+        var offDelay: Duration?
+    }
+
+    /// Reads the tuning keys, each optional; a bad one is recorded and left nil.
+    mutating func conditionTuning(_ t: ConfigTable) -> ConditionTuning {
+        let deadband = number(t, "deadband")
+        let offDelay = seconds(t, "off_delay_s")
+        let onDelay = seconds(t, "on_delay_s")
+        return ConditionTuning(deadband: deadband, onDelay: onDelay, offDelay: offDelay)
+    }
+
+    /// An inline condition: `kind` with its `limit` (or `state`), `rate_window_s`, and `tuning`.
+    ///
+    /// `[[alarms]]` and `[[interlocks]]` both read their conditions here, so an interlock written inline trips on
+    /// exactly the condition an alarm with the same keys would raise on.
+    /// - Returns: the condition and the kind as spelt, or nil (recorded) when `kind`, `limit` or `state` is
+    ///   missing or bad.
+    mutating func inlineCondition(
+        _ t: ConfigTable, tuning: ConditionTuning
+    ) -> (condition: Condition, kindName: String)? {
+        guard let kindName = choice(t, "kind", among: Self.conditionKinds, required: true) else { return nil }
+        let kind: Condition.Kind
+        switch kindName {
+        case "state":
+            guard let state = boolean(t, "state", required: true) else { return nil }
+            kind = .state(state)
+        default:
+            guard let limit = number(t, "limit", required: true) else { return nil }
+            switch kindName {
+            case "high": kind = .high(limit)
+            case "low": kind = .low(limit)
+            case "rate-of-rise": kind = .rateOfRise(perMinute: limit)
+            default: kind = .rateOfFall(perMinute: limit)
+            }
+        }
+        var condition = Condition(
+            kind, deadband: tuning.deadband ?? 0, onDelay: tuning.onDelay ?? .zero, offDelay: tuning.offDelay ?? .zero)
+        if let window = seconds(t, "rate_window_s") { condition.rateWindow = window }
+        if let problem = condition.problem { reportTable(t.path, problem) }
+        return (condition, kindName)
     }
 
     /// A duration given in seconds (`on_delay_s = 5`), at least 0 and at most a day.

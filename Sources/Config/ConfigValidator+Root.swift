@@ -27,7 +27,12 @@ extension ConfigValidator {
     /// - Returns: the configuration, or nil when any issue was recorded.
     mutating func validate(_ root: [String: TOMLNode], busOrder: [String]) -> LeveeConfig? {
         let top = ConfigTable(path: KeyPath(), entries: root)
-        checkKeys(top, allowed: ["site", "buses", "devices", "historian", "daemon", "alarm", "alarms"])
+        checkKeys(
+            top,
+            allowed: [
+                "site", "buses", "devices", "historian", "daemon", "alarm", "alarms", "defence", "plans", "interlocks",
+                "first_flush",
+            ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         let buses = validateBuses(top, order: busOrder)
         let devices = validateDevices(top, buses: buses)
@@ -38,10 +43,15 @@ extension ConfigValidator {
         let alarmSettings =
             table(top, "alarm").map { validateAlarmSettings($0, devices: validDevices) } ?? AlarmSettings()
         let alarms = validateAlarms(top, devices: validDevices, settings: alarmSettings)
+        let defence = table(top, "defence").map { validateDefence($0, devices: validDevices) } ?? DefenceSettings()
+        let plans = validatePlans(top, devices: validDevices)
+        let interlocks = validateInterlocks(top, devices: validDevices, alarms: alarms, plans: plans)
+        let firstFlush = validateFirstFlush(top, devices: validDevices, alarms: alarms)
         guard issues.isEmpty, let site else { return nil }
         return LeveeConfig(
             site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
-            alarms: alarms, alarmSettings: alarmSettings)
+            alarms: alarms, alarmSettings: alarmSettings, defence: defence, plans: plans.plans, interlocks: interlocks,
+            firstFlush: firstFlush)
     }
 
     /// `[site]`: `id`, `name`, `time_zone`, all required.

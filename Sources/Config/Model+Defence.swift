@@ -143,7 +143,7 @@ public struct FirstFlushDefinition: Sendable, Hashable {
     public var qualityAlarms: [String]
     /// `amount_mm`: rain depth after which first flush is over (default 20; GB 50483).
     public var amountMM: Double?
-    /// `raining_min`: raining time after which first flush is over (default 15).
+    /// `raining_min`: raining time after which first flush is over, minutes (0.1...240; default 15).
     public var rainingMinutes: Double
     /// `t1_min`: diversion kept after the amount or time is reached (default 5).
     public var t1Minutes: Double
