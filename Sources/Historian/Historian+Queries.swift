@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Reading history back, for trends, the status page and `leveectl history export`.
+/// Reading history back, for trends, the status page, `leveectl history export`, drill reports and stroke drift.
 ///
 /// Time ranges are half-open, `from ..< to`, so consecutive windows neither overlap nor leave gaps. Results come
 /// from the database only: call ``Historian/flush()`` first to include what is still queued. Each query has an
@@ -32,6 +32,39 @@ extension Historian {
 
     public func commands(device: String? = nil, from: Date, to: Date) async throws -> [StoredCommand] {
         try await core.read("query commands") { db in try Self.commands(db, device: device, from: from, to: to) }
+    }
+
+    /// The stored drills, newest first (by start), at most `limit`.
+    public func drills(limit: Int = 50) throws -> [StoredDrill] {
+        try core.read("query drills") { db in try Self.drills(db, limit: limit) }
+    }
+
+    public func drills(limit: Int = 50) async throws -> [StoredDrill] {
+        try await core.read("query drills") { db in try Self.drills(db, limit: limit) }
+    }
+
+    /// The drill with this id, or nil.
+    public func drill(id: String) throws -> StoredDrill? {
+        try core.read("query drills") { db in try Self.drill(db, id: id) }
+    }
+
+    public func drill(id: String) async throws -> StoredDrill? {
+        try await core.read("query drills") { db in try Self.drill(db, id: id) }
+    }
+
+    /// The confirmed movements of valve `device` with a measured stroke time, newest first (by `requestedAt`), at most
+    /// `limit`; only those of `command` (`open`, `close`) when given. Drill movements are included and marked.
+    ///
+    /// This is the history a new stroke is judged against for drift: the commands recorded with
+    /// `result = "confirmed"` and a `strokeSeconds`.
+    public func strokes(device: String, command: String? = nil, limit: Int = 20) throws -> [StoredStroke] {
+        try core.read("query strokes") { db in try Self.strokes(db, device: device, command: command, limit: limit) }
+    }
+
+    public func strokes(device: String, command: String? = nil, limit: Int = 20) async throws -> [StoredStroke] {
+        try await core.read("query strokes") { db in
+            try Self.strokes(db, device: device, command: command, limit: limit)
+        }
     }
 
     /// The readings of `point` (of every point when nil) with `from <= readAt < to` as CSV, oldest first.
@@ -99,6 +132,32 @@ extension Historian {
             arguments += [device]
         }
         return try Row.fetchAll(db, sql: sql + " ORDER BY requested_at, id", arguments: arguments).map(Schema.command)
+    }
+
+    private static func drills(_ db: Database, limit: Int) throws -> [StoredDrill] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM drills ORDER BY started_at DESC, id DESC LIMIT ?", arguments: [max(0, limit)]
+        ).map(Schema.drill)
+    }
+
+    private static func drill(_ db: Database, id: String) throws -> StoredDrill? {
+        try Row.fetchOne(db, sql: "SELECT * FROM drills WHERE id = ?", arguments: [id]).map(Schema.drill)
+    }
+
+    private static func strokes(_ db: Database, device: String, command: String?, limit: Int) throws -> [StoredStroke] {
+        // The (device, requested_at) index, read backwards from the newest row.
+        var sql = """
+            SELECT device, command, stroke_seconds, requested_at, drill FROM commands
+            WHERE device = ? AND stroke_seconds IS NOT NULL AND result = 'confirmed'
+            """
+        var arguments: StatementArguments = [device]
+        if let command {
+            sql += " AND command = ?"
+            arguments += [command]
+        }
+        arguments += [max(0, limit)]
+        return try Row.fetchAll(db, sql: sql + " ORDER BY requested_at DESC, id DESC LIMIT ?", arguments: arguments)
+            .map(Schema.stroke)
     }
 
     private static func csv(_ db: Database, point: String?, from: Date, to: Date, in zone: TimeZone) throws -> String {

@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import Logging
 
-/// Stores readings, events and commands in an SQLite database, and keeps them in memory while it cannot.
+/// Stores readings, events, commands and drill reports in an SQLite database, and keeps them in memory while it
+/// cannot.
 ///
 /// The daemon hands it plain records; it knows nothing of buses or devices.
 /// - Readings go through ``record(_:)``, which never blocks and never throws: a background thread writes them in
 ///   batches, so a slow or broken disk never holds up control.
 /// - Events and commands go through ``recordEvent(_:)`` and ``recordCommand(_:)``, which return once the record is
 ///   committed and synced to disk, and throw when it is not (saying whether it was kept in memory for later).
+///   Drill reports go through ``saveDrill(_:)`` the same way.
 /// - When the database cannot be written (disk full, locked, read-only, I/O error), the historian raises a fault
 ///   once (``status``, ``healthChanges()``, a `historian-fault` event), buffers, retries with backoff, and on
 ///   recovery writes the backlog in order and records a `historian-recovered` event with the readings it dropped.
@@ -80,6 +82,22 @@ public final class Historian: Sendable {
         try await recordDurably(.command(command), operation: "record command")
     }
 
+    // MARK: - Drills
+
+    /// Stores a drill report, replacing the one with the same id, and returns once it is committed and synced to disk.
+    ///
+    /// Save a drill when it starts and again when it finishes, so that a daemon killed in between leaves the start on
+    /// record. It goes through the same queue as events and commands, in order with them, and fails the same way:
+    /// errors as for ``recordEvent(_:)``. Retention never deletes drills.
+    public func saveDrill(_ d: StoredDrill) throws {
+        try recordDurably(.drill(d), operation: "save drill")
+    }
+
+    /// Stores a drill report and returns once it is committed and synced to disk; see ``saveDrill(_:)-(StoredDrill)``.
+    public func saveDrill(_ d: StoredDrill) async throws {
+        try await recordDurably(.drill(d), operation: "save drill")
+    }
+
     private func recordDurably(_ record: PendingRecord, operation: String) throws {
         // In fault, the writer thread retries on its own backoff; waking it for every record would turn a burst of
         // events into a burst of doomed writes.
@@ -129,7 +147,7 @@ public final class Historian: Sendable {
         try core.flush()
     }
 
-    /// Deletes rows older than each table's retention, in transactions of at most `pruneBatchSize` rows so that
+    /// Deletes readings, events and commands older than each table's retention (drills are kept), in transactions of at most `pruneBatchSize` rows so that
     /// writing goes on between them. The writer thread runs this every `pruneInterval`; call it for tests or tools.
     ///
     /// Readings are walked from the oldest in the order they were written, and the walk stops at the first batch

@@ -8,10 +8,11 @@ import Foundation
 ///   line in a trend is told apart from a dead historian.
 /// - `readingsRetentionDays` (90), `eventsRetentionDays` (3650), `commandsRetentionDays` (3650): rows older than this
 ///   are pruned. Events and commands are the audit trail, so they are kept ten years. 0 or less keeps rows forever.
+///   Drill reports have no retention: they are the evidence that the plan works, and are never pruned.
 /// - `bufferLimit` (100_000): readings held in memory while the database cannot be written. Past it the oldest are
 ///   dropped and counted.
-/// - `recordBufferLimit` (10_000): events and commands held in memory while the database cannot be written. Past it
-///   a new record is refused (and the caller told), never an old one dropped.
+/// - `recordBufferLimit` (10_000): events, commands and drill reports held in memory while the database cannot be
+///   written. Past it a new record is refused (and the caller told), never an old one dropped.
 /// - `batchInterval` (0.5 s): readings are written in one transaction per interval, which bounds fsyncs per second.
 /// - `busyTimeout` (2 s): how long a write waits for another process's lock before it counts as a fault.
 /// - `maxRetryInterval` (10 s): the longest wait between two attempts while the database is in fault; attempts start

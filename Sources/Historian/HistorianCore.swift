@@ -4,10 +4,11 @@ import GRDB
 import Logging
 import Synchronization
 
-/// An event or a command waiting to be written.
+/// An event, a command or a drill report waiting to be written.
 enum PendingRecord: Sendable {
     case event(StoredEvent)
     case command(StoredCommand)
+    case drill(StoredDrill)
 }
 
 /// The historian's state, its database and its writer thread.
@@ -279,7 +280,7 @@ final class HistorianCore: Sendable {
         return failure
     }
 
-    /// Writes every queued event and command in one transaction, then forgets them.
+    /// Writes every queued event, command and drill in one transaction, then forgets them.
     ///
     /// Runs inside the writer connection's serialised access, so two callers never write the same record twice:
     /// the second sees the queue the first emptied.
@@ -291,6 +292,7 @@ final class HistorianCore: Sendable {
                 switch item.element {
                 case .event(let event): try Schema.insert(event, db)
                 case .command(let command): try Schema.insert(command, db)
+                case .drill(let drill): try Schema.insert(drill, db)
                 }
             }
             return .commit

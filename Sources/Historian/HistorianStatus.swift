@@ -10,7 +10,7 @@ public struct HistorianStatus: Sendable, Hashable {
     public var faultSince: Date?
     /// Readings accepted by the store-on-change rule and waiting in memory to be written.
     public var bufferedReadings: Int
-    /// Events and commands waiting in memory to be written.
+    /// Events, commands and drill reports waiting in memory to be written.
     public var bufferedRecords: Int
     /// Readings dropped since start because the buffer was full while the database could not be written.
     public var droppedReadings: Int

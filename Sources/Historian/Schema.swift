@@ -60,6 +60,27 @@ import GRDBSQLite
 /// CREATE INDEX commands_device_requested_at ON commands(device, requested_at);
 /// CREATE INDEX commands_requested_at ON commands(requested_at);
 /// ```
+///
+/// Version v2 adds the verification drills (验证演练), one row per drill, its report kept whole:
+/// ```sql
+/// -- started_at and finished_at: milliseconds since 1970 UTC; live: 0 (tabletop check) or 1 (real equipment).
+/// -- report: the drill report as JSON, as given; the historian does not read it (its layout is the Drills
+/// -- module's). Saving a drill whose id is stored replaces the row. Retention never prunes this table: a drill
+/// -- is the plant's evidence that its plan works, asked for by the park and the bureau years later.
+/// CREATE TABLE drills (
+///     id TEXT PRIMARY KEY,
+///     plan TEXT NOT NULL,
+///     live INTEGER NOT NULL,
+///     started_at INTEGER NOT NULL,
+///     finished_at INTEGER,
+///     started_by TEXT NOT NULL,
+///     report TEXT NOT NULL
+/// );
+/// CREATE INDEX drills_started_at ON drills(started_at);
+/// ```
+/// Stroke history needs no table of its own: it is the `commands` rows with `result = 'confirmed'` and a
+/// `stroke_seconds`, found by the `(device, requested_at)` index.
+///
 /// GRDB adds `grdb_migrations(identifier)`, the applied versions. There are no CHECK or foreign-key constraints on
 /// purpose: a row the writer cannot insert would stay at the head of its queue and stop all writing.
 ///
@@ -124,10 +145,27 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE drills (
+                        id TEXT PRIMARY KEY,
+                        plan TEXT NOT NULL,
+                        live INTEGER NOT NULL,
+                        started_at INTEGER NOT NULL,
+                        finished_at INTEGER,
+                        started_by TEXT NOT NULL,
+                        report TEXT NOT NULL
+                    );
+                    CREATE INDEX drills_started_at ON drills(started_at);
+                    """
+            )
+        }
         return migrator
     }
 
-    /// The audit tables retention prunes by their time column; readings are pruned in rowid order instead.
+    /// The audit tables retention prunes by their time column; readings are pruned in rowid order instead. `drills`
+    /// is left out on purpose: drill evidence is kept for good.
     static let timeColumn: [String: String] = ["events": "at", "commands": "requested_at"]
 
     // MARK: - Rows
@@ -253,6 +291,19 @@ enum Schema {
         ])
     }
 
+    static func insert(_ drill: StoredDrill, _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO drills (id, plan, live, started_at, finished_at, started_by, report)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        try statement.execute(arguments: [
+            drill.id, drill.plan, drill.live, milliseconds(drill.startedAt), drill.finishedAt.map(milliseconds),
+            drill.startedBy, drill.report,
+        ])
+    }
+
     static func reading(_ row: Row) -> StoredReading {
         StoredReading(
             point: row["point"], value: row["value"], quality: row["quality"],
@@ -272,6 +323,21 @@ enum Schema {
             device: row["device"], command: row["command"], user: row["user"], source: row["source"],
             reason: row["reason"], requestedAt: date(milliseconds: row["requested_at"]), result: row["result"],
             error: row["error"], strokeSeconds: row["stroke_seconds"], drill: row["drill"]
+        )
+    }
+
+    static func drill(_ row: Row) -> StoredDrill {
+        StoredDrill(
+            id: row["id"], plan: row["plan"], live: row["live"], startedAt: date(milliseconds: row["started_at"]),
+            finishedAt: (row["finished_at"] as Int64?).map { date(milliseconds: $0) }, startedBy: row["started_by"],
+            report: row["report"]
+        )
+    }
+
+    static func stroke(_ row: Row) -> StoredStroke {
+        StoredStroke(
+            device: row["device"], command: row["command"], seconds: row["stroke_seconds"],
+            at: date(milliseconds: row["requested_at"]), drill: row["drill"]
         )
     }
 }

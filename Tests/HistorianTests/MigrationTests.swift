@@ -15,7 +15,7 @@ struct MigrationTests {
         let db = try DatabaseQueue(path: path)
         defer { try? db.close() }
         try db.read { db in
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2"])
             #expect(try db.columns(in: "points").map(\.name) == ["id", "name"])
             #expect(try db.columns(in: "qualities").map(\.name) == ["code", "name"])
             // The fixed quality codes, which tools reading the file may rely on.
@@ -39,6 +39,14 @@ struct MigrationTests {
             #expect(try db.indexes(on: "readings").map(\.columns) == [["point_id", "read_at"]])
             #expect(try db.indexes(on: "events").map(\.columns).contains(["at"]))
             #expect(try db.indexes(on: "commands").map(\.columns).contains(["device", "requested_at"]))
+            // v2.
+            #expect(
+                try db.columns(in: "drills").map(\.name) == [
+                    "id", "plan", "live", "started_at", "finished_at", "started_by", "report",
+                ]
+            )
+            #expect(try db.primaryKey("drills").columns == ["id"])
+            #expect(try db.indexes(on: "drills").map(\.columns).contains(["started_at"]))
         }
     }
 
@@ -62,7 +70,7 @@ struct MigrationTests {
         try Historian(configuration: testConfiguration(path), logger: LogCapture().logger).close()
         let newer = try DatabaseQueue(path: path)
         try newer.write { db in
-            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2'), ('v3-alarm-shelving')")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3-alarm-shelving'), ('v4')")
         }
         try newer.close()
 
@@ -73,12 +81,12 @@ struct MigrationTests {
         #expect(error?.path == path)
         #expect(error?.operation == "open")
         #expect(description.hasPrefix("\(path): open: written by a newer version of Levee"))
-        #expect(description.contains("v2, v3-alarm-shelving"))
+        #expect(description.contains("v3-alarm-shelving, v4"))
 
         // Refusing wrote nothing.
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
-        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 3)
+        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 4)
     }
 
     /// v1 was edited before release; a development file with the earlier v1 is refused rather than faulting on every
