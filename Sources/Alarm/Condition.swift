@@ -226,7 +226,7 @@ public struct ConditionState: Sendable, Hashable {
 
 extension Duration {
     /// The duration as a floating-point number of seconds.
-    var inSeconds: Double {
+    public var inSeconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) * 1e-18
     }

@@ -22,6 +22,14 @@ public enum HealthCondition: Sendable, Hashable, Codable {
     case valveLocal(valve: String)
     /// The historian cannot store readings or events.
     case historianFault
+    /// A shutoff step needs a valve that is in local mode: someone must go and operate it by hand.
+    case manualAction(valve: String)
+    /// A shutoff step was not confirmed after every retry (the subject is the step id).
+    case stepFailed(step: String)
+    /// A valve's last stroke took more than 1.5× its baseline: the proof-test evidence says it is slowing down.
+    case strokeDrift(valve: String)
+    /// The plant has called the park for help (level 2): the accident is beyond what the plant can hold.
+    case parkEscalation
 
     /// The kind of condition, without its subject.
     public var kind: Kind {
@@ -34,6 +42,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case .valveFailedToMove: .valveFailedToMove
         case .valveLocal: .valveLocal
         case .historianFault: .historianFault
+        case .manualAction: .manualAction
+        case .stepFailed: .stepFailed
+        case .strokeDrift: .strokeDrift
+        case .parkEscalation: .parkEscalation
         }
     }
 
@@ -41,9 +53,11 @@ public enum HealthCondition: Sendable, Hashable, Codable {
     public var subject: String {
         switch self {
         case .commFail(let s), .stale(let s), .outOfRange(let s), .frozen(let s), .valveFault(let s),
-            .valveFailedToMove(let s), .valveLocal(let s):
+            .valveFailedToMove(let s), .valveLocal(let s), .manualAction(let s), .stepFailed(let s),
+            .strokeDrift(let s):
             s
         case .historianFault: "historian"
+        case .parkEscalation: "park"
         }
     }
 
@@ -60,6 +74,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case valveFailedToMove = "failed-to-move"
         case valveLocal = "local"
         case historianFault = "fault"
+        case manualAction = "manual-action"
+        case stepFailed = "step-failed"
+        case strokeDrift = "stroke-drift"
+        case parkEscalation = "escalated"
 
         /// The operator's text for this kind: Chinese first, as the control room reads it, then English for
         /// the engineers' logs.
@@ -73,14 +91,19 @@ public enum HealthCondition: Sendable, Hashable, Codable {
             case .valveFailedToMove: "阀门未到位 valve failed to move"
             case .valveLocal: "阀门就地模式 valve in local"
             case .historianFault: "历史库故障 historian fault"
+            case .manualAction: "需现场手动操作 manual action needed"
+            case .stepFailed: "关断步骤失败 shutoff step failed"
+            case .strokeDrift: "阀门行程变慢 valve stroke drift"
+            case .parkEscalation: "已上报园区 escalated to the park"
             }
         }
     }
 }
 
 /// The priority of each kind of health alarm. The defaults follow what stops the three lines of defence:
-/// a valve that does not move when commanded is critical; a dead device, a bad loop, a valve that cannot be
-/// commanded or a faulted actuator is high; data quality and the historian are medium.
+/// a valve that does not move when commanded, a shutoff step that needs a person on site or failed, and an
+/// escalation to the park are critical; a dead device, a bad loop, a valve that cannot be commanded or a faulted
+/// actuator is high; data quality, the historian and a slowing valve (a maintenance finding) are medium.
 public struct HealthPolicy: Sendable, Hashable, Codable {
     public var priorities: [HealthCondition.Kind: AlarmPriority]
 
@@ -91,9 +114,9 @@ public struct HealthPolicy: Sendable, Hashable, Codable {
     public func priority(of kind: HealthCondition.Kind) -> AlarmPriority {
         if let p = priorities[kind] { return p }
         switch kind {
-        case .valveFailedToMove: return .critical
+        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation: return .critical
         case .commFail, .outOfRange, .valveFault, .valveLocal: return .high
-        case .stale, .frozen, .historianFault: return .medium
+        case .stale, .frozen, .historianFault, .strokeDrift: return .medium
         }
     }
 }

@@ -6,9 +6,9 @@ import Config
 public enum PlanReadiness {
     public static func problems(_ config: LeveeConfig, file: String) -> [String] {
         let name = file.split(separator: "/").last.map(String.init) ?? file
-        let plans =
-            [DefaultPlans.plantWide(config: config)]
-            + Set(config.devices.compactMap(\.group)).sorted().map { DefaultPlans.group($0, config: config) }
-        return plans.flatMap { $0.readinessProblems(config: config) }.map { "\(name): plans: \($0)" }
+        let book = PlanBook(config: config)
+        return (book.plans.flatMap { $0.readinessProblems(config: config) }.map(\.description) + book.unresolved).map {
+            "\(name): plans: \($0)"
+        }
     }
 }

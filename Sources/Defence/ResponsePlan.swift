@@ -201,16 +201,19 @@ public enum DefaultPlans {
     /// The name of the plant-wide plan.
     public static let plantWideName = "plant-wide"
 
-    /// Every line at once: line 1 closes the bund drains to rain and opens those to the accident pipe; line 2 opens
-    /// the pool inlet, closes the pool bypass and starts the transfer pumps; line 3 closes the outlets. Park gates
-    /// are the park's to command and are left out.
+    /// Line 1 closes the bund drains to rain and opens those to the accident pipe; line 2 opens the pool inlet,
+    /// closes the pool bypass and starts the transfer pumps; line 3 closes the outlets. Park gates are the park's to
+    /// command and are left out. Every line at once unless `[defence] plant_wide_order = "by-line"`.
     public static func plantWide(config: LeveeConfig) -> ResponsePlan {
-        ResponsePlan(name: plantWideName, steps: steps(for: config.devices))
+        ResponsePlan(
+            name: plantWideName, steps: derivedSteps(for: config.devices, order: config.defence.plantWideOrder))
     }
 
     /// The partial plan for one risk unit: the same derivation, over the devices whose `group` is `group`.
     public static func group(_ group: String, config: LeveeConfig) -> ResponsePlan {
-        ResponsePlan(name: "group:\(group)", steps: steps(for: config.devices.filter { $0.group == group }))
+        ResponsePlan(
+            name: "group:\(group)",
+            steps: derivedSteps(for: config.devices.filter { $0.group == group }, order: config.defence.plantWideOrder))
     }
 
     /// What the plan does to one device, or nil when the device takes no part.
@@ -230,12 +233,22 @@ public enum DefaultPlans {
         }
     }
 
-    private static func steps(for devices: [Device]) -> [PlanStep] {
-        let order: [DefenceLine] = [.riskUnit, .networkAndPool, .boundary]
-        return order.flatMap { line in
-            devices.filter { $0.line == line }.compactMap { device in
-                operation(for: device).map { PlanStep(device: device.id, operation: $0, line: device.line) }
+    /// The steps the devices' lines and roles give, line 1 first. In `.byLine` order every step of a line waits
+    /// for every step of the nearest earlier line that has any.
+    static func derivedSteps(for devices: [Device], order: PlanOrder) -> [PlanStep] {
+        var steps: [PlanStep] = []
+        var previousLine: [String] = []
+        for line in [DefenceLine.riskUnit, .networkAndPool, .boundary] {
+            let these = devices.filter { $0.line == line }.compactMap { device in
+                operation(for: device).map {
+                    PlanStep(
+                        device: device.id, operation: $0, after: order == .byLine ? previousLine : [],
+                        line: device.line)
+                }
             }
+            if !these.isEmpty { previousLine = these.map(\.id) }
+            steps += these
         }
+        return steps
     }
 }

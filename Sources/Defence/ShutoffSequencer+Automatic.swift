@@ -11,12 +11,15 @@ public struct AutomaticTrigger: Sendable, Hashable {
     /// `<device>.<point>`, as the alarm engine names points.
     public var point: String
     public var plan: ResponsePlan
+    /// What it is for, for status and the journal.
+    public var description: String?
 
-    public init(id: String, condition: Condition, point: String, plan: ResponsePlan) {
+    public init(id: String, condition: Condition, point: String, plan: ResponsePlan, description: String? = nil) {
         self.id = id
         self.condition = condition
         self.point = point
         self.plan = plan
+        self.description = description
     }
 }
 

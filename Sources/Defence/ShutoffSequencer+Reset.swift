@@ -44,7 +44,7 @@ public struct ShutoffSnapshot: Sendable, Hashable, Codable {
 extension ShutoffSequencer {
     // MARK: Reset and restore
 
-    /// Clears the latch. Refused without a reason, and while any trip condition is active unless an administrator
+    /// Clears the latch and any escalation. Refused without a reason, and while any trip condition is active unless an administrator
     /// overrides (the overridden conditions are journaled). Never reopens anything: it returns no commands, and the
     /// valves stay where the trip put them until an operator runs `restore(plan:...)`.
     /// - Parameter activeConditions: conditions the caller knows to be active (alarm engine, button still pressed);
@@ -53,7 +53,7 @@ extension ShutoffSequencer {
         by who: String, reason: String, activeConditions: [String], override: Bool, isAdmin: Bool,
         at now: ContinuousClock.Instant
     ) -> Result<[ShutoffAction], ResetRefusal> {
-        guard isLatched else { return .failure(.notLatched) }
+        guard isLatched || isEscalated else { return .failure(.notLatched) }
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .failure(.reasonRequired)
         }
@@ -65,6 +65,9 @@ extension ShutoffSequencer {
             return .failure(.conditionsActive(active))
         }
         isLatched = false
+        // The escalation ends with the reset: the park is told the plant has it in hand again.
+        escalations = []
+        escalatedPools = []
         return .success([.event(.reset(by: who, reason: reason, overridden: active))])
     }
 

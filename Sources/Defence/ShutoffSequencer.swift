@@ -294,9 +294,12 @@ public struct ShutoffSequencer: Sendable {
     }
 }
 
-extension Duration {
-    var inSeconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
+extension ShutoffSequencer.Options {
+    /// The options `[defence]` gives.
+    public init(settings: DefenceSettings) {
+        self.init(
+            retries: settings.retries, defaultDeadline: .milliseconds(Int(settings.defaultDeadlineSeconds * 1000)),
+            maximumBypass: .milliseconds(Int(settings.maximumBypassHours * 3_600_000)),
+            escalateWhenPoolFullWithin: .milliseconds(Int(settings.escalatePoolFullWithinMinutes * 60_000)))
     }
 }

@@ -1,0 +1,41 @@
+import Foundation
+
+// The words the journal, the drill report and the status screens use for what the sequencer does.
+
+extension Trigger {
+    /// "button estop-1 from control room: one-key shutoff button pressed", "DRILL" first for a drill.
+    public var text: String { "\(drill ? "DRILL " : "")\(who) from \(from): \(why)" }
+}
+
+extension DefenceEvent {
+    public var text: String {
+        switch self {
+        case .tripped(let t, let plan): "tripped plan \(plan) — \(t.text)"
+        case .tripAdded(let t, let plan): "plan \(plan) added to the latched trip — \(t.text)"
+        case .tripBypassed(let t): "automatic trip ignored, bypassed — \(t.text)"
+        case .stepConfirmed(let step, let device, let seconds):
+            String(format: "step %@ confirmed by %@ feedback after %.2f s", step, device, seconds)
+        case .reset(let by, let reason, let overridden):
+            "reset by \(by): \(reason)"
+                + (overridden.isEmpty ? "" : " (overriding active: \(overridden.joined(separator: ", ")))")
+                + "; nothing reopened"
+        case .restoreStarted(let by, let reason, let plan): "restore of plan \(plan) started by \(by): \(reason)"
+        case .bypassed(let b): "interlock \(b.trigger) bypassed by \(b.by): \(b.reason)"
+        case .bypassRemoved(let b, let expired):
+            "bypass of interlock \(b.trigger) \(expired ? "expired" : "removed"); the interlock is back in service"
+        case .restarted(let latched): latched ? "restarted latched: re-asserting unconfirmed steps" : "restarted"
+        }
+    }
+}
+
+extension DefenceAlarm {
+    public var text: String {
+        switch self {
+        case .manualActionNeeded(let valve, let location):
+            "manual action needed at \(valve)\(location.map { ", \($0)" } ?? ""): the valve is in local mode"
+        case .stepFailed(let step, _, let reason): "step \(step) failed: \(reason)"
+        case .commandNotAcknowledged(let step, let device, let error):
+            "step \(step): \(device) did not take the command\(error.map { ": \($0)" } ?? "")"
+        }
+    }
+}
