@@ -143,8 +143,11 @@ public struct HistorianSummary: Codable, Sendable, Hashable {
 
 /// One request on the control socket: a JSON object on one line.
 ///
-/// Shutoff ops: `shutoff` (reason) trips the plant-wide plan and answers once the latch is durable; `reset`
-/// (reason, override) clears the latch, never reopening anything; an override is for root only.
+/// Shutoff ops: `shutoff` (reason, plan) trips a plan (default plant-wide) and answers once the latch is durable;
+/// `reset` (reason, override) clears the latch, never reopening anything, an override being for administrators;
+/// `restore` (reason) reopens what the last plan shut, step by step; `bypass` (interlock, reason, seconds) and
+/// `unbypass` (interlock), administrators only; `escalate` (reason) calls the park. Drills: `drill-start` (plan,
+/// live, reason), `drill-check` (plan), `drills`, `drill-report` (drill, format).
 ///
 /// Ops: `ping`, `status`, `alarms`, `ack` (alarm, reason), `shelve` (alarm, reason, seconds), `unshelve` (alarm),
 /// `remove-from-service` (alarm, reason), `return-to-service` (alarm), `silence`, `command` (device, command,
@@ -158,12 +161,28 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var device: String?
     public var command: String?
     public var override: Bool?
+    /// A response plan's name: for `shutoff`, `drill-start`, `drill-check`.
+    public var plan: String?
+    /// An interlock id: for `bypass` and `unbypass`.
+    public var interlock: String?
+    /// A drill id: for `drill-report`.
+    public var drill: String?
+    /// For `drill-start`: run on the real equipment (required; a drill without it is refused).
+    public var live: Bool?
+    /// For `drill-report`: "html", "md" or "json".
+    public var format: String?
 
     public init(
         op: String, alarm: String? = nil, reason: String? = nil, seconds: Double? = nil, device: String? = nil,
-        command: String? = nil, override: Bool? = nil
+        command: String? = nil, override: Bool? = nil, plan: String? = nil, interlock: String? = nil,
+        drill: String? = nil, live: Bool? = nil, format: String? = nil
     ) {
         self.override = override
+        self.plan = plan
+        self.interlock = interlock
+        self.drill = drill
+        self.live = live
+        self.format = format
         self.op = op
         self.alarm = alarm
         self.reason = reason
@@ -181,10 +200,20 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var message: String?
     public var status: SiteStatus?
     public var alarms: [AlarmEntry]?
+    /// For `drill-check`.
+    public var drillCheck: DrillCheck?
+    /// For `drills`: stored drill reports, newest first.
+    public var drills: [DrillEntry]?
+    /// For `drill-report`: the report rendered in the format asked for.
+    public var report: String?
 
     public init(
-        ok: Bool, error: String? = nil, message: String? = nil, status: SiteStatus? = nil, alarms: [AlarmEntry]? = nil
+        ok: Bool, error: String? = nil, message: String? = nil, status: SiteStatus? = nil, alarms: [AlarmEntry]? = nil,
+        drillCheck: DrillCheck? = nil, drills: [DrillEntry]? = nil, report: String? = nil
     ) {
+        self.drillCheck = drillCheck
+        self.drills = drills
+        self.report = report
         self.ok = ok
         self.error = error
         self.message = message
@@ -276,37 +305,3 @@ public enum ControlDates {
 }
 
 /// The shutoff's state as operators follow it: whether it is latched, why, and each step as feedback arrives.
-public struct DefenceSummary: Codable, Sendable, Hashable {
-    public var latched: Bool
-    public var drill: Bool
-    public var trips: [String]
-    public var steps: [DefenceStepSummary]
-    public var escalations: [String]
-
-    public init(latched: Bool, drill: Bool, trips: [String], steps: [DefenceStepSummary], escalations: [String]) {
-        self.latched = latched
-        self.drill = drill
-        self.trips = trips
-        self.steps = steps
-        self.escalations = escalations
-    }
-}
-
-public struct DefenceStepSummary: Codable, Sendable, Hashable {
-    public var id: String
-    public var device: String
-    /// waiting, commanded, confirmed, failed, manualActionNeeded.
-    public var phase: String
-    public var attempts: Int
-    public var seconds: Double?
-    public var failedReason: String?
-
-    public init(id: String, device: String, phase: String, attempts: Int, seconds: Double?, failedReason: String?) {
-        self.id = id
-        self.device = device
-        self.phase = phase
-        self.attempts = attempts
-        self.seconds = seconds
-        self.failedReason = failedReason
-    }
-}

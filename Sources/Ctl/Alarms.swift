@@ -111,28 +111,3 @@ struct Valve: ParsableCommand {
         _ = try perform(ControlRequest(op: "command", reason: reason, device: valve, command: action), at: location)
     }
 }
-
-/// `leveectl shutoff --reason`: the one-key shutoff of the plant-wide plan. Returns once the latch is durable;
-/// the steps' progress follows in `leveectl status`.
-struct Shutoff: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Trip the plant-wide shutoff (three lines of defence). It latches until reset.")
-    @OptionGroup var location: DaemonLocation
-    @Option(name: .long, help: "Why (required; journaled with your Unix account).") var reason: String
-
-    func run() throws { _ = try perform(ControlRequest(op: "shutoff", reason: reason), at: location) }
-}
-
-/// `leveectl reset --reason [--override]`: clears the latch. It never reopens anything: reopen valves one by one.
-struct Reset: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Reset the shutoff latch once every trip condition has cleared. Nothing is reopened.")
-    @OptionGroup var location: DaemonLocation
-    @Option(name: .long, help: "Why (required).") var reason: String
-    @Flag(name: .long, help: "Reset although trip conditions are still active (root only; they are journaled).")
-    var override = false
-
-    func run() throws {
-        _ = try perform(ControlRequest(op: "reset", reason: reason, override: override), at: location)
-    }
-}

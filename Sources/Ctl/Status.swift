@@ -84,15 +84,27 @@ enum StatusView {
             out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
             out += "buffered, \(s.historian.droppedReadings) dropped\n"
         }
-        if let d = s.defence, d.latched || !d.steps.isEmpty {
-            out += "\nShutoff 一键关断: \(d.latched ? "LATCHED" : "reset")\(d.drill ? " (DRILL)" : "")"
-            out += d.trips.first.map { " — \($0)" } ?? ""
-            out += "\n"
-            for step in d.steps {
-                let seconds = step.seconds.map { String(format: "%.1f s", $0) } ?? ""
-                out += row([step.device, step.phase, seconds, step.failedReason ?? ""], widths: [18, 22, 10]) + "\n"
+        if let d = s.defence {
+            if d.latched || !d.steps.isEmpty {
+                out += "\nShutoff 一键关断: \(d.latched ? "LATCHED" : "reset")\(d.drill ? " (DRILL)" : "")"
+                out += d.plan.map { " — plan \($0)" } ?? ""
+                out += "\n"
+                for t in d.trips { out += "  trip: \(t)\n" }
+                for step in d.steps {
+                    let seconds = step.seconds.map { String(format: "%.1f s", $0) } ?? ""
+                    let detail = step.failedReason ?? step.lastError ?? ""
+                    out +=
+                        row([step.operation, step.device, step.phase, seconds, detail], widths: [12, 18, 20, 9]) + "\n"
+                }
             }
-            for e in d.escalations { out += "  PARK ESCALATION: \(e)\n" }
+            if d.escalated {
+                for e in d.escalations { out += "  PARK ESCALATION 上报园区: \(e)\n" }
+            }
+            for b in d.bypasses {
+                out += "  BYPASSED 旁路: interlock \(b.interlock) until \(b.until.formatted(clock))"
+                out += " by \(b.by): \(b.reason)\n"
+            }
+            if let drill = d.activeDrill { out += "  drill under way: \(drill)\n" }
         }
         if !s.alarms.isEmpty {
             out += "\nAlarms 报警 (\(s.alarmRate) in the last 10 min\(s.alarmRate > 10 ? ", FLOOD" : ""))\n"

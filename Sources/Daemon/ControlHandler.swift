@@ -9,7 +9,8 @@ import Historian
 enum ControlHandler {
     static let ops = [
         "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
-        "command", "shutoff", "reset",
+        "command", "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill-start", "drill-check",
+        "drills", "drill-report",
     ]
 
     static func handle(
@@ -22,22 +23,18 @@ enum ControlHandler {
         case "status":
             var status = StatusBuilder.status(field: field, historian: historian, alarms: alarms)
             status.defence = defence?.summary()
-            if status.defence?.latched == true { status.summary = "SHUTOFF LATCHED; " + status.summary }
+            if let d = status.defence {
+                var flags: [String] = []
+                if d.latched { flags.append(d.drill ? "DRILL LATCHED" : "SHUTOFF LATCHED") }
+                if d.escalated { flags.append("ESCALATED TO PARK") }
+                if !d.bypasses.isEmpty { flags.append("\(d.bypasses.count) INTERLOCK(S) BYPASSED") }
+                if !flags.isEmpty { status.summary = flags.joined(separator: "; ") + "; " + status.summary }
+            }
             return ControlResponse(ok: true, status: status)
-        case "shutoff", "reset":
+        case "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill-start", "drill-check", "drills",
+            "drill-report":
             guard let defence else { return ControlResponse(ok: false, error: "the shutoff is not running") }
-            guard let reason = request.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                return ControlResponse(ok: false, error: "\(request.op) needs a reason")
-            }
-            if request.op == "shutoff" {
-                let trigger = Trigger(
-                    kind: .leveectl, who: peer.user, from: "control socket (pid \(peer.pid))", why: reason)
-                return blocking { ControlResponse(ok: true, message: await defence.trip(trigger)) }
-            }
-            return blocking {
-                await defence.reset(
-                    by: peer.user, reason: reason, override: request.override ?? false, isAdmin: peer.uid == 0)
-            }
+            return defenceRequest(request, peer: peer, defence: defence)
         case "alarms":
             return ControlResponse(ok: true, alarms: alarms.summary().alarms)
         case "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence":
@@ -75,6 +72,65 @@ enum ControlHandler {
         default:
             return ControlResponse(
                 ok: false, error: "unknown op \"\(request.op)\" (known: \(ops.joined(separator: ", ")))")
+        }
+    }
+
+    /// The shutoff's requests. Who may do what: anyone who can reach the socket may trip, reset (conditions
+    /// clear), restore, escalate and run drills; bypasses and reset overrides are for administrators (root).
+    static func defenceRequest(_ request: ControlRequest, peer: ControlServer.Peer, defence: DefenceService)
+        -> ControlResponse
+    {
+        let from = "control socket (pid \(peer.pid))"
+        let isAdmin = peer.uid == 0
+        let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let needsReason = ["shutoff", "reset", "restore", "bypass", "escalate", "drill-start"]
+        if needsReason.contains(request.op) && reason.isEmpty {
+            return ControlResponse(ok: false, error: "\(request.op) needs a reason")
+        }
+        func withPlan(_ body: @escaping @Sendable (ResponsePlan) async -> ControlResponse) -> ControlResponse {
+            switch defence.plan(named: request.plan) {
+            case .success(let plan): return blocking { await body(plan) }
+            case .failure(let error): return ControlResponse(ok: false, error: error.message)
+            }
+        }
+        switch request.op {
+        case "shutoff":
+            let trigger = Trigger(kind: .leveectl, who: peer.user, from: from, why: reason, date: Date())
+            return withPlan { await defence.trip(trigger, plan: $0) }
+        case "reset":
+            return blocking {
+                await defence.reset(
+                    by: peer.user, reason: reason, override: request.override ?? false, isAdmin: isAdmin)
+            }
+        case "restore":
+            return blocking { await defence.restore(by: peer.user, reason: reason) }
+        case "bypass", "unbypass":
+            guard let id = request.interlock, !id.isEmpty else {
+                return ControlResponse(ok: false, error: "\(request.op) needs the field \"interlock\"")
+            }
+            if request.op == "unbypass" { return blocking { await defence.unbypass(interlock: id, by: peer.user) } }
+            return blocking {
+                await defence.bypass(
+                    interlock: id, by: peer.user, reason: reason, seconds: request.seconds, isAdmin: isAdmin)
+            }
+        case "escalate":
+            return blocking { await defence.escalate(by: peer.user, reason: reason) }
+        case "drill-start":
+            return withPlan {
+                await defence.startDrill(
+                    plan: $0, live: request.live ?? false, by: peer.user, from: from, reason: reason)
+            }
+        case "drill-check":
+            switch defence.plan(named: request.plan) {
+            case .success(let plan):
+                let check = defence.check(plan: plan)
+                return ControlResponse(ok: true, drillCheck: check)
+            case .failure(let error): return ControlResponse(ok: false, error: error.message)
+            }
+        case "drills":
+            return blocking { await defence.drillList() }
+        default:
+            return blocking { await defence.drillReport(id: request.drill, format: request.format) }
         }
     }
 

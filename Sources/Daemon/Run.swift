@@ -91,7 +91,11 @@ struct Run: AsyncParsableCommand {
             historian.close()
             throw ExitCode(1)
         }
-        let defence = DefenceService(config: settings, field: field, historian: historian, logger: logger)
+        let defence = DefenceService(
+            config: settings, field: field, historian: historian, alarms: alarms, logger: logger)
+        let firstFlush = FirstFlushService(
+            config: settings, field: field, alarms: alarms, historian: historian, logger: logger)
+        firstFlush.follow(defence)
         let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
             ControlHandler.handle(
                 request, peer: peer, field: field, historian: historian, alarms: alarms, defence: defence)
@@ -114,6 +118,7 @@ struct Run: AsyncParsableCommand {
                 .init(service: recorder),
                 .init(service: alarms),
                 .init(service: defence),
+                .init(service: firstFlush),
                 .init(service: FieldService(field: field, logger: logger)),
                 .init(
                     service: NotifyService(

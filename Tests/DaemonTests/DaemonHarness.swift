@@ -27,10 +27,9 @@ final class DaemonHarness: @unchecked Sendable {
     /// A plant with a gas transmitter (unit 1), a valve (unit 2), an H2S transmitter (unit 3) and a register bank
     /// standing in for a beacon relay (unit 4, coil 7) on one TCP port.
     /// - Parameter gasProfile: the gas transmitter's scenario profile (a constant or a ramp).
-    init(gasProfile: String = "12.5") throws {
-        directory = NSTemporaryDirectory() + "leveed-test-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let scenario = """
+    convenience init(gasProfile: String = "12.5") throws {
+        try self.init { directory in
+            """
             name = "daemon-test"
             control_socket = "\(directory)/sim-control.sock"
             [[servers]]
@@ -68,10 +67,17 @@ final class DaemonHarness: @unchecked Sendable {
             alarm2 = 20.0
             profile = 4.2
             """
-        plant = try Plant(scenario: Scenario.parse(scenario, source: "daemon-test"))
+        }
+        try write(config: Self.config(port: plant.tcpPort(server: "plc")!, withH2S: false))
+    }
+
+    /// A plant from a scenario the test writes; `scenario` gets the test's private folder (for sockets).
+    init(scenario: (String) -> String) throws {
+        directory = NSTemporaryDirectory() + "leveed-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        plant = try Plant(scenario: Scenario.parse(scenario(directory), source: "daemon-test"))
         try plant.start()
         configPath = directory + "/levee.toml"
-        try write(config: Self.config(port: plant.tcpPort(server: "plc")!, withH2S: false))
     }
 
     static func config(port: Int, withH2S: Bool, extra: String = "") -> String {

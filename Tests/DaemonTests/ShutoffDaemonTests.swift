@@ -25,7 +25,7 @@ struct ShutoffDaemonTests {
         #expect(try h.status()?.defence?.latched == false)
         let reply = try h.request(ControlRequest(op: "shutoff", reason: "gas leak at tank farm A"))
         #expect(reply.ok, "\(reply)")
-        #expect(reply.message?.hasPrefix("latched by ") == true)
+        #expect(reply.message?.hasPrefix("plan plant-wide latched by ") == true)
         #expect(try h.status()?.defence?.latched == true)
         #expect(try h.status()?.summary.hasPrefix("SHUTOFF LATCHED") == true)
         #expect(await H.wait { try step(h, "rain-outlet-1")?.phase == "confirmed" }, "\(h.log)")

@@ -2,6 +2,7 @@ import Alarm
 import Config
 import ControlAPI
 import Devices
+import Drills
 import Foundation
 import Historian
 import Logging
@@ -134,7 +135,10 @@ final class AlarmService: Service, Sendable {
                     await report(
                         .valveFailedToMove(valve: id), active: true, detail: reason,
                         measured: .milliseconds(Int(r.seconds * 1000)))
-                case .reached, .alreadyThere:
+                case .reached:
+                    await report(.valveFailedToMove(valve: id), active: false, detail: nil)
+                    if r.commanded { await checkDrift(valve: id, r) }
+                case .alreadyThere:
                     await report(.valveFailedToMove(valve: id), active: false, detail: nil)
                 }
             }
@@ -153,6 +157,47 @@ final class AlarmService: Service, Sendable {
         }
         let actions = engine.withLock { $0.tick(at: now) }
         await perform(actions)
+    }
+
+    /// Proof-test evidence: a commanded stroke slower than 1.5× the valve's baseline (the median of its earlier
+    /// strokes in the same direction, or its configured stroke until it has three) raises a drift alarm; a
+    /// normal stroke clears it.
+    private func checkDrift(valve id: String, _ r: StrokeRecord) async {
+        guard let configured = field.config.device(id)?.valveSettings?.strokeSeconds else { return }
+        let previous: [Double]
+        do {
+            previous = try await historian.strokes(device: id, command: r.target.commandName, limit: 20)
+                .filter { $0.at < r.startedAt }.map(\.seconds)
+        } catch {
+            logger.warning("stroke history unreadable", metadata: ["valve": "\(id)", "error": "\(error)"])
+            return
+        }
+        let baseline = StrokeDrift.baseline(previous: previous, configured: configured)
+        let drifted = StrokeDrift.isDrift(measured: r.seconds, baseline: baseline)
+        await report(
+            .strokeDrift(valve: id), active: drifted,
+            detail: String(
+                format: "%@ in %.1f s against a baseline of %.1f s (%.1f×)", r.target.commandName, r.seconds, baseline,
+                r.seconds / baseline))
+    }
+
+    /// A health condition the shutoff reports: a step needing a person on site, a failed step, a park escalation.
+    func raise(_ condition: HealthCondition, active: Bool, detail: String?) async {
+        await report(condition, active: active, detail: detail)
+    }
+
+    /// The verdict of a set of alarms, as first flush reads water quality: nil when any is unknown or its point
+    /// is not usable now, false when any condition is active, true when every one is clear.
+    func allClear(_ ids: [String]) -> Bool? {
+        let states = engine.withLock { e in ids.map { id in e.alarms.first { $0.id == id } } }
+        var clear = true
+        for state in states {
+            guard let state else { return nil }
+            let parts = state.point.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, field.reading(parts[0], parts[1])?.quality.isUsable == true else { return nil }
+            if state.conditionActive { clear = false }
+        }
+        return clear
     }
 
     /// Reports a health condition to the engine when it changed.

@@ -1,3 +1,4 @@
+import Alarm
 import Config
 import ControlAPI
 import Defence
@@ -8,34 +9,54 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Connects the shutoff sequencer to the field: the one-key button and operators trip it, its commands go out
-/// through the buses' priority path in parallel, and limit switches, pump feedback and output read-backs confirm
-/// its steps.
+/// Connects the shutoff sequencer to the field: the one-key button, operators and the configured interlocks trip
+/// it, its commands go out through the buses' priority path in parallel, and limit switches, pump feedback and
+/// output read-backs confirm its steps.
 ///
 /// The latch is written to a snapshot beside the database after every change. A trip is made durable before it
 /// is reported accepted, but its commands are dispatched first: they never wait for the disk. After a crash or
 /// kill -9 the daemon comes back latched and re-asserts every step not confirmed; it never opens anything itself.
+///
+/// What the sequencer raises goes to the alarm engine (manual action needed, a failed step, the park escalation,
+/// all critical) and to the journal; the escalation also switches the configured `escalation_output`, except in a
+/// drill, where the park must not mobilise.
 final class DefenceService: Service, Sendable {
-    private let field: FieldIO
-    private let historian: Historian
-    private let logger: Logger
-    private let sequencer: Mutex<ShutoffSequencer>
-    private let plan: ResponsePlan
+    let field: FieldIO
+    let historian: Historian
+    let alarms: AlarmService
+    let logger: Logger
+    let book: PlanBook
+    let settings: DefenceSettings
+    let site: Site
+    let sequencer: Mutex<ShutoffSequencer>
     private let snapshotPath: String
     private let events: AsyncStream<FieldEvent>
     private let buttons: Set<String>
     private let pressed = Mutex<[String: Bool]>([:])
     private let restored: Mutex<[ShutoffAction]>
+    private let interlockPoints: Set<String>
+    /// Steps whose failure or manual action is alarmed, so a reset can clear them.
+    private let raised = Mutex<Set<HealthCondition>>([])
+    /// The drill under way, if any; see DefenceService+Drill.
+    let drill = Mutex<ActiveDrill?>(nil)
+    /// Latch changes, for first flush.
+    private let latchWatchers = Mutex<[@Sendable (LatchState) -> Void]>([])
 
-    init(config: LeveeConfig, field: FieldIO, historian: Historian, logger: Logger) {
+    init(config: LeveeConfig, field: FieldIO, historian: Historian, alarms: AlarmService, logger: Logger) {
         self.field = field
         self.historian = historian
+        self.alarms = alarms
         self.logger = logger
-        self.plan = DefaultPlans.plantWide(config: config)
+        self.book = PlanBook(config: config)
+        self.settings = config.defence
+        self.site = config.site
         self.snapshotPath = config.historian.path + ".defence.json"
         self.buttons = Set(
             config.devices.filter { $0.kind == .digitalInput && $0.digitalInputSettings?.role == .button }.map(\.id))
-        var sequencer = ShutoffSequencer(config: config)
+        self.interlockPoints = Set(book.automaticTriggers.map(\.point))
+        var sequencer = ShutoffSequencer(
+            config: config, automaticTriggers: book.automaticTriggers,
+            options: ShutoffSequencer.Options(settings: config.defence))
         var actions: [ShutoffAction] = []
         if let data = FileManager.default.contents(atPath: snapshotPath) {
             do {
@@ -53,12 +74,30 @@ final class DefenceService: Service, Sendable {
                     metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
                 actions = sequencer.trip(
                     Trigger(kind: .leveectl, who: "leveed", from: "restart", why: "latch file unreadable: \(error)"),
-                    plan: plan, at: .now)
+                    plan: book.plantWide, at: .now)
             }
         }
         self.sequencer = Mutex(sequencer)
         self.restored = Mutex(actions)
         self.events = field.events()
+    }
+
+    var isLatched: Bool { sequencer.withLock { $0.isLatched } }
+
+    /// Whether the shutoff holds the plant, and whether an operator has started restoring it since.
+    struct LatchState: Sendable, Hashable {
+        var latched: Bool
+        var restoring: Bool
+    }
+
+    var latchState: LatchState {
+        sequencer.withLock { LatchState(latched: $0.isLatched, restoring: $0.plan?.name.hasPrefix("restore:") == true) }
+    }
+
+    /// Calls `watcher` with the latch now and after every action the sequencer returns.
+    func watchLatch(_ watcher: @escaping @Sendable (LatchState) -> Void) {
+        latchWatchers.withLock { $0.append(watcher) }
+        watcher(latchState)
     }
 
     func run() async throws {
@@ -75,6 +114,8 @@ final class DefenceService: Service, Sendable {
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
                     await perform(sequencer.withLock { $0.tick(at: .now) })
+                    await checkPools()
+                    await advanceDrill()
                 }
             }
             try? await gracefulShutdown()
@@ -101,8 +142,16 @@ final class DefenceService: Service, Sendable {
                     _ = await trip(
                         Trigger(
                             kind: .button, who: "button \(u.device)", from: device.location ?? device.name,
-                            why: "one-key shutoff button pressed"))
+                            why: "one-key shutoff button pressed", date: Date()),
+                        plan: book.plantWide)
                 }
+            }
+            for r in u.readings where interlockPoints.contains("\(r.device).\(r.point)") {
+                let point = "\(r.device).\(r.point)"
+                await perform(
+                    sequencer.withLock {
+                        $0.sample(point: point, value: r.value, usable: r.quality.isUsable, at: now, date: Date())
+                    })
             }
             let observed: ObservedState?
             switch device.kind {
@@ -119,7 +168,8 @@ final class DefenceService: Service, Sendable {
             if let observed {
                 await perform(sequencer.withLock { $0.feedback(device: u.device, observed: observed, at: now) })
             }
-        case .valve(let id, _):
+        case .valve(let id, let e):
+            if case .movementFinished(let r) = e { noteStroke(valve: id, r) }
             if let status = field.valveStatus(id) {
                 await perform(sequencer.withLock { $0.feedback(device: id, observed: Self.observed(status), at: now) })
             }
@@ -134,17 +184,47 @@ final class DefenceService: Service, Sendable {
             mode: ObservedState.Mode(rawValue: s.mode.rawValue) ?? .unknown)
     }
 
-    /// Trips the plant-wide plan. The commands are on their way before this returns; the latch is durable when
-    /// it returns.
-    func trip(_ trigger: Trigger) async -> String {
+    /// Escalates when an accident pool reaches its HH level (`[defence] pool_high_high`) or will be full sooner
+    /// than `escalate_pool_full_within_min`.
+    private func checkPools() async {
+        let pools = field.snapshot().filter { $0.device.levelSettings?.isPool == true }
+        for pool in pools {
+            let level = pool.readings.first { $0.point == "level" }
+            let highHigh =
+                settings.poolHighHigh[pool.device.id].map { hh in
+                    level?.quality.isUsable == true && (level?.value ?? -.infinity) >= hh
+                } ?? false
+            let untilFull = pool.pool?.secondsUntilFull.map { Duration.milliseconds(Int($0 * 1000)) }
+            await perform(
+                sequencer.withLock {
+                    $0.poolCritical(pool: pool.device.id, highHigh: highHigh, timeUntilFull: untilFull, at: .now)
+                })
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Trips a plan. The commands are on their way before this returns; the latch is durable when it returns.
+    func trip(_ trigger: Trigger, plan: ResponsePlan) async -> ControlResponse {
         let actions = sequencer.withLock { $0.trip(trigger, plan: plan, at: .now) }
         await perform(actions)
         let commands = actions.filter { if case .command = $0 { true } else { false } }.count
-        return "latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
+        return ControlResponse(
+            ok: true,
+            message:
+                "plan \(plan.name) latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
+        )
     }
 
-    /// Resets the latch; refused while a button is still pressed unless an administrator overrides, and never
-    /// reopens anything.
+    /// A plan by name, or an error listing the names there are.
+    func plan(named name: String?) -> Result<ResponsePlan, Refusal> {
+        guard let name, !name.isEmpty else { return .success(book.plantWide) }
+        if let plan = book.plan(name) ?? book.plan("group:\(name)") { return .success(plan) }
+        return .failure(Refusal("no plan \"\(name)\" (plans: \(book.names.joined(separator: ", ")))"))
+    }
+
+    /// Resets the latch; refused while a button is still pressed or an interlock condition is active, unless an
+    /// administrator overrides, and never reopens anything.
     func reset(by user: String, reason: String, override: Bool, isAdmin: Bool) async -> ControlResponse {
         let active = pressed.withLock { p in p.filter(\.value).map { "button \($0.key) pressed" }.sorted() }
         let result = sequencer.withLock {
@@ -159,50 +239,162 @@ final class DefenceService: Service, Sendable {
         }
     }
 
+    /// Reopens what the last plan shut, each step confirmed by feedback like a trip. Only after a reset.
+    func restore(by user: String, reason: String) async -> ControlResponse {
+        let result: Result<[ShutoffAction], Refusal> = sequencer.withLock { s in
+            guard let plan = s.plan, !plan.name.hasPrefix("restore:") else {
+                return .failure(Refusal("nothing to restore: no plan has run since the last restore"))
+            }
+            switch s.restore(plan: plan, by: user, reason: reason, at: .now) {
+            case .success(let actions): return .success(actions)
+            case .failure(let refusal): return .failure(Refusal("restore refused: \(refusal)"))
+            }
+        }
+        switch result {
+        case .success(let actions):
+            await perform(actions)
+            let n = actions.filter { if case .command = $0 { true } else { false } }.count
+            return ControlResponse(ok: true, message: "restore started by \(user): \(n) commands sent")
+        case .failure(let error):
+            return ControlResponse(ok: false, error: error.message)
+        }
+    }
+
+    func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
+        -> ControlResponse
+    {
+        let duration = Duration.milliseconds(Int((seconds ?? settings.maximumBypassHours * 3600) * 1000))
+        let result = sequencer.withLock {
+            $0.bypass(trigger: id, by: user, reason: reason, isAdmin: isAdmin, for: duration, at: .now)
+        }
+        switch result {
+        case .success(let actions):
+            await perform(actions)
+            let until = summary().bypasses.first { $0.interlock == id }?.until
+            return ControlResponse(
+                ok: true,
+                message: "interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")")
+        case .failure(let refusal):
+            return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+        }
+    }
+
+    func unbypass(interlock id: String, by user: String) async -> ControlResponse {
+        let actions = sequencer.withLock { $0.removeBypass(trigger: id, at: .now) }
+        guard !actions.isEmpty else { return ControlResponse(ok: false, error: "interlock \(id) is not bypassed") }
+        await perform(actions)
+        return ControlResponse(ok: true, message: "bypass of \(id) removed by \(user)")
+    }
+
+    func escalate(by user: String, reason: String) async -> ControlResponse {
+        await perform(sequencer.withLock { $0.escalate(by: user, reason: reason, at: .now) })
+        return ControlResponse(ok: true, message: "escalated to the park by \(user)")
+    }
+
     func summary() -> DefenceSummary {
-        sequencer.withLock { s in
+        let now = ContinuousClock.now
+        let date = Date()
+        func wall(_ i: ContinuousClock.Instant?) -> Date? {
+            i.map { date.addingTimeInterval(($0 - now).inSeconds) }
+        }
+        let activeDrill = drill.withLock { $0?.id }
+        return sequencer.withLock { s in
             DefenceSummary(
-                latched: s.isLatched, drill: s.isDrill,
-                trips: s.trips.map { "\($0.who) from \($0.from): \($0.why)" },
+                latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map(\.text),
                 steps: s.steps.map { st in
                     DefenceStepSummary(
-                        id: st.step.id, device: st.step.device, phase: st.phase.rawValue, attempts: st.attempts,
-                        seconds: st.measuredSeconds, failedReason: st.failedReason)
+                        id: st.step.id, device: st.step.device, operation: st.step.operation.rawValue,
+                        phase: st.phase.rawValue, attempts: st.attempts, seconds: st.measuredSeconds,
+                        failedReason: st.failedReason, commandedAt: wall(st.commandedAt),
+                        confirmedAt: wall(st.confirmedAt), lastError: st.lastError)
                 },
-                escalations: s.escalations.map { "\($0.by): \($0.reason)" })
+                escalated: s.isEscalated,
+                escalations: s.escalations.map { "\($0.drill ? "DRILL " : "")\($0.by): \($0.reason)" },
+                interlocks: s.automatic.map {
+                    InterlockSummary(
+                        id: $0.trigger.id, point: $0.trigger.point, plan: $0.trigger.plan.name, active: $0.isActive,
+                        description: $0.trigger.description)
+                },
+                bypasses: s.bypasses.map {
+                    BypassSummary(interlock: $0.trigger, by: $0.by, reason: $0.reason, until: wall($0.until) ?? date)
+                },
+                activeDrill: activeDrill)
         }
     }
 
     // MARK: - Outputs
 
-    private func perform(_ actions: [ShutoffAction]) async {
+    func perform(_ actions: [ShutoffAction]) async {
         guard !actions.isEmpty else { return }
         // Commands first and in parallel, each through its bus's priority path; nothing below waits for them.
         for case .command(let c) in actions {
             Task { await execute(c) }
         }
         saveSnapshot()
+        let latch = latchState
+        noteForDrill(actions)
         for action in actions {
             switch action {
             case .command: break
             case .alarm(let a):
-                logger.critical("shutoff alarm", metadata: ["alarm": "\(a)"])
-                await record("defence-alarm", "\(a)", drill: false)
+                logger.critical("shutoff alarm", metadata: ["alarm": "\(a.text)"])
+                await record("defence-alarm", a.text)
+                switch a {
+                case .manualActionNeeded(let valve, _):
+                    await raise(.manualAction(valve: valve), active: true, detail: a.text)
+                case .stepFailed(let step, _, let reason):
+                    await raise(.stepFailed(step: step), active: true, detail: reason)
+                case .commandNotAcknowledged:
+                    break  // the device's comm-fail alarm says it; a retry follows at the deadline
+                }
             case .escalate(let e):
                 logger.critical(
                     "park escalation", metadata: ["reason": "\(e.reason)", "by": "\(e.by)", "drill": "\(e.drill)"])
                 await record("escalation", "\(e.by): \(e.reason)", drill: e.drill)
+                await raise(.parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)")
+                if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
-                logger.notice("shutoff event", metadata: ["event": "\(e)"])
-                await record("defence", "\(e)", drill: false)
+                logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
+                await record(e.journalKind, e.text)
+                switch e {
+                case .stepConfirmed(let step, let device, _):
+                    await raise(.manualAction(valve: device), active: false, detail: nil)
+                    await raise(.stepFailed(step: step), active: false, detail: nil)
+                case .reset:
+                    for condition in raised.withLock({ $0 }) {
+                        await raise(condition, active: false, detail: nil)
+                    }
+                    await switchEscalationOutput(on: false, why: "shutoff reset")
+                default: break
+                }
             }
+        }
+        let watchers = latchWatchers.withLock { $0 }
+        for w in watchers { w(latch) }
+    }
+
+    private func raise(_ condition: HealthCondition, active: Bool, detail: String?) async {
+        let changed = raised.withLock { set in
+            active ? set.insert(condition).inserted : set.remove(condition) != nil
+        }
+        if changed || active { await alarms.raise(condition, active: active, detail: detail) }
+    }
+
+    private func switchEscalationOutput(on: Bool, why: String) async {
+        guard let output = settings.escalationOutput else { return }
+        do {
+            try await field.send(
+                on ? "on" : "off", to: output,
+                origin: CommandOrigin(user: "leveed", source: "park escalation", reason: why))
+        } catch {
+            logger.critical("park escalation output failed", metadata: ["device": "\(output)", "error": "\(error)"])
         }
     }
 
     private func execute(_ c: DeviceCommand) async {
         let origin = CommandOrigin(
             user: c.trigger?.who ?? "leveed", source: "shutoff step \(c.step) (attempt \(c.attempt))",
-            reason: c.trigger?.why ?? "re-asserted after restart")
+            reason: (c.drill ? "DRILL: " : "") + (c.trigger?.why ?? "re-asserted after restart"), drill: c.drill)
         var failure: String?
         do {
             if field.config.device(c.device)?.kind == .valve, c.command == "open" || c.command == "close" {
@@ -219,10 +411,11 @@ final class DefenceService: Service, Sendable {
         await perform(actions)
     }
 
-    private func record(_ kind: String, _ message: String, drill: Bool) async {
+    func record(_ kind: String, _ message: String, drill: Bool? = nil) async {
+        let isDrill = drill ?? sequencer.withLock { $0.isLatched && $0.isDrill }
         do {
             try await historian.recordEvent(
-                StoredEvent(kind: kind, source: "shutoff", message: message, at: Date(), drill: drill))
+                StoredEvent(kind: kind, source: "shutoff", message: message, at: Date(), drill: isDrill))
         } catch {
             logger.warning("shutoff journal entry not yet durable", metadata: ["error": "\(error)"])
         }
@@ -235,6 +428,25 @@ final class DefenceService: Service, Sendable {
             try AtomicFile.write(JSONEncoder.control.encode(snapshot), to: snapshotPath)
         } catch {
             logger.critical("shutoff latch not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A refused shutoff request, in the words the operator sees.
+struct Refusal: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+extension DefenceEvent {
+    /// The journal's event kind.
+    var journalKind: String {
+        switch self {
+        case .tripped, .tripAdded, .tripBypassed: "trip"
+        case .reset: "reset"
+        case .restoreStarted: "restore"
+        case .bypassed, .bypassRemoved: "bypass"
+        case .stepConfirmed, .restarted: "defence"
         }
     }
 }

@@ -45,7 +45,7 @@ struct RecorderService: Service {
                     StoredCommand(
                         device: c.device, command: c.command, user: c.origin.user, source: c.origin.source,
                         reason: c.origin.reason, requestedAt: c.at, result: c.error == nil ? "acknowledged" : "refused",
-                        error: c.error))
+                        error: c.error, drill: c.origin.drill))
             }
         }
         // The stream ends when the field stops, during shutdown; the group expects each service to return only
@@ -90,7 +90,7 @@ struct RecorderService: Service {
                     StoredCommand(
                         device: id, command: r.target.commandName, user: origin.user, source: origin.source,
                         reason: origin.reason, requestedAt: r.startedAt, result: result, error: error,
-                        strokeSeconds: r.outcome == .alreadyThere ? nil : r.seconds))
+                        strokeSeconds: r.outcome == .alreadyThere ? nil : r.seconds, drill: origin.drill))
             }
             switch r.outcome {
             case .reached:

@@ -6,11 +6,14 @@ public struct CommandOrigin: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var source: String
     public var reason: String
+    /// Part of a verification drill (验证演练): journaled as DRILL.
+    public var drill: Bool
 
-    public init(user: String, source: String, reason: String) {
+    public init(user: String, source: String, reason: String, drill: Bool = false) {
         self.user = user
         self.source = source
         self.reason = reason
+        self.drill = drill
     }
 
     public var description: String { "\(user)@\(source): \(reason)" }

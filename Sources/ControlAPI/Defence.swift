@@ -1,0 +1,170 @@
+import Foundation
+
+/// The one-key shutoff as status screens show it: the latch, what tripped it, each step's progress, bypasses,
+/// the automatic trips and the park escalation.
+public struct DefenceSummary: Codable, Sendable, Hashable {
+    public var latched: Bool
+    /// Every latched trip is a drill (验证演练): escalations are sent as drill.
+    public var drill: Bool
+    /// The running plan (the tripped plans merged, or an operator's restore), if any.
+    public var plan: String?
+    /// "who from where: why", first-out first.
+    public var trips: [String]
+    public var steps: [DefenceStepSummary]
+    /// The plant has called the park (level 2) since the last reset.
+    public var escalated: Bool
+    public var escalations: [String]
+    /// Automatic trips in force or bypassed.
+    public var interlocks: [InterlockSummary]
+    /// Bypasses in force: shown on every status output, since a bypassed trip will not act.
+    public var bypasses: [BypassSummary]
+    /// The drill under way, if any.
+    public var activeDrill: String?
+
+    public init(
+        latched: Bool, drill: Bool, plan: String? = nil, trips: [String], steps: [DefenceStepSummary],
+        escalated: Bool = false, escalations: [String], interlocks: [InterlockSummary] = [],
+        bypasses: [BypassSummary] = [], activeDrill: String? = nil
+    ) {
+        self.latched = latched
+        self.drill = drill
+        self.plan = plan
+        self.trips = trips
+        self.steps = steps
+        self.escalated = escalated
+        self.escalations = escalations
+        self.interlocks = interlocks
+        self.bypasses = bypasses
+        self.activeDrill = activeDrill
+    }
+}
+
+public struct DefenceStepSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var device: String
+    /// close-valve, open-valve, start-pump, ...
+    public var operation: String
+    /// waiting, commanded, confirmed, failed, manualActionNeeded.
+    public var phase: String
+    public var attempts: Int
+    /// Seconds from the first command to confirmation or failure.
+    public var seconds: Double?
+    public var failedReason: String?
+    public var commandedAt: Date?
+    public var confirmedAt: Date?
+    /// The bus's last error for this step's command.
+    public var lastError: String?
+
+    public init(
+        id: String, device: String, operation: String = "", phase: String, attempts: Int, seconds: Double?,
+        failedReason: String?, commandedAt: Date? = nil, confirmedAt: Date? = nil, lastError: String? = nil
+    ) {
+        self.id = id
+        self.device = device
+        self.operation = operation
+        self.phase = phase
+        self.attempts = attempts
+        self.seconds = seconds
+        self.failedReason = failedReason
+        self.commandedAt = commandedAt
+        self.confirmedAt = confirmedAt
+        self.lastError = lastError
+    }
+}
+
+public struct InterlockSummary: Codable, Sendable, Hashable {
+    public var id: String
+    public var point: String
+    public var plan: String
+    public var active: Bool
+    public var description: String?
+
+    public init(id: String, point: String, plan: String, active: Bool, description: String?) {
+        self.id = id
+        self.point = point
+        self.plan = plan
+        self.active = active
+        self.description = description
+    }
+}
+
+public struct BypassSummary: Codable, Sendable, Hashable {
+    public var interlock: String
+    public var by: String
+    public var reason: String
+    public var until: Date
+
+    public init(interlock: String, by: String, reason: String, until: Date) {
+        self.interlock = interlock
+        self.by = by
+        self.reason = reason
+        self.until = until
+    }
+}
+
+/// The tabletop readiness check (`leveectl drill check PLAN`): what each step would find, commanding nothing.
+public struct DrillCheck: Codable, Sendable, Hashable {
+    public var plan: String
+    public var checkedAt: Date
+    public var items: [DrillCheckItem]
+
+    public init(plan: String, checkedAt: Date, items: [DrillCheckItem]) {
+        self.plan = plan
+        self.checkedAt = checkedAt
+        self.items = items
+    }
+
+    /// Every step could run now.
+    public var ready: Bool { items.allSatisfy(\.problems.isEmpty) }
+}
+
+public struct DrillCheckItem: Codable, Sendable, Hashable {
+    public var step: String
+    public var device: String
+    public var operation: String
+    public var location: String?
+    /// The device answered its last poll.
+    public var reachable: Bool
+    /// remote, local or unknown, for a valve; nil for other kinds.
+    public var mode: String?
+    /// open, closed, travelling, fault, unknown for a valve; running or stopped for a pump; on or off for an
+    /// output; nil when unreadable.
+    public var position: String?
+    public var faultFree: Bool
+    /// Empty when the step could run and prove itself now.
+    public var problems: [String]
+
+    public init(
+        step: String, device: String, operation: String, location: String?, reachable: Bool, mode: String?,
+        position: String?, faultFree: Bool, problems: [String]
+    ) {
+        self.step = step
+        self.device = device
+        self.operation = operation
+        self.location = location
+        self.reachable = reachable
+        self.mode = mode
+        self.position = position
+        self.faultFree = faultFree
+        self.problems = problems
+    }
+}
+
+/// One stored drill report, as `leveectl drill list` shows it.
+public struct DrillEntry: Codable, Sendable, Hashable {
+    public var id: String
+    public var plan: String
+    public var live: Bool
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var startedBy: String
+
+    public init(id: String, plan: String, live: Bool, startedAt: Date, finishedAt: Date?, startedBy: String) {
+        self.id = id
+        self.plan = plan
+        self.live = live
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.startedBy = startedBy
+    }
+}
