@@ -131,13 +131,16 @@ public struct DrillCheckItem: Codable, Sendable, Hashable {
     /// output; nil when unreadable.
     public var position: String?
     public var faultFree: Bool
-    /// Empty when the step could run and prove itself now.
+    /// Empty when the step could run now.
     public var problems: [String]
+    /// Worth knowing but not in the way: a valve already at the step's target confirms at once and proves nothing.
+    public var notes: [String]
 
     public init(
         step: String, device: String, operation: String, location: String?, reachable: Bool, mode: String?,
-        position: String?, faultFree: Bool, problems: [String]
+        position: String?, faultFree: Bool, problems: [String], notes: [String] = []
     ) {
+        self.notes = notes
         self.step = step
         self.device = device
         self.operation = operation

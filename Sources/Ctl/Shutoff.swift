@@ -118,6 +118,7 @@ struct Drill: ParsableCommand {
                         "  \(item.problems.isEmpty ? "ok " : "NO ") \(item.step)  [\(item.reachable ? state : "no answer")]"
                     )
                     for p in item.problems { print("       - \(p)") }
+                    for n in item.notes { print("       note: \(n)") }
                 }
             }
             if !check.ready { throw ExitCode(4) }

@@ -10,11 +10,15 @@ import Testing
 struct DefenceDaemonTests {
     typealias H = DaemonHarness
 
-    func start(extra: String = "", before: (H) throws -> Void = { _ in }) async throws -> H {
+    func start(
+        extra: String = "", configuredStrokes: [String: Double] = [:], before: (H) throws -> Void = { _ in }
+    ) async throws -> H {
         let h = try H(scenario: DefencePlant.scenario)
         try before(h)
         try h.write(
-            config: DefencePlant.config(port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: extra))
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: extra,
+                configuredStrokes: configuredStrokes))
         try h.start()
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
         return h
@@ -191,6 +195,27 @@ struct DefenceDaemonTests {
         #expect(final.finishedAt != nil)
         // Every command of the drill is journaled as drill.
         #expect(h.plant.valve("valve-a-rain")?.openLimit == true)
+    }
+
+    @Test func aValveSlowerThanOneAndAHalfTimesItsBaselineRaisesADriftAlarm() async throws {
+        // Levee is told 0.5 s (margin 4, so 2 s allowed); the actuator takes 1.5 s. With no history yet, the
+        // configured time is the baseline: 3× is a drift.
+        let h = try await start(configuredStrokes: ["valve-b-rain": 0.5])
+        defer { h.stop() }
+        let close = try h.request(
+            ControlRequest(op: "command", reason: "proof test", device: "valve-b-rain", command: "close"))
+        #expect(close.ok, "\(close)")
+        #expect(await H.wait { try h.alarm("valve-b-rain.stroke-drift") != nil }, "\(h.log)")
+        let alarm = try #require(try h.alarm("valve-b-rain.stroke-drift"))
+        #expect(alarm.priority == "medium")
+        #expect(alarm.message.contains("against a baseline of 0.5 s"), "\(alarm.message)")
+        // A valve within its baseline raises nothing.
+        #expect(
+            try h.request(ControlRequest(op: "command", reason: "proof test", device: "valve-a-rain", command: "close"))
+                .ok)
+        #expect(await H.wait { h.plant.valve("valve-a-rain")?.closedLimit == true })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try h.alarm("valve-a-rain.stroke-drift") == nil)
     }
 
     @Test func theReadinessCheckFlagsALocalValveAndADeadDevice() async throws {

@@ -81,8 +81,8 @@ enum DefencePlant {
     }
 
     static func valve(
-        _ id: String, name: String, unit: Int, line: String, role: String, stroke: Double, group: String? = nil,
-        location: String
+        _ id: String, name: String, unit: Int, line: String, role: String, stroke: Double, margin: Double = 1.5,
+        group: String? = nil, location: String
     ) -> String {
         """
 
@@ -97,6 +97,7 @@ enum DefencePlant {
         location = "\(location)"
         poll_ms = 100
         stroke_s = \(stroke)
+        stroke_margin = \(margin)
         role = "\(role)"
         points.open_limit = { function = "discrete-input", address = 0 }
         points.closed_limit = { function = "discrete-input", address = 1 }
@@ -108,8 +109,13 @@ enum DefencePlant {
         """
     }
 
-    /// The configuration; `extra` is appended (interlocks, first flush, settings).
-    static func config(port: Int, directory: String, extra: String = "") -> String {
+    /// The configuration; `extra` is appended (interlocks, first flush, settings). `configuredStrokes` replaces
+    /// the stroke time Levee is told for a valve (the simulator's stays); valve-b-rain then gets a margin of 4, so
+    /// that a slow stroke is a drift rather than a failure to move.
+    static func config(
+        port: Int, directory: String, extra: String = "", configuredStrokes: [String: Double] = [:]
+    ) -> String {
+        func stroke(_ id: String) -> Double { configuredStrokes[id] ?? strokes[id]! }
         var text = """
             [site]
             id = "defence-plant"
@@ -186,16 +192,17 @@ enum DefencePlant {
 
             """
         text += valve(
-            "valve-a-rain", name: "罐区A围堰雨水阀", unit: 2, line: "risk-unit", role: "bund-to-rain", stroke: 1.0,
+            "valve-a-rain", name: "罐区A围堰雨水阀", unit: 2, line: "risk-unit", role: "bund-to-rain", stroke: stroke("valve-a-rain"),
             group: "unit-a", location: "罐区A围堰东北角")
         text += valve(
-            "valve-b-rain", name: "仓库B围堰雨水阀", unit: 3, line: "risk-unit", role: "bund-to-rain", stroke: 1.5,
+            "valve-b-rain", name: "仓库B围堰雨水阀", unit: 3, line: "risk-unit", role: "bund-to-rain", stroke: stroke("valve-b-rain"),
+            margin: configuredStrokes["valve-b-rain"] == nil ? 1.5 : 4,
             group: "unit-b", location: "仓库B围堰")
         text += valve(
-            "pool-inlet", name: "应急池进水阀", unit: 4, line: "network-pool", role: "pool-inlet", stroke: 1.0,
+            "pool-inlet", name: "应急池进水阀", unit: 4, line: "network-pool", role: "pool-inlet", stroke: stroke("pool-inlet"),
             location: "应急池井")
         text += valve(
-            "rain-outlet-1", name: "1号雨水排口阀", unit: 5, line: "boundary", role: "rain-outlet", stroke: 2.0,
+            "rain-outlet-1", name: "1号雨水排口阀", unit: 5, line: "boundary", role: "rain-outlet", stroke: stroke("rain-outlet-1"),
             location: "东门1号排口井")
         return text + extra
     }

@@ -230,6 +230,7 @@ extension DefenceService {
                     problems: ["\(step.device) is not configured"])
             }
             var problems: [String] = []
+            var notes: [String] = []
             let device = s.device
             if !s.answering {
                 problems.append("\(device.id) does not answer (bus \(device.bus)): \(s.lastError ?? "no reply yet")")
@@ -258,8 +259,7 @@ extension DefenceService {
                     }
                     let target: ValvePosition = step.operation == .closeValve ? .closed : .open
                     if s.answering && v.position == target {
-                        problems.append(
-                            "\(device.id) is already \(target.rawValue): the step would not prove it moves")
+                        notes.append("\(device.id) is already \(target.rawValue): the step would not prove it moves")
                     } else if s.answering && (v.position == .unknown || v.position == .travelling) {
                         problems.append("\(device.id) position is \(v.position.rawValue)")
                     }
@@ -279,7 +279,8 @@ extension DefenceService {
             }
             return DrillCheckItem(
                 step: step.id, device: device.id, operation: step.operation.rawValue, location: device.location,
-                reachable: s.answering, mode: mode, position: position, faultFree: faultFree, problems: problems)
+                reachable: s.answering, mode: mode, position: position, faultFree: faultFree, problems: problems,
+                notes: notes)
         }
         return DrillCheck(plan: plan.name, checkedAt: Date(), items: items)
     }
