@@ -527,20 +527,35 @@ public final class FieldIO: Sendable {
         -> WriteReceipt
     {
         let result: Result<WriteReceipt, CommandError> = await withCheckedContinuation { continuation in
-            let once = LockedBox(false)
-            let resume: @Sendable (Result<WriteReceipt, CommandError>) -> Void = { r in
-                if once.withLock({ done in
-                    defer { done = true }
-                    return !done
-                }) {
-                    continuation.resume(returning: r)
-                }
-            }
-            startMove(id, to: target, origin: origin, acknowledged: { resume(.success($0)) }) { outcome in
-                if case .failure(let e) = outcome { resume(.failure(e)) }
-            }
+            issue(target.commandName, to: id, origin: origin) { continuation.resume(returning: $0) }
         }
         return try result.get()
+    }
+
+    /// Hands a command to its bus's priority queue before returning, without suspending, for a caller that must
+    /// put several commands on their buses in the same instant (the one-key shutoff: a task per command would
+    /// wait its turn on the cooperative pool). `completion` runs once: at once for a refusal, otherwise on the bus
+    /// thread at the acknowledgement. A valve's open or close is tracked like `commandValve`: its verification
+    /// goes on, and the outcome arrives as a `.valve(.movementFinished)` event.
+    public func issue(
+        _ commandName: String, to deviceID: String, origin: CommandOrigin,
+        completion: @escaping @Sendable (Result<WriteReceipt, CommandError>) -> Void
+    ) {
+        guard config.device(deviceID)?.kind == .valve, let target = ValveTarget(command: commandName) else {
+            return dispatch(commandName, to: deviceID, origin: origin, completion: completion)
+        }
+        let once = LockedBox(false)
+        let finish: @Sendable (Result<WriteReceipt, CommandError>) -> Void = { r in
+            if once.withLock({ done in
+                defer { done = true }
+                return !done
+            }) {
+                completion(r)
+            }
+        }
+        startMove(deviceID, to: target, origin: origin, acknowledged: { finish(.success($0)) }) { outcome in
+            if case .failure(let e) = outcome { finish(.failure(e)) }
+        }
     }
 
     private func startMove(

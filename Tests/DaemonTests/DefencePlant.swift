@@ -192,17 +192,21 @@ enum DefencePlant {
 
             """
         text += valve(
-            "valve-a-rain", name: "罐区A围堰雨水阀", unit: 2, line: "risk-unit", role: "bund-to-rain", stroke: stroke("valve-a-rain"),
+            "valve-a-rain", name: "罐区A围堰雨水阀", unit: 2, line: "risk-unit", role: "bund-to-rain",
+            stroke: stroke("valve-a-rain"),
             group: "unit-a", location: "罐区A围堰东北角")
         text += valve(
-            "valve-b-rain", name: "仓库B围堰雨水阀", unit: 3, line: "risk-unit", role: "bund-to-rain", stroke: stroke("valve-b-rain"),
+            "valve-b-rain", name: "仓库B围堰雨水阀", unit: 3, line: "risk-unit", role: "bund-to-rain",
+            stroke: stroke("valve-b-rain"),
             margin: configuredStrokes["valve-b-rain"] == nil ? 1.5 : 4,
             group: "unit-b", location: "仓库B围堰")
         text += valve(
-            "pool-inlet", name: "应急池进水阀", unit: 4, line: "network-pool", role: "pool-inlet", stroke: stroke("pool-inlet"),
+            "pool-inlet", name: "应急池进水阀", unit: 4, line: "network-pool", role: "pool-inlet",
+            stroke: stroke("pool-inlet"),
             location: "应急池井")
         text += valve(
-            "rain-outlet-1", name: "1号雨水排口阀", unit: 5, line: "boundary", role: "rain-outlet", stroke: stroke("rain-outlet-1"),
+            "rain-outlet-1", name: "1号雨水排口阀", unit: 5, line: "boundary", role: "rain-outlet",
+            stroke: stroke("rain-outlet-1"),
             location: "东门1号排口井")
         return text + extra
     }

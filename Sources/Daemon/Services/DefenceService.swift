@@ -326,10 +326,9 @@ final class DefenceService: Service, Sendable {
 
     func perform(_ actions: [ShutoffAction]) async {
         guard !actions.isEmpty else { return }
-        // Commands first and in parallel, each through its bus's priority path; nothing below waits for them.
-        for case .command(let c) in actions {
-            Task { await execute(c) }
-        }
+        // Commands first, each handed to its bus's priority queue right here (no task hop), so the buses put them
+        // on the wire in parallel; nothing below waits for them.
+        for case .command(let c) in actions { execute(c) }
         saveSnapshot()
         let latch = latchState
         noteForDrill(actions)
@@ -391,24 +390,21 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    private func execute(_ c: DeviceCommand) async {
+    private func execute(_ c: DeviceCommand) {
         let origin = CommandOrigin(
             user: c.trigger?.who ?? "leveed", source: "shutoff step \(c.step) (attempt \(c.attempt))",
             reason: (c.drill ? "DRILL: " : "") + (c.trigger?.why ?? "re-asserted after restart"), drill: c.drill)
-        var failure: String?
-        do {
-            if field.config.device(c.device)?.kind == .valve, c.command == "open" || c.command == "close" {
-                _ = try await field.commandValve(c.device, to: c.command == "open" ? .open : .closed, origin: origin)
-            } else {
-                try await field.send(c.command, to: c.device, origin: origin)
+        field.issue(c.command, to: c.device, origin: origin) { [self] result in
+            let failure: String?
+            switch result {
+            case .success: failure = nil
+            case .failure(let error): failure = error.message
             }
-        } catch {
-            failure = error.message
+            let actions = sequencer.withLock {
+                $0.commandResult(step: c.step, acknowledged: failure == nil, error: failure, at: .now)
+            }
+            if !actions.isEmpty { Task { await perform(actions) } }
         }
-        let actions = sequencer.withLock {
-            $0.commandResult(step: c.step, acknowledged: failure == nil, error: failure, at: .now)
-        }
-        await perform(actions)
     }
 
     func record(_ kind: String, _ message: String, drill: Bool? = nil) async {

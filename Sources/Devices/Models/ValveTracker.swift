@@ -32,6 +32,15 @@ public enum ValveTarget: String, Sendable, Hashable, CustomStringConvertible {
     public var description: String { rawValue }
     /// The command name that drives a valve here.
     public var commandName: String { self == .open ? "open" : "close" }
+
+    /// The target a command name drives a valve to; nil for "stop" and any other command.
+    public init?(command: String) {
+        switch command {
+        case "open": self = .open
+        case "close": self = .closed
+        default: return nil
+        }
+    }
     var position: ValvePosition { self == .open ? .open : .closed }
 }
 
