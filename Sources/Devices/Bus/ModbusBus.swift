@@ -88,7 +88,8 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
 
     private enum Job {
         case reconfigure([Device])
-        case write(QueuedWrite)
+        /// Every write queued at that moment, in order.
+        case writes([QueuedWrite])
         case release(Int)
         case poll(Int)
         case stop
@@ -111,7 +112,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                     schedules.first { $0.device == d } ?? Self.schedule(for: d, on: bus, at: now)
                 }
                 logger.info("bus devices replaced", metadata: ["bus": "\(bus.id)", "devices": "\(devices.count)"])
-            case .write(let w): perform(w)
+            case .writes(let batch): perform(batch)
             case .release(let i):
                 let r = releases.remove(at: i)
                 release(r.device, r.command)
@@ -125,7 +126,10 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
         defer { condition.unlock() }
         while true {
             stats.lastActivity = clock.now
-            if !writes.isEmpty { return .write(writes.removeFirst()) }
+            if !writes.isEmpty {
+                defer { writes = [] }
+                return .writes(writes)
+            }
             if stopping { return .stop }
             if let devices = pendingDevices {
                 pendingDevices = nil
@@ -166,10 +170,11 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
     private func drainWrites() {
         while true {
             condition.lock()
-            let next = writes.isEmpty ? nil : writes.removeFirst()
+            let batch = writes
+            writes = []
             condition.unlock()
-            guard let next else { return }
-            perform(next)
+            guard !batch.isEmpty else { return }
+            perform(batch)
         }
     }
 
@@ -232,7 +237,15 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
 
     // MARK: Writes
 
-    private func perform(_ w: QueuedWrite) {
+    /// Puts a batch of writes on the wire back to back (a shutoff's commands to one bus arrive together), then
+    /// runs their completions in order: journaling and valve tracking cost time a command waiting behind them
+    /// should not pay. The completions still run before the next poll, so no feedback overtakes them.
+    private func perform(_ batch: [QueuedWrite]) {
+        let results = batch.map(perform)
+        for (w, result) in zip(batch, results) { w.completion(result) }
+    }
+
+    private func perform(_ w: QueuedWrite) -> Result<WriteReceipt, CommandError> {
         let device = w.device
         count(\.writes, device.id)
         do {
@@ -241,20 +254,18 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
             if let pulse = w.command.pulseMs {
                 releases.append((ack + .milliseconds(pulse), device, w.command))
             }
-            w.completion(
-                .success(
-                    WriteReceipt(
-                        device: device.id, command: w.command.name, requestedAt: w.requestedAt,
-                        acknowledgedAt: ack, acknowledgedDate: Date())))
+            return .success(
+                WriteReceipt(
+                    device: device.id, command: w.command.name, requestedAt: w.requestedAt, acknowledgedAt: ack,
+                    acknowledgedDate: Date()))
         } catch {
             count(\.failures, device.id)
             if error.kind == .link { linkLost(error) }
             if error.kind == .timeout || error.kind == .badReply { connection?.flush() }
-            w.completion(
-                .failure(
-                    CommandError(
-                        kind: .notAcknowledged, device: device.id,
-                        message: "\(device.id): command \"\(w.command.name)\" not acknowledged: \(describe(error))")))
+            return .failure(
+                CommandError(
+                    kind: .notAcknowledged, device: device.id,
+                    message: "\(device.id): command \"\(w.command.name)\" not acknowledged: \(describe(error))"))
         }
     }
 
