@@ -1,4 +1,5 @@
 import Config
+import Defence
 import Devices
 import Foundation
 import Historian
@@ -37,6 +38,16 @@ struct ReloadService: Service {
                 "config-rejected", "configuration \(path) rejected: \(error.issues.count) issue(s)", error.description)
             return
         }
+        let unready = PlanReadiness.problems(config, file: path)
+        guard unready.isEmpty else {
+            for line in unready {
+                logger.error("configuration rejected; keeping the running one", metadata: ["issue": "\(line)"])
+            }
+            await record(
+                "config-rejected", "configuration \(path) rejected: \(unready.count) shutoff plan issue(s)",
+                unready.joined(separator: "\n"))
+            return
+        }
         if config.historian != field.config.historian || config.daemon != field.config.daemon {
             logger.warning(
                 "historian and daemon sections take effect at the next restart", metadata: ["file": "\(path)"])
@@ -44,6 +55,15 @@ struct ReloadService: Service {
         if config.alarms != field.config.alarms || config.alarmSettings != field.config.alarmSettings {
             // The engine keeps its running definitions, so no alarm is lost or re-raised by a reload.
             logger.warning("alarm definitions take effect at the next restart", metadata: ["file": "\(path)"])
+        }
+        if config.defence != field.config.defence || config.plans != field.config.plans
+            || config.interlocks != field.config.interlocks || config.firstFlush != field.config.firstFlush
+            || PlanBook(config: config) != PlanBook(config: field.config)
+        {
+            // A plan must not change under a latched trip; the running plans stay until the restart.
+            logger.warning(
+                "shutoff plans, interlocks and first flush take effect at the next restart",
+                metadata: ["file": "\(path)"])
         }
         let report = field.reconfigure(to: config)
         await record("config-load", "configuration \(path) reloaded: \(report)", nil)
