@@ -118,6 +118,27 @@ struct DaemonTests {
         #expect(status.devices.map(\.id) == ["gas-a1", "rain-outlet-1", "h2s-a1"])
         #expect(status.summary.hasPrefix("3/3 devices answering"))
 
+        // A valid file whose shutoff plan could not run (a network-pool pump with no start command) is refused too.
+        let pump = """
+
+            [[devices]]
+            id = "pump-1"
+            name = "1号转输泵"
+            type = "pump"
+            bus = "plc"
+            unit = 4
+            line = "network-pool"
+            points.running = { function = "coil", address = 0 }
+            commands.stop = { function = "coil", address = 1 }
+
+            """
+        try h.write(config: H.config(port: port, withH2S: true, extra: pump))
+        h.signal(SIGHUP)
+        let message = #"plans: plan \"plant-wide\" step \"start-pump-1\": device \"pump-1\" has no \"start\" command"#
+        #expect(await H.wait { h.log.contains(message) }, "\(h.log)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try h.status()?.devices.count == 3)
+
         h.signal(SIGTERM)
         #expect(await h.waitForExit(15) == 0)
     }
