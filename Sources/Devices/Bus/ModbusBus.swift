@@ -240,9 +240,18 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
     /// Puts a batch of writes on the wire back to back (a shutoff's commands to one bus arrive together), then
     /// runs their completions in order: journaling and valve tracking cost time a command waiting behind them
     /// should not pay. The completions still run before the next poll, so no feedback overtakes them.
+    /// Writes queued while the batch was on the wire join it (the shutoff enqueues its commands one by one).
     private func perform(_ batch: [QueuedWrite]) {
-        let results = batch.map(perform)
-        for (w, result) in zip(batch, results) { w.completion(result) }
+        var done: [(QueuedWrite, Result<WriteReceipt, CommandError>)] = []
+        var next = batch
+        while !next.isEmpty {
+            done += next.map { ($0, perform($0)) }
+            condition.lock()
+            next = writes
+            writes = []
+            condition.unlock()
+        }
+        for (w, result) in done { w.completion(result) }
     }
 
     private func perform(_ w: QueuedWrite) -> Result<WriteReceipt, CommandError> {
