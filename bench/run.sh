@@ -2,7 +2,7 @@
 # Levee benchmarks (not tests): builds the release binaries and the C baselines, runs levee-bench, prints the table
 # and writes it to bench/results/latest.md with the date and the machine. bench/README.md explains every figure.
 #
-#   bench/run.sh                      everything (about 3 minutes once built)
+#   bench/run.sh                      everything (about 4 minutes once built)
 #   ONLY=throughput,latency bench/run.sh
 #   SEED=42 bench/run.sh              replay the random command timing of an earlier run
 #   SCRATCH=.build-bench bench/run.sh use another SwiftPM scratch path (the default is .build)
@@ -18,7 +18,7 @@ fi
 
 SCRATCH=${SCRATCH:-.build}
 SEED=${SEED:-1}
-ONLY=${ONLY:-throughput,latency,historian,footprint}
+ONLY=${ONLY:-throughput,latency,historian,footprint,trigger}
 
 tmp=$(mktemp -d /tmp/levee-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,7 +33,7 @@ swift build -c release --scratch-path "$SCRATCH" --product levee-sim >&2
 bin=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 leveed="$bin/leveed"
 if ! swift build -c release --scratch-path "$SCRATCH" --product leveed >&2; then
-    say "leveed does not build: the footprint part will report it as not available"
+    say "leveed does not build: the footprint and trigger parts will report it as not available"
     leveed="$tmp/no-leveed"
 fi
 

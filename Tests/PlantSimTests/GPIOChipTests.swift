@@ -38,6 +38,21 @@ struct GPIOChipTests {
         #expect(try client.send("EVENTS").hasPrefix("OK 2:1:"))
     }
 
+    @Test func theEdgeLogKeepsWhenAnEdgeHappenedAndWhenItWasCollected() throws {
+        let sim = try RunningPlant(testScenario)
+        let client = try LineClient(path: try #require(sim.plant.gpioSocketPath))
+        #expect(try client.send("EVENTS") == "OK")
+        let before = ContinuousClock.now
+        try sim.plant.pressButton(line: 0)
+        let pressed = try #require(sim.plant.gpioEdgeLog().last)
+        #expect(pressed.line == 0 && pressed.level == 0)
+        #expect(pressed.changedAt >= before)
+        #expect(pressed.deliveredAt == nil, "nobody has collected it yet")
+        _ = try client.send("EVENTS")
+        let collected = try #require(sim.plant.gpioEdgeLog().last)
+        #expect(try #require(collected.deliveredAt) >= collected.changedAt)
+    }
+
     @Test func malformedRequestsGetErr() throws {
         let sim = try RunningPlant(testScenario)
         let client = try LineClient(path: try #require(sim.plant.gpioSocketPath))

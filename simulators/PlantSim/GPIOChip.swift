@@ -7,6 +7,8 @@ final class GPIOChip {
         var offset: Int
         var level: UInt8
         var nanoseconds: UInt64
+        /// Its entry in `edgeLog`.
+        var serial: Int
     }
 
     /// Events kept per connection between two `EVENTS` calls; the oldest are dropped beyond this.
@@ -21,6 +23,8 @@ final class GPIOChip {
     private var queues: [Int: [Edge]] = [:]
     private var nextConnection = 1
     private var time: Double = 0
+    /// Every edge with when it happened and when a client first collected it, for benchmarks.
+    private(set) var edgeLog = GPIOEdgeLog()
 
     init(spec: GPIOSpec) {
         self.spec = spec
@@ -83,7 +87,8 @@ final class GPIOChip {
     private func set(_ offset: Int, _ level: UInt8) {
         guard levels[offset] != level else { return }
         levels[offset] = level
-        let edge = Edge(offset: offset, level: level, nanoseconds: POSIX.monotonicNanoseconds())
+        let serial = edgeLog.changed(line: offset, level: level)
+        let edge = Edge(offset: offset, level: level, nanoseconds: POSIX.monotonicNanoseconds(), serial: serial)
         for id in queues.keys {
             queues[id]!.append(edge)
             if queues[id]!.count > Self.queueLimit { queues[id]!.removeFirst(queues[id]!.count - Self.queueLimit) }
@@ -143,6 +148,7 @@ final class GPIOChip {
             guard args.isEmpty else { return "ERR EVENTS takes no arguments" }
             let events = queues[connection] ?? []
             queues[connection] = []
+            if !events.isEmpty { edgeLog.delivered(events.map(\.serial)) }
             return (["OK"] + events.map { "\($0.offset):\($0.level):\($0.nanoseconds)" }).joined(separator: " ")
         default:
             return "ERR unknown command \"\(verb)\""

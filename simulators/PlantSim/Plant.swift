@@ -17,7 +17,7 @@ import ModbusWire
 /// call from any thread or task.
 public final class Plant: @unchecked Sendable {  // server handles are guarded by `lock`, the model by `core`'s lock
     public let scenario: Scenario
-    private let core: PlantCore
+    let core: PlantCore  // internal, not private: the `Plant+...` extensions reach the model through it
     private let lock = NSLock()
     private var tcp: [String: TCPServer] = [:]
     private var rtu: [String: RTUServer] = [:]

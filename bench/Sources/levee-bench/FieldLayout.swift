@@ -17,8 +17,9 @@ struct FieldLayout {
 
     enum Transport {
         case tcp
-        /// An RTU line; the simulator serves it on a pty behind `link`.
-        case rtu(link: String, baud: Int)
+        /// An RTU line; the simulator serves it on a pty behind `link`. `parity` is "none" (8N1, 10 bits a
+        /// character) or "even" (8E1, 11 bits, the Modbus default).
+        case rtu(link: String, baud: Int, parity: String = "none")
     }
 
     struct Server {
@@ -55,8 +56,9 @@ struct FieldLayout {
             switch server.transport {
             case .tcp:
                 s += "\n[[servers]]\nname = \"\(server.name)\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = 0\n"
-            case .rtu(let link, let baud):
+            case .rtu(let link, let baud, let parity):
                 s += "\n[[servers]]\nname = \"\(server.name)\"\nkind = \"rtu\"\nlink = \"\(link)\"\nbaud = \(baud)\n"
+                s += "parity = \"\(parity)\"\n"
             }
         }
         for u in units {
@@ -79,9 +81,9 @@ struct FieldLayout {
             case .tcp:
                 s += "\n[buses.\(server.name)]\ntype = \"modbus-tcp\"\nhost = \"127.0.0.1\"\n"
                 s += "port = \(ports[server.name] ?? 0)\ntimeout_ms = 500\n"
-            case .rtu(let link, let baud):
+            case .rtu(let link, let baud, let parity):
                 s += "\n[buses.\(server.name)]\ntype = \"modbus-rtu\"\ndevice = \"\(link)\"\nbaud = \(baud)\n"
-                s += "timeout_ms = 300\n"
+                s += "parity = \"\(parity)\"\ntimeout_ms = 300\n"
             }
         }
         for u in units {

@@ -18,7 +18,7 @@ struct Footprint {
 
     func run(_ report: Report) async throws {
         let section = "Footprint"
-        guard leveedHasRun() else {
+        guard leveedHasRun(options.leveed) else {
             progress("footprint: leveed run not available")
             report.add(
                 Figure(
@@ -92,13 +92,6 @@ struct Footprint {
             "Reference only: EMQ Neuron publishes 15,000 tags/s at about 124 % CPU on a 4-core server "
                 + "(≈ \(fixed(124.0 / 15_000 * 1000, 2)) % of a core per 1000 tags/s); leveed here reads \(points) "
                 + "tags/s at \(fixed(cpu, 2)) % (≈ \(fixed(cpu / Double(points) * 1000, 2)) % per 1000 tags/s).")
-    }
-
-    private func leveedHasRun() -> Bool {
-        guard FileManager.default.isExecutableFile(atPath: options.leveed),
-            let help = try? runTool(options.leveed, ["--help"])
-        else { return false }
-        return help.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("run ") }
     }
 
     /// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15).

@@ -25,6 +25,14 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     return output
 }
 
+/// Whether `path` is a leveed with a `run` subcommand (the parts that start the daemon need it).
+func leveedHasRun(_ path: String) -> Bool {
+    guard FileManager.default.isExecutableFile(atPath: path), let help = try? runTool(path, ["--help"]) else {
+        return false
+    }
+    return help.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("run ") }
+}
+
 /// Reads `key value key value ...` output (what bench/c/*.c print) into a dictionary of numbers.
 func keyValues(_ text: String) -> [String: Double] {
     let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)

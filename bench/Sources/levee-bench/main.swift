@@ -35,5 +35,6 @@ await attempt("throughput") { try await PollingThroughput(options: options, logg
 await attempt("latency") { try await CommandLatency(options: options, logger: logger).run(report) }
 await attempt("historian") { try await HistorianThroughput(options: options, logger: logger).run(report) }
 await attempt("footprint") { try await Footprint(options: options).run(report) }
+await attempt("trigger") { try await TriggerLatency(options: options).run(report) }
 
 print(report.markdown, terminator: "")
