@@ -278,11 +278,13 @@ public final class FieldIO: Sendable {
     // MARK: - Reading
 
     /// Every device with its readings as of now (a good value not refreshed for 3 poll periods reads stale).
-    public func snapshot() -> [DeviceSnapshot] {
+    /// - Parameter ids: only these devices (a caller watching a few need not age every reading of the plant).
+    public func snapshot(of ids: Set<String>? = nil) -> [DeviceSnapshot] {
         let now = ContinuousClock.now
         let config = self.config
+        let devices = ids.map { ids in config.devices.filter { ids.contains($0.id) } } ?? config.devices
         return state.withLock { s in
-            config.devices.map { device in
+            devices.map { device in
                 let stale = Duration.milliseconds(device.pollMs * 3)
                 let readings = (s.readings[device.id] ?? [:]).values
                     .map { $0.aged(at: now, staleAfter: stale) }

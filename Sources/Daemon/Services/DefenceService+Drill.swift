@@ -44,7 +44,7 @@ extension DefenceService {
         let now = Date()
         let id = "drill-" + Self.idFormatter.string(from: now)
         var active = ActiveDrill(id: id, plan: plan, startedBy: user, reason: reason, startedAt: now)
-        for pool in field.snapshot() where pool.device.levelSettings?.isPool == true {
+        for pool in field.snapshot(of: pools) {
             active.poolsBefore[pool.device.id] = (Self.level(pool), pool.pool?.volume)
         }
         let refused = drill.withLock { current -> Bool in
@@ -188,10 +188,10 @@ extension DefenceService {
             else { return nil }
             return .init(at: e.at, id: e.source, priority: json["priority"] as? String ?? "", text: e.message)
         }
-        var pools: [DrillReport.PoolChange] = []
-        for pool in field.snapshot() where pool.device.levelSettings?.isPool == true {
+        var poolChanges: [DrillReport.PoolChange] = []
+        for pool in field.snapshot(of: pools) {
             let before = d.poolsBefore[pool.device.id]
-            pools.append(
+            poolChanges.append(
                 .init(
                     device: pool.device.id, name: pool.device.name, levelBefore: before?.level ?? nil,
                     levelAfter: Self.level(pool), volumeBefore: before?.volume ?? nil, volumeAfter: pool.pool?.volume,
@@ -200,7 +200,7 @@ extension DefenceService {
         return DrillReport(
             id: d.id, site: site.id, siteName: site.name, timeZone: site.timeZone, plan: d.plan.name, live: true,
             startedBy: d.startedBy, reason: d.reason, startedAt: d.startedAt, finishedAt: nil, timeline: d.timeline,
-            strokes: strokes, failures: failures, localValves: local, alarms: alarms, pools: pools,
+            strokes: strokes, failures: failures, localValves: local, alarms: alarms, pools: poolChanges,
             escalations: d.escalations)
     }
 
@@ -221,7 +221,9 @@ extension DefenceService {
     /// What each step of the plan would find now, commanding nothing: whether the device answers, is in remote,
     /// is fault-free and in a position from which the step proves something.
     func check(plan: ResponsePlan) -> DrillCheck {
-        let snapshot = Dictionary(field.snapshot().map { ($0.device.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let snapshot = Dictionary(
+            field.snapshot(of: Set(plan.steps.map(\.device))).map { ($0.device.id, $0) },
+            uniquingKeysWith: { a, _ in a })
         let items = plan.steps.map { step -> DrillCheckItem in
             guard let s = snapshot[step.device] else {
                 return DrillCheckItem(

@@ -35,6 +35,8 @@ final class DefenceService: Service, Sendable {
     private let pressed = Mutex<[String: Bool]>([:])
     private let restored: Mutex<[ShutoffAction]>
     private let interlockPoints: Set<String>
+    /// The accident pools, watched for HH and time until full.
+    let pools: Set<String>
     /// Steps whose failure or manual action is alarmed, so a reset can clear them.
     private let raised = Mutex<Set<HealthCondition>>([])
     /// The drill under way, if any; see DefenceService+Drill.
@@ -54,6 +56,7 @@ final class DefenceService: Service, Sendable {
         self.buttons = Set(
             config.devices.filter { $0.kind == .digitalInput && $0.digitalInputSettings?.role == .button }.map(\.id))
         self.interlockPoints = Set(book.automaticTriggers.map(\.point))
+        self.pools = Set(config.devices.filter { $0.levelSettings?.isPool == true }.map(\.id))
         var sequencer = ShutoffSequencer(
             config: config, automaticTriggers: book.automaticTriggers,
             options: ShutoffSequencer.Options(settings: config.defence))
@@ -111,10 +114,12 @@ final class DefenceService: Service, Sendable {
                 for await event in events { await handle(event) }
             }
             group.addTask { [self] in
+                var ticks = 0
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
                     await perform(sequencer.withLock { $0.tick(at: .now) })
-                    await checkPools()
+                    ticks += 1
+                    if ticks % 5 == 0 { await checkPools() }
                     await advanceDrill()
                 }
             }
@@ -187,8 +192,8 @@ final class DefenceService: Service, Sendable {
     /// Escalates when an accident pool reaches its HH level (`[defence] pool_high_high`) or will be full sooner
     /// than `escalate_pool_full_within_min`.
     private func checkPools() async {
-        let pools = field.snapshot().filter { $0.device.levelSettings?.isPool == true }
-        for pool in pools {
+        guard !pools.isEmpty else { return }
+        for pool in field.snapshot(of: pools) {
             let level = pool.readings.first { $0.point == "level" }
             let highHigh =
                 settings.poolHighHigh[pool.device.id].map { hh in
@@ -331,6 +336,8 @@ final class DefenceService: Service, Sendable {
         for case .command(let c) in actions { execute(c) }
         saveSnapshot()
         let latch = latchState
+        // During a drill the alarms it raises say so, as every other event of it does.
+        let tag = sequencer.withLock { $0.isLatched && $0.isDrill } ? "DRILL: " : ""
         noteForDrill(actions)
         for action in actions {
             switch action {
@@ -340,9 +347,9 @@ final class DefenceService: Service, Sendable {
                 await record("defence-alarm", a.text)
                 switch a {
                 case .manualActionNeeded(let valve, _):
-                    await raise(.manualAction(valve: valve), active: true, detail: a.text)
+                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text)
                 case .stepFailed(let step, _, let reason):
-                    await raise(.stepFailed(step: step), active: true, detail: reason)
+                    await raise(.stepFailed(step: step), active: true, detail: tag + reason)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }

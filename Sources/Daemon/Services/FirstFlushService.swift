@@ -26,7 +26,8 @@ final class FirstFlushService: Service, Sendable {
     private let historian: Historian
     private let logger: Logger
     private let outlets: Mutex<[Outlet]>
-    private let events: AsyncStream<FieldEvent>
+    /// Nil without any `[[first_flush]]`: an unread subscription would only fill its buffer.
+    private let events: AsyncStream<FieldEvent>?
 
     init(config: LeveeConfig, field: FieldIO, alarms: AlarmService, historian: Historian, logger: Logger) {
         self.field = field
@@ -43,7 +44,7 @@ final class FirstFlushService: Service, Sendable {
                     definition: d,
                     controller: FirstFlushController(outlet: d.outlet, poolInlet: d.poolInlet, settings: settings))
             })
-        self.events = field.events()
+        self.events = config.firstFlush.isEmpty ? nil : field.events()
     }
 
     /// Follows the shutoff: latched overrides, a restore lets first flush take the outlet back.
@@ -66,7 +67,7 @@ final class FirstFlushService: Service, Sendable {
     }
 
     func run() async throws {
-        guard outlets.withLock({ !$0.isEmpty }) else {
+        guard let events else {
             try? await gracefulShutdown()
             return
         }
