@@ -31,7 +31,7 @@ extension ConfigValidator {
             top,
             allowed: [
                 "site", "buses", "devices", "historian", "daemon", "alarm", "alarms", "defence", "plans", "interlocks",
-                "first_flush",
+                "first_flush", "http", "users",
             ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         let buses = validateBuses(top, order: busOrder)
@@ -47,11 +47,13 @@ extension ConfigValidator {
         let plans = validatePlans(top, devices: validDevices)
         let interlocks = validateInterlocks(top, devices: validDevices, alarms: alarms, plans: plans)
         let firstFlush = validateFirstFlush(top, devices: validDevices, alarms: alarms)
+        let http = table(top, "http").map { validateHTTP($0) } ?? HTTPSettings()
+        let users = validateUsers(top)
         guard issues.isEmpty, let site else { return nil }
         return LeveeConfig(
             site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
             alarms: alarms, alarmSettings: alarmSettings, defence: defence, plans: plans.plans, interlocks: interlocks,
-            firstFlush: firstFlush)
+            firstFlush: firstFlush, http: http, users: users)
     }
 
     /// `[site]`: `id`, `name`, `time_zone`, all required.

@@ -27,13 +27,20 @@ public struct LeveeConfig: Sendable, Hashable {
     public var interlocks: [InterlockDefinition]
     /// `[[first_flush]]`: first-flush diversion per rain outlet.
     public var firstFlush: [FirstFlushDefinition]
+    /// `[http]`: where the HTTP API listens and how it guards logins.
+    public var http: HTTPSettings
+    /// `[[users]]`: who may use the HTTP API, and in which role.
+    public var users: [User]
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
         daemon: DaemonSettings = DaemonSettings(), alarms: [AlarmDefinition] = [],
         alarmSettings: AlarmSettings = AlarmSettings(), defence: DefenceSettings = DefenceSettings(),
-        plans: [PlanDefinition] = [], interlocks: [InterlockDefinition] = [], firstFlush: [FirstFlushDefinition] = []
+        plans: [PlanDefinition] = [], interlocks: [InterlockDefinition] = [], firstFlush: [FirstFlushDefinition] = [],
+        http: HTTPSettings = HTTPSettings(), users: [User] = []
     ) {
+        self.http = http
+        self.users = users
         self.defence = defence
         self.plans = plans
         self.interlocks = interlocks

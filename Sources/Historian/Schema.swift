@@ -314,7 +314,7 @@ enum Schema {
     static func event(_ row: Row) -> StoredEvent {
         StoredEvent(
             kind: row["kind"], source: row["source"], message: row["message"], at: date(milliseconds: row["at"]),
-            details: row["details"], drill: row["drill"]
+            details: row["details"], drill: row["drill"], id: row["id"]
         )
     }
 

@@ -3,6 +3,9 @@ import Foundation
 /// Something that happened, for the audit trail: a device changing state, a fault, an alarm, a trip, a
 /// configuration load, the historian's own faults.
 public struct StoredEvent: Sendable, Hashable {
+    /// The row's id, increasing in the order events were written: set on events read back, nil on new ones (the
+    /// database assigns it). Live feeds resume from it (``Historian/events(afterID:limit:)-(Int64,_)``).
+    public var id: Int64?
     /// What kind of event: `device-state`, `fault`, `config-load`, `historian-fault`, `historian-recovered`,
     /// `alarm`, `trip`, ...
     public var kind: String
@@ -17,7 +20,11 @@ public struct StoredEvent: Sendable, Hashable {
     /// True for events raised during a drill, so that reports can leave them out.
     public var drill: Bool
 
-    public init(kind: String, source: String, message: String, at: Date, details: String? = nil, drill: Bool = false) {
+    public init(
+        kind: String, source: String, message: String, at: Date, details: String? = nil, drill: Bool = false,
+        id: Int64? = nil
+    ) {
+        self.id = id
         self.kind = kind
         self.source = source
         self.message = message
