@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config. Each holds only a module map and a shim header.
@@ -89,6 +92,20 @@ let package = Package(
         // What leveed answers on its control socket, shared with leveectl: Codable status types and the client.
         .target(name: "ControlAPI"),
 
+        // The HTTP API for the control room, the park and the bureau (Hummingbird): roles, tokens, live updates by
+        // Server-Sent Events, the OpenAPI document, and the web dashboard it serves from Resources/dashboard.
+        .target(
+            name: "WebAPI",
+            dependencies: [
+                "ControlAPI",
+                "Historian",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         .executableTarget(
             name: "Daemon",
@@ -100,8 +117,11 @@ let package = Package(
                 "Alarm",
                 "Defence",
                 "Drills",
+                "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -158,6 +178,14 @@ let package = Package(
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
+        .testTarget(
+            name: "WebAPITests",
+            dependencies: [
+                "WebAPI", "ControlAPI", "Historian",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
     ],
     swiftLanguageModes: [.v6]

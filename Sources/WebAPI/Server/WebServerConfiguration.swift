@@ -1,0 +1,102 @@
+import Foundation
+
+/// What a user of the HTTP API may do. Each role may do everything the ones below it may.
+///
+/// WebAPI does not import the configuration module; the daemon maps each `[[users]]` role to the role of the same
+/// name.
+public enum APIRole: String, Sendable, Hashable, CaseIterable, Comparable, Codable {
+    /// Reads status, alarms, history, events and drill reports: the ecology bureau. Never moves a valve.
+    case viewer
+    /// Also trips, resets, restores, escalates, acknowledges and shelves alarms, moves valves, runs drills.
+    case `operator`
+    /// Also bypasses interlocks and overrides a reset.
+    case admin
+
+    private var rank: Int {
+        switch self {
+        case .viewer: 0
+        case .operator: 1
+        case .admin: 2
+        }
+    }
+
+    public static func < (a: APIRole, b: APIRole) -> Bool { a.rank < b.rank }
+}
+
+/// One account: a name for the journal, a role, and the SHA-256 of its bearer token (64 hex digits).
+public struct APIUser: Sendable, Hashable {
+    public var name: String
+    public var role: APIRole
+    public var tokenSHA256: String
+
+    public init(name: String, role: APIRole, tokenSHA256: String) {
+        self.name = name
+        self.role = role
+        self.tokenSHA256 = tokenSHA256
+    }
+}
+
+/// How the HTTP API listens, whom it lets in, and its limits.
+///
+/// The first six match `[http]` and `[[users]]` in the configuration; the rest have defaults that suit a plant and
+/// exist so that tests can shorten them.
+public struct WebServerConfiguration: Sendable {
+    /// The address to bind: a host name, an IPv4 address, or an IPv6 one without brackets.
+    public var host: String
+    /// The TCP port; 0 asks the system for a free one (tests).
+    public var port: Int
+    public var users: [APIUser]
+    /// Failed authentications one source address may make within `loginWindow` before it is refused (429).
+    public var loginFailures: Int
+    public var loginWindow: Duration
+    /// The most readings a history request returns without a `step`.
+    public var maxHistoryPoints: Int
+    /// The dashboard's files; nil serves the ones bundled with WebAPI (`Resources/dashboard`).
+    public var dashboardDirectory: URL?
+    /// The Chart.js build served at `/vendor/chart.js`: by default the UMD build Debian 12's `libjs-chart.js` (3.9)
+    /// installs.
+    public var chartJS: URL?
+    /// How long a request waits for the daemon or the historian before it gets 504. The control handler gives up
+    /// on a request after 30 s, so the default leaves it time to say why.
+    public var requestTimeout: Duration
+    /// How often each live stream asks the historian for new events.
+    public var streamPollInterval: Duration
+    /// How often each live stream sends the site status.
+    public var statusInterval: Duration
+    /// How long a live stream may be silent before it sends a keep-alive comment.
+    public var keepaliveInterval: Duration
+    /// How long one write to a live stream may wait for a client that does not read before the connection is
+    /// dropped. The client reconnects with `Last-Event-ID` and misses nothing still stored.
+    public var streamWriteTimeout: Duration
+    /// The Prometheus text exposition served at `/metrics` (to a viewer token); nil answers 404.
+    public var metrics: (@Sendable () -> String)?
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, users: [APIUser], loginFailures: Int = 5,
+        loginWindow: Duration = .seconds(60), maxHistoryPoints: Int = 100_000, dashboardDirectory: URL? = nil,
+        chartJS: URL? = URL(fileURLWithPath: "/usr/share/javascript/chart.js/chart.min.js"),
+        requestTimeout: Duration = .seconds(40), streamPollInterval: Duration = .milliseconds(300),
+        statusInterval: Duration = .seconds(2), keepaliveInterval: Duration = .seconds(15),
+        streamWriteTimeout: Duration = .seconds(30), metrics: (@Sendable () -> String)? = nil
+    ) {
+        self.metrics = metrics
+        self.host = host
+        self.port = port
+        self.users = users
+        self.loginFailures = loginFailures
+        self.loginWindow = loginWindow
+        self.maxHistoryPoints = maxHistoryPoints
+        self.dashboardDirectory = dashboardDirectory
+        self.chartJS = chartJS
+        self.requestTimeout = requestTimeout
+        self.streamPollInterval = streamPollInterval
+        self.statusInterval = statusInterval
+        self.keepaliveInterval = keepaliveInterval
+        self.streamWriteTimeout = streamWriteTimeout
+    }
+}
+
+/// A configuration WebServer cannot run with, naming what is wrong.
+public struct WebServerConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+}
