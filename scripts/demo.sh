@@ -4,10 +4,15 @@
 #
 #   ./scripts/demo.sh              run until Ctrl-C
 #   ./scripts/demo.sh --for 30     run for 30 seconds, printing the status once at the end (no terminal needed)
+#   ./scripts/demo.sh --browser-test   drive the dashboard in headless Chromium against the demo, then stop
+#
+# The dashboard is at http://127.0.0.1:8080/ (demo tokens in config/demo.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=""
+browser_test=""
 if [ "${1:-}" = "--for" ]; then seconds="${2:?--for needs a number of seconds}"; fi
+if [ "${1:-}" = "--browser-test" ]; then browser_test=1; fi
 
 ./scripts/setup-debian.sh
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
@@ -54,7 +59,12 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 
-if [ -n "$seconds" ]; then
+if [ -n "$browser_test" ]; then
+    # The dashboard test: log in, see values, press one-key and confirm, see the valves reach "closed", take
+    # screenshots (LEVEE_SCREENSHOTS, default docs/screenshots).
+    LEVEE_URL=http://127.0.0.1:8080/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
+        .venv/bin/python Tests/browser/dashboard_test.py
+elif [ -n "$seconds" ]; then
     sleep "$seconds"
     "$bin/leveectl" status --config config/demo.toml
 else

@@ -23,6 +23,9 @@ packages=(
     mbpoll          # independent Modbus client used by the tests
     socat
     python3 python3-venv
+    libjs-chart.js  # the dashboard's charts, served locally at /vendor/chart.js
+    chromium        # the dashboard's browser test (headless)
+    fonts-noto-cjk  # Chinese text in the dashboard's screenshots
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -38,8 +41,10 @@ fi
 
 # pymodbus is the independent Modbus implementation the tests check word order and addressing against. Pinned:
 # its datastore API was rewritten in 3.9.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
+# openapi-spec-validator checks the API's OpenAPI document; websocket-client drives Chromium for the dashboard test.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, openapi_spec_validator, websocket, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
     python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check "pymodbus==3.8.6"
+    .venv/bin/pip install -q --disable-pip-version-check "pymodbus==3.8.6" "openapi-spec-validator==0.9.0" \
+        "websocket-client==1.9.2"
 fi
 echo "setup: ready"
