@@ -4,11 +4,10 @@ import Foundation
 
 /// Sends one request and turns the reply into output and an exit code: 0 done, 3 daemon unreachable, 4 refused.
 func perform(_ request: ControlRequest, at location: DaemonLocation, json: Bool = false) throws -> ControlResponse {
-    let path = try location.socketPath()
     let response: ControlResponse
     do {
-        response = try ControlClient.send(request, socket: path, timeout: 35)
-    } catch {
+        response = try location.send(request)
+    } catch let error as ControlError {
         printError("leveectl: \(error)")
         throw ExitCode(3)
     }

@@ -20,14 +20,52 @@ struct Leveectl: ParsableCommand {
         ])
 }
 
-/// Where to find the daemon: `--socket`, else the control socket named in `--config`, else `LEVEE_SOCKET`, else
-/// the packaged default.
+/// Where to find the daemon: the HTTP API when `--url` or `LEVEE_URL` is given (with a token from `--token-file`
+/// or `LEVEE_TOKEN`, never from the command line, where `ps` would show it); otherwise the control socket:
+/// `--socket`, else the one named in `--config`, else `LEVEE_SOCKET`, else the packaged default.
 struct DaemonLocation: ParsableArguments {
     @Option(name: .long, help: "The daemon's configuration file; its [daemon] control_socket is used.")
     var config: String?
 
     @Option(name: .long, help: "The daemon's control socket (default /run/levee/leveed.sock).")
     var socket: String?
+
+    @Option(name: .long, help: "The daemon's HTTP API, e.g. http://127.0.0.1:8080 (or LEVEE_URL).")
+    var url: String?
+
+    @Option(name: .long, help: "A file holding the API token (or LEVEE_TOKEN).")
+    var tokenFile: String?
+
+    /// The API's URL and token when the HTTP API is to be used.
+    func api() throws -> (URL, String)? {
+        let env = ProcessInfo.processInfo.environment
+        guard let text = url ?? env["LEVEE_URL"], !text.isEmpty else { return nil }
+        guard let base = URL(string: text), base.scheme == "http" || base.scheme == "https" else {
+            printError("leveectl: --url \(text) is not an http(s) URL")
+            throw ExitCode(1)
+        }
+        var token = env["LEVEE_TOKEN"]
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                printError("leveectl: cannot read the token file \(tokenFile)")
+                throw ExitCode(1)
+            }
+            token = String(decoding: data, as: UTF8.self)
+        }
+        guard let token = token?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            printError("leveectl: the HTTP API needs a token: --token-file FILE or LEVEE_TOKEN")
+            throw ExitCode(1)
+        }
+        return (base, token)
+    }
+
+    /// Sends one request over the HTTP API or the control socket.
+    func send(_ request: ControlRequest, timeout: Double = 35) throws -> ControlResponse {
+        if let (base, token) = try api() {
+            return try ControlHTTPClient.send(request, base: base, token: token, timeout: timeout)
+        }
+        return try ControlClient.send(request, socket: try socketPath(), timeout: timeout)
+    }
 
     func socketPath() throws -> String {
         if let socket { return socket }

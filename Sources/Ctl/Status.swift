@@ -23,14 +23,13 @@ struct Status: ParsableCommand {
     var interval: Double = 1
 
     func run() throws {
-        let path = try location.socketPath()
         if watch {
             // Ctrl-C ends the view normally (exit 0), leaving the terminal as it was.
             signal(SIGINT) { _ in Glibc.exit(0) }
             while true {
                 let screen: String
                 do {
-                    screen = StatusView.render(try fetch(path), allPoints: points)
+                    screen = StatusView.render(try fetch(), allPoints: points)
                 } catch {
                     screen = "leveectl: \(error)\nretrying every \(interval) s; Ctrl-C to stop\n"
                 }
@@ -40,7 +39,7 @@ struct Status: ParsableCommand {
         }
         let status: SiteStatus
         do {
-            status = try fetch(path)
+            status = try fetch()
         } catch let error as ControlError {
             printError("leveectl: \(error)")
             throw ExitCode(3)
@@ -53,8 +52,8 @@ struct Status: ParsableCommand {
         }
     }
 
-    private func fetch(_ path: String) throws -> SiteStatus {
-        let response = try ControlClient.send(ControlRequest(op: "status"), socket: path)
+    private func fetch() throws -> SiteStatus {
+        let response = try location.send(ControlRequest(op: "status"), timeout: 5)
         guard response.ok, let status = response.status else {
             printError("leveectl: daemon refused: \(response.error ?? "no status")")
             throw ExitCode(4)

@@ -4,8 +4,30 @@ import Devices
 import Foundation
 import Historian
 
-/// What each control-socket request does. The caller's Unix account (from the socket) is the user in the journal;
-/// who may connect at all is decided by the socket's file mode.
+/// What each control request does, from the Unix socket or the HTTP API. The user in the journal is the caller's
+/// Unix account (from the socket) or the API token's user; who may connect at all is decided by the socket's file
+/// mode, and by the token's role on the HTTP API.
+/// Who asks, as the journal names them.
+struct Requester: Sendable {
+    var user: String
+    /// "control socket (pid 1234)" or "http 10.0.0.5".
+    var from: String
+    /// Root on the socket, the admin role on the HTTP API: may bypass interlocks and override a reset.
+    var isAdmin: Bool
+    var viaHTTP: Bool
+
+    init(user: String, from: String, isAdmin: Bool, viaHTTP: Bool) {
+        self.user = user
+        self.from = from
+        self.isAdmin = isAdmin
+        self.viaHTTP = viaHTTP
+    }
+
+    init(_ peer: ControlServer.Peer) {
+        self.init(user: peer.user, from: "control socket (pid \(peer.pid))", isAdmin: peer.uid == 0, viaHTTP: false)
+    }
+}
+
 enum ControlHandler {
     static let ops = [
         "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
@@ -14,7 +36,7 @@ enum ControlHandler {
     ]
 
     static func handle(
-        _ request: ControlRequest, peer: ControlServer.Peer, field: FieldIO, historian: Historian, alarms: AlarmService,
+        _ request: ControlRequest, peer: Requester, field: FieldIO, historian: Historian, alarms: AlarmService,
         defence: DefenceService? = nil
     ) -> ControlResponse {
         switch request.op {
@@ -49,7 +71,7 @@ enum ControlHandler {
             guard let reason = request.reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 return ControlResponse(ok: false, error: "command \(command) on \(device) needs a reason")
             }
-            let origin = CommandOrigin(user: peer.user, source: "control socket (pid \(peer.pid))", reason: reason)
+            let origin = CommandOrigin(user: peer.user, source: peer.from, reason: reason)
             let isValveMove = field.config.device(device)?.kind == .valve && (command == "open" || command == "close")
             return blocking {
                 do {
@@ -77,11 +99,11 @@ enum ControlHandler {
 
     /// The shutoff's requests. Who may do what: anyone who can reach the socket may trip, reset (conditions
     /// clear), restore, escalate and run drills; bypasses and reset overrides are for administrators (root).
-    static func defenceRequest(_ request: ControlRequest, peer: ControlServer.Peer, defence: DefenceService)
+    static func defenceRequest(_ request: ControlRequest, peer: Requester, defence: DefenceService)
         -> ControlResponse
     {
-        let from = "control socket (pid \(peer.pid))"
-        let isAdmin = peer.uid == 0
+        let from = peer.from
+        let isAdmin = peer.isAdmin
         let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let needsReason = ["shutoff", "reset", "restore", "bypass", "escalate", "drill-start"]
         if needsReason.contains(request.op) && reason.isEmpty {
@@ -95,7 +117,8 @@ enum ControlHandler {
         }
         switch request.op {
         case "shutoff":
-            let trigger = Trigger(kind: .leveectl, who: peer.user, from: from, why: reason, date: Date())
+            let trigger = Trigger(
+                kind: peer.viaHTTP ? .http : .leveectl, who: peer.user, from: from, why: reason, date: Date())
             return withPlan { await defence.trip(trigger, plan: $0) }
         case "reset":
             return blocking {

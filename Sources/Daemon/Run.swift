@@ -6,8 +6,11 @@ import Devices
 import Foundation
 import Historian
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import WebAPI
 
 /// `leveed run --config FILE`: the daemon.
 struct Run: AsyncParsableCommand {
@@ -96,9 +99,34 @@ struct Run: AsyncParsableCommand {
         let firstFlush = FirstFlushService(
             config: settings, field: field, alarms: alarms, historian: historian, logger: logger)
         firstFlush.follow(defence)
-        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let metrics = MetricsService(
+            registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
+        let handler: @Sendable (ControlRequest, Requester) -> ControlResponse = { request, requester in
             ControlHandler.handle(
-                request, peer: peer, field: field, historian: historian, alarms: alarms, defence: defence)
+                request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence)
+        }
+        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
+            handler(request, Requester(peer))
+        }
+        // The HTTP API and dashboard, when [http] is enabled and [[users]] gives at least one account.
+        var web: WebServer?
+        if settings.http.enabled && !settings.users.isEmpty {
+            do {
+                web = try WebServer(
+                    configuration: WebServerConfiguration(
+                        host: settings.http.host, port: settings.http.port, users: WebBackend.users(settings),
+                        loginFailures: settings.http.loginFailures,
+                        loginWindow: .seconds(settings.http.loginWindowSeconds),
+                        maxHistoryPoints: settings.http.maxHistoryPoints,
+                        metrics: { [metrics] in metrics.exposition() }),
+                    backend: WebBackend(handler: handler), historian: historian, logger: logger)
+            } catch {
+                logger.critical("HTTP API cannot be set up; not starting", metadata: ["error": "\(error)"])
+                historian.close()
+                throw ExitCode(1)
+            }
         }
         do {
             try control.bind()
@@ -108,7 +136,14 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let notifier = SystemdNotifier()
-        let reload = ReloadService(path: config, field: field, historian: historian, logger: logger)
+        var reload = ReloadService(path: config, field: field, historian: historian, logger: logger)
+        reload.applied = { [web] config in
+            do {
+                try web?.updateUsers(WebBackend.users(config))
+            } catch {
+                logger.error("HTTP accounts not reloaded; keeping the running ones", metadata: ["error": "\(error)"])
+            }
+        }
 
         // Started in this order, stopped in reverse: the control socket and notifier go first, then the field
         // (finishing commands in flight), then the recorder (draining the field's last events), the historian last.
@@ -119,13 +154,14 @@ struct Run: AsyncParsableCommand {
                 .init(service: alarms),
                 .init(service: defence),
                 .init(service: firstFlush),
+                .init(service: metrics),
                 .init(service: FieldService(field: field, logger: logger)),
                 .init(
                     service: NotifyService(
                         field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
                 .init(service: reload),
                 .init(service: control),
-            ],
+            ] + (web.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(20)

@@ -20,6 +20,8 @@ public struct CommandRecord: Sendable, Hashable {
     public var at: Date
     /// Nil when acknowledged by the device; otherwise why not.
     public var error: String?
+    /// From the request to the device's acknowledgement; nil when it was refused before the wire.
+    public var latency: Duration? = nil
 }
 
 /// One device as the control room sees it now.
@@ -468,7 +470,8 @@ public final class FieldIO: Sendable {
             device: device, command: command, requestedAt: requestedAt,
             completion: { [self] result in
                 switch result {
-                case .success: journal(device, commandName, origin, nil)
+                case .success(let receipt):
+                    journal(device, commandName, origin, nil, latency: receipt.acknowledgedAt - receipt.requestedAt)
                 case .failure(let error): journal(device, commandName, origin, error)
                 }
                 completion(result)
@@ -485,11 +488,11 @@ public final class FieldIO: Sendable {
     }
 
     @discardableResult
-    private func journal(_ device: Device, _ command: String, _ origin: CommandOrigin, _ error: CommandError?)
-        -> CommandError
-    {
+    private func journal(
+        _ device: Device, _ command: String, _ origin: CommandOrigin, _ error: CommandError?, latency: Duration? = nil
+    ) -> CommandError {
         let record = CommandRecord(
-            device: device.id, command: command, origin: origin, at: Date(), error: error?.message)
+            device: device.id, command: command, origin: origin, at: Date(), error: error?.message, latency: latency)
         if let error {
             logger.warning(
                 "command refused or failed",

@@ -8,6 +8,8 @@ public struct BusStatistics: Sendable, Hashable {
     public var failures: [String: Int] = [:]
     /// Complete poll cycles, per device.
     public var cycles: [String: Int] = [:]
+    /// Time spent in those cycles, seconds, per device: with `cycles`, the mean poll latency.
+    public var cycleSeconds: [String: Double] = [:]
     /// Times the link was (re)opened.
     public var connects = 0
     /// Whether the link is open now.
@@ -16,4 +18,6 @@ public struct BusStatistics: Sendable, Hashable {
     public var linkError: String?
     /// When the bus thread last went round its loop or finished a transaction: the watchdog's proof of life.
     public var lastActivity: ContinuousClock.Instant?
+
+    public init() {}
 }

@@ -410,7 +410,11 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                 s.nextDue = start + s.interval
             }
         }
-        count(\.cycles, s.device.id)
+        condition.lock()
+        stats.lastActivity = now
+        stats.cycles[s.device.id, default: 0] += 1
+        stats.cycleSeconds[s.device.id, default: 0] += (now - start).inSeconds
+        condition.unlock()
         publish(DeviceUpdate(device: s.device.id, readings: Array(s.readings.values), healthy: healthy, error: problem))
     }
 

@@ -1,0 +1,174 @@
+import ControlAPI
+import Foundation
+import PlantSim
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The HTTP API inside the real daemon: tokens and roles against the real shutoff, the journal's user and
+/// address, Prometheus metrics from the running buses, and leveectl over HTTP.
+@Suite(.serialized)
+struct HTTPDaemonTests {
+    typealias H = DaemonHarness
+
+    /// SHA-256 of "test-viewer", "test-operator" and "test-admin".
+    static func users(port: Int) -> String {
+        """
+
+        [http]
+        listen = "127.0.0.1:\(port)"
+
+        [[users]]
+        name = "bureau"
+        role = "viewer"
+        token_sha256 = "bd02452d9f0e44b30a7eda3ca6ff0c87decc20740fd63183b29873d2ee05fef8"
+
+        [[users]]
+        name = "zhang-wei"
+        role = "operator"
+        token_sha256 = "1a3bde4175d7cfb457a7710efe93909a67389f0b4b64e25ce75d182308f2f738"
+
+        [[users]]
+        name = "safety"
+        role = "admin"
+        token_sha256 = "db09d473d4b6461b91bfa47e4fed3ef55e0234df4132ca7a827b0a69e8927cac"
+
+        """
+    }
+
+    /// A port nobody listens on now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    struct Reply {
+        var status: Int
+        var body: String
+    }
+
+    static func call(_ method: String, _ url: String, token: String?, json: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 15)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Reply(
+            status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Polls an async condition, like `DaemonHarness.wait`.
+    static func eventually(_ seconds: Double = 20, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
+    }
+
+    @Test func rolesGuardTheRealShutoffAndTheJournalNamesTheTokenUser() async throws {
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        let port = try Self.freePort()
+        try h.write(
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
+        try h.start()
+        let base = "http://127.0.0.1:\(port)"
+        #expect(
+            await Self.eventually {
+                (try? await Self.call("GET", base + "/api/v1/whoami", token: "test-viewer"))?.status == 200
+            },
+            "\(h.log)")
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true })
+
+        // The bureau reads, and cannot move anything.
+        let status = try await Self.call("GET", base + "/api/v1/status", token: "test-viewer")
+        #expect(status.status == 200 && status.body.contains("rain-outlet-1"))
+        let refused = try await Self.call(
+            "POST", base + "/api/v1/shutoff", token: "test-viewer", json: #"{"reason":"test"}"#)
+        #expect(refused.status == 403)
+        let anonymous = try await Self.call("POST", base + "/api/v1/shutoff", token: nil, json: #"{"reason":"x"}"#)
+        #expect(anonymous.status == 401)
+        #expect(try h.status()?.defence?.latched == false)
+
+        // The operator trips it; the journal names the token's user and where the request came from.
+        let trip = try await Self.call(
+            "POST", base + "/api/v1/shutoff", token: "test-operator", json: #"{"reason":"spill seen on camera 3"}"#)
+        #expect(trip.status == 200, "\(trip.body)")
+        #expect(try h.status()?.defence?.trips.first?.contains("zhang-wei from http 127.0.0.1") == true)
+        #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
+        // Only an administrator may override a reset; an operator asking is refused before the daemon sees it.
+        let override = try await Self.call(
+            "POST", base + "/api/v1/reset", token: "test-operator", json: #"{"reason":"x","override":true}"#)
+        #expect(override.status == 403)
+
+        // Metrics come from the running buses and the shutoff (sampled every 5 s).
+        var metrics = ""
+        #expect(
+            await Self.eventually {
+                metrics = (try? await Self.call("GET", base + "/metrics", token: "test-viewer"))?.body ?? ""
+                return metrics.contains(#"levee_poll_requests_total{bus="plc""#)
+                    && metrics.contains("levee_shutoff_latched 1")
+            }, "\(metrics.prefix(3000))")
+        #expect(metrics.contains("levee_command_latency_seconds_bucket"))
+        #expect(metrics.contains(#"levee_alarms_active{priority="critical"}"#))
+        #expect(try await Self.call("GET", base + "/metrics", token: nil).status == 401)
+    }
+
+    @Test func leveectlTalksToTheAPIWithATokenFromTheEnvironment() async throws {
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        let port = try Self.freePort()
+        try h.write(
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true })
+        let dir = try #require(H.binaries)
+        func leveectl(_ args: [String], token: String) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = dir.appendingPathComponent("leveectl")
+            p.arguments = args + ["--url", "http://127.0.0.1:\(port)"]
+            var env = ProcessInfo.processInfo.environment
+            env["LEVEE_TOKEN"] = token
+            p.environment = env
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            p.waitUntilExit()
+            return (
+                p.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            )
+        }
+        let (statusCode, text) = try leveectl(["status"], token: "test-viewer")
+        #expect(statusCode == 0, "\(text)")
+        #expect(text.contains("rain-outlet-1"))
+        let (denied, deniedText) = try leveectl(["shutoff", "--reason", "test"], token: "test-viewer")
+        #expect(denied == 3, "\(deniedText)")
+        #expect(deniedText.contains("HTTP 403"))
+        let (ok, okText) = try leveectl(
+            ["valve", "close", "valve-b-rain", "--reason", "proof test"], token: "test-operator")
+        #expect(ok == 0, "\(okText)")
+        #expect(await H.wait { h.plant.valve("valve-b-rain")?.closedLimit == true })
+    }
+}
