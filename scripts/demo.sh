@@ -64,6 +64,9 @@ if [ -n "$browser_test" ]; then
     # screenshots (LEVEE_SCREENSHOTS, default docs/screenshots).
     LEVEE_URL=http://127.0.0.1:8080/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
         .venv/bin/python Tests/browser/dashboard_test.py
+    # And the daemon's answers against its own OpenAPI document.
+    LEVEE_URL=http://127.0.0.1:8080/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
+        .venv/bin/python Tests/browser/api_schema_check.py
 elif [ -n "$seconds" ]; then
     sleep "$seconds"
     "$bin/leveectl" status --config config/demo.toml

@@ -14,7 +14,7 @@ struct Leveectl: ParsableCommand {
         commandName: "leveectl",
         abstract: "Talk to a running leveed: status, history export, configuration checks.",
         subcommands: [
-            Status.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
+            Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
             Drill.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self, History.self,
             CheckConfigCommand.self,
         ])

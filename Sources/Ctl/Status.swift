@@ -225,3 +225,23 @@ enum StatusView {
         }
     }
 }
+
+/// `leveectl watch`: the live terminal view, the same as `status --watch`.
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A live terminal view of the plant until Ctrl-C (the same as status --watch).")
+    @OptionGroup var location: DaemonLocation
+    @Flag(name: .long, help: "Every point of every device.") var points = false
+    @Option(name: .long, help: "Seconds between redraws.") var interval: Double = 1
+
+    func run() throws {
+        var arguments = ["--watch", "--interval", "\(interval)"]
+        if points { arguments.append("--points") }
+        if let config = location.config { arguments += ["--config", config] }
+        if let socket = location.socket { arguments += ["--socket", socket] }
+        if let url = location.url { arguments += ["--url", url] }
+        if let tokenFile = location.tokenFile { arguments += ["--token-file", tokenFile] }
+        var status = try Status.parse(arguments)
+        try status.run()
+    }
+}
