@@ -161,7 +161,10 @@ struct Run: AsyncParsableCommand {
                         field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
                 .init(service: reload),
                 .init(service: control),
-            ] + (web.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []),
+            ]
+                + (web.map {
+                    [.init(service: WebService(server: $0, listen: settings.http.listen, logger: logger))]
+                } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(20)

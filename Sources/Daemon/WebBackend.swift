@@ -1,6 +1,8 @@
 import Config
 import ControlAPI
 import Foundation
+import Logging
+import ServiceLifecycle
 import WebAPI
 
 /// The HTTP API's way into the daemon: each request runs through `ControlHandler`, exactly as on the control
@@ -26,6 +28,25 @@ struct WebBackend: LeveeBackend {
     static func users(_ config: LeveeConfig) -> [APIUser] {
         config.users.map { u in
             APIUser(name: u.name, role: APIRole(rawValue: u.role.rawValue) ?? .viewer, tokenSHA256: u.tokenSHA256)
+        }
+    }
+}
+
+/// Runs the HTTP API so that its failure (the port taken, say) never stops the daemon: the plant keeps being polled
+/// and protected without a dashboard, and the reason is logged at critical.
+struct WebService: Service {
+    let server: WebServer
+    let listen: String
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await server.run()
+        } catch {
+            logger.critical(
+                "HTTP API stopped; leveed carries on without it",
+                metadata: ["listen": "\(listen)", "error": "\(error)"])
+            try? await gracefulShutdown()
         }
     }
 }

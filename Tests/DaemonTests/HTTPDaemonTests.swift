@@ -134,6 +134,34 @@ struct HTTPDaemonTests {
         #expect(try await Self.call("GET", base + "/metrics", token: nil).status == 401)
     }
 
+    @Test func aTakenPortStopsOnlyTheAPINotTheDaemon() async throws {
+        // Someone else listens on the port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        #expect(listen(fd, 1) == 0)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        try h.write(
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
+        try h.start()
+        #expect(await H.wait { h.log.contains("HTTP API stopped; leveed carries on without it") }, "\(h.log)")
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
+        #expect(try h.request(ControlRequest(op: "shutoff", reason: "still protected")).ok)
+        #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
+    }
+
     @Test func leveectlTalksToTheAPIWithATokenFromTheEnvironment() async throws {
         let h = try H(scenario: DefencePlant.scenario)
         defer { h.stop() }
