@@ -17,13 +17,17 @@ import ServiceLifecycle
 ///
 /// Families (every name prefixed `levee_`): `poll_requests_total`, `poll_failures_total`, `poll_cycles_total` and
 /// `poll_cycle_seconds_total` {bus, device} (mean poll latency = rate(seconds) / rate(cycles));
-/// `command_latency_seconds` {bus} (histogram, request to acknowledgement); `point_quality_code` {device, point}
-/// (the historian's quality codes: 0 good, 1 stale, 2 comm-fail, 3 out-of-range, 4 bad-config, 5 initial) and
+/// `command_latency_seconds` {bus} (histogram, request to acknowledgement); `device_quality_code` {device}
+/// (its points' worst, in the historian's codes: 0 good, 1 stale, 2 comm-fail, 3 out-of-range, 4 bad-config, 5
+/// initial; comm-fail counts as worst, then bad-config, out-of-range, stale, initial) and
 /// `points` {quality} (how many points have it); `device_answering` {device}; `alarms_active` {priority};
 /// `shutoff_latched`, `park_escalated`, `interlocks_bypassed`; `historian_queue_depth`,
 /// `historian_write_latency_seconds`, `historian_dropped_readings_total`.
 final class MetricsService: Service, Sendable {
     static let qualities = ["good", "stale", "comm-fail", "out-of-range", "bad-config", "initial"]
+
+    /// How bad a quality code is: good, then initial, stale, out-of-range, bad-config, comm-fail.
+    static func severity(_ code: Int) -> Int { [0, 2, 5, 3, 4, 1][min(code, 5)] }
 
     let registry: PrometheusCollectorRegistry
     private let field: FieldIO
@@ -100,12 +104,14 @@ final class MetricsService: Service, Sendable {
         for device in field.snapshot() {
             Gauge(label: "levee_device_answering", dimensions: [("device", device.device.id)])
                 .record(device.answering ? 1 : 0)
+            // The device's worst point: one series per device, not per point, keeps the registry small.
+            var worst = 0
             for r in device.readings {
                 let code = Self.qualities.firstIndex(of: r.quality.rawValue) ?? Self.qualities.count
-                Gauge(label: "levee_point_quality_code", dimensions: [("device", r.device), ("point", r.point)])
-                    .record(code)
+                if Self.severity(code) > Self.severity(worst) { worst = code }
                 perQuality[r.quality.rawValue, default: 0] += 1
             }
+            Gauge(label: "levee_device_quality_code", dimensions: [("device", device.device.id)]).record(worst)
         }
         for (quality, n) in perQuality {
             Gauge(label: "levee_points", dimensions: [("quality", quality)]).record(n)

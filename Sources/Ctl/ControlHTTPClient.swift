@@ -1,3 +1,4 @@
+import ControlAPI
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -7,11 +8,11 @@ import Foundation
 /// Talks to leveed's HTTP API the way the control socket is talked to: one `ControlRequest` to
 /// `POST /api/v1/control`, one `ControlResponse` back. The daemon checks the token's role for the op, and
 /// journals the token's user and this machine's address.
-public enum ControlHTTPClient {
+enum ControlHTTPClient {
     /// - Parameters:
     ///   - base: the API's base URL, such as `http://127.0.0.1:8080`.
     ///   - token: the bearer token (read by the caller from a file or the environment, never from arguments).
-    public static func send(_ request: ControlRequest, base: URL, token: String, timeout: Double = 40)
+    static func send(_ request: ControlRequest, base: URL, token: String, timeout: Double = 40)
         throws(ControlError) -> ControlResponse
     {
         let where_ = base.absoluteString
