@@ -4,9 +4,6 @@ import Devices
 import Foundation
 import Historian
 
-/// What each control request does, from the Unix socket or the HTTP API. The user in the journal is the caller's
-/// Unix account (from the socket) or the API token's user; who may connect at all is decided by the socket's file
-/// mode, and by the token's role on the HTTP API.
 /// Who asks, as the journal names them.
 struct Requester: Sendable {
     var user: String
@@ -28,6 +25,11 @@ struct Requester: Sendable {
     }
 }
 
+/// What each control request does, from the Unix socket or the HTTP API. The user in the journal is the caller's
+/// Unix account (from the socket) or the API token's user; who may connect at all is decided by the socket's file
+/// mode, and by the token's role on the HTTP API.
+///
+/// `handle` is async; the socket's own thread waits for it with `blocking`, the HTTP server awaits it directly.
 enum ControlHandler {
     static let ops = [
         "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
@@ -38,7 +40,7 @@ enum ControlHandler {
     static func handle(
         _ request: ControlRequest, peer: Requester, field: FieldIO, historian: Historian, alarms: AlarmService,
         defence: DefenceService? = nil
-    ) -> ControlResponse {
+    ) async -> ControlResponse {
         switch request.op {
         case "ping":
             return ControlResponse(ok: true)
@@ -56,14 +58,14 @@ enum ControlHandler {
         case "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill-start", "drill-check", "drills",
             "drill-report":
             guard let defence else { return ControlResponse(ok: false, error: "the shutoff is not running") }
-            return defenceRequest(request, peer: peer, defence: defence)
+            return await defenceRequest(request, peer: peer, defence: defence)
         case "alarms":
             return ControlResponse(ok: true, alarms: alarms.summary().alarms)
         case "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence":
             if request.op != "silence", (request.alarm ?? "").isEmpty {
                 return ControlResponse(ok: false, error: "\(request.op) needs the field \"alarm\"")
             }
-            return blocking { await alarms.operate(request, user: peer.user) }
+            return await alarms.operate(request, user: peer.user)
         case "command":
             guard let device = request.device, let command = request.command else {
                 return ControlResponse(ok: false, error: "command needs the fields \"device\" and \"command\"")
@@ -73,23 +75,18 @@ enum ControlHandler {
             }
             let origin = CommandOrigin(user: peer.user, source: peer.from, reason: reason)
             let isValveMove = field.config.device(device)?.kind == .valve && (command == "open" || command == "close")
-            return blocking {
-                do {
-                    if isValveMove {
-                        // Returns at the acknowledgement; the limit switch's verdict is journaled and alarmed.
-                        _ = try await field.commandValve(
-                            device, to: command == "open" ? .open : .closed, origin: origin)
-                        return ControlResponse(
-                            ok: true,
-                            message: "\(device): \(command) acknowledged; waiting for the limit switch (see status)")
-                    }
-                    try await field.send(command, to: device, origin: origin)
-                    return ControlResponse(ok: true, message: "\(device): \(command) acknowledged")
-                } catch let error as CommandError {
-                    return ControlResponse(ok: false, error: error.message)
-                } catch {
-                    return ControlResponse(ok: false, error: "\(error)")
+            do {
+                if isValveMove {
+                    // Returns at the acknowledgement; the limit switch's verdict is journaled and alarmed.
+                    _ = try await field.commandValve(device, to: command == "open" ? .open : .closed, origin: origin)
+                    return ControlResponse(
+                        ok: true,
+                        message: "\(device): \(command) acknowledged; waiting for the limit switch (see status)")
                 }
+                try await field.send(command, to: device, origin: origin)
+                return ControlResponse(ok: true, message: "\(device): \(command) acknowledged")
+            } catch {
+                return ControlResponse(ok: false, error: error.message)
             }
         default:
             return ControlResponse(
@@ -99,7 +96,7 @@ enum ControlHandler {
 
     /// The shutoff's requests. Who may do what: anyone who can reach the socket may trip, reset (conditions
     /// clear), restore, escalate and run drills; bypasses and reset overrides are for administrators (root).
-    static func defenceRequest(_ request: ControlRequest, peer: Requester, defence: DefenceService)
+    static func defenceRequest(_ request: ControlRequest, peer: Requester, defence: DefenceService) async
         -> ControlResponse
     {
         let from = peer.from
@@ -109,9 +106,9 @@ enum ControlHandler {
         if needsReason.contains(request.op) && reason.isEmpty {
             return ControlResponse(ok: false, error: "\(request.op) needs a reason")
         }
-        func withPlan(_ body: @escaping @Sendable (ResponsePlan) async -> ControlResponse) -> ControlResponse {
+        func withPlan(_ body: (ResponsePlan) async -> ControlResponse) async -> ControlResponse {
             switch defence.plan(named: request.plan) {
-            case .success(let plan): return blocking { await body(plan) }
+            case .success(let plan): return await body(plan)
             case .failure(let error): return ControlResponse(ok: false, error: error.message)
             }
         }
@@ -119,27 +116,23 @@ enum ControlHandler {
         case "shutoff":
             let trigger = Trigger(
                 kind: peer.viaHTTP ? .http : .leveectl, who: peer.user, from: from, why: reason, date: Date())
-            return withPlan { await defence.trip(trigger, plan: $0) }
+            return await withPlan { await defence.trip(trigger, plan: $0) }
         case "reset":
-            return blocking {
-                await defence.reset(
-                    by: peer.user, reason: reason, override: request.override ?? false, isAdmin: isAdmin)
-            }
+            return await defence.reset(
+                by: peer.user, reason: reason, override: request.override ?? false, isAdmin: isAdmin)
         case "restore":
-            return blocking { await defence.restore(by: peer.user, reason: reason) }
+            return await defence.restore(by: peer.user, reason: reason)
         case "bypass", "unbypass":
             guard let id = request.interlock, !id.isEmpty else {
                 return ControlResponse(ok: false, error: "\(request.op) needs the field \"interlock\"")
             }
-            if request.op == "unbypass" { return blocking { await defence.unbypass(interlock: id, by: peer.user) } }
-            return blocking {
-                await defence.bypass(
-                    interlock: id, by: peer.user, reason: reason, seconds: request.seconds, isAdmin: isAdmin)
-            }
+            if request.op == "unbypass" { return await defence.unbypass(interlock: id, by: peer.user) }
+            return await defence.bypass(
+                interlock: id, by: peer.user, reason: reason, seconds: request.seconds, isAdmin: isAdmin)
         case "escalate":
-            return blocking { await defence.escalate(by: peer.user, reason: reason) }
+            return await defence.escalate(by: peer.user, reason: reason)
         case "drill-start":
-            return withPlan {
+            return await withPlan {
                 await defence.startDrill(
                     plan: $0, live: request.live ?? false, by: peer.user, from: from, reason: reason)
             }
@@ -151,14 +144,14 @@ enum ControlHandler {
             case .failure(let error): return ControlResponse(ok: false, error: error.message)
             }
         case "drills":
-            return blocking { await defence.drillList() }
+            return await defence.drillList()
         default:
-            return blocking { await defence.drillReport(id: request.drill, format: request.format) }
+            return await defence.drillReport(id: request.drill, format: request.format)
         }
     }
 
-    /// Runs async work from the control thread (its own thread, never a cooperative one), bounded so a stuck
-    /// request cannot hold the socket forever.
+    /// Runs `handle` from the control socket's thread (its own thread, never a cooperative one), bounded so a
+    /// stuck request cannot hold the socket forever.
     static func blocking(timeout: Double = 30, _ work: @escaping @Sendable () async -> ControlResponse)
         -> ControlResponse
     {

@@ -103,12 +103,12 @@ struct Run: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = MetricsService(
             registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
-        let handler: @Sendable (ControlRequest, Requester) -> ControlResponse = { request, requester in
-            ControlHandler.handle(
+        let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse = { request, requester in
+            await ControlHandler.handle(
                 request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence)
         }
         let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
-            handler(request, Requester(peer))
+            ControlHandler.blocking { await handler(request, Requester(peer)) }
         }
         // The HTTP API and dashboard, when [http] is enabled and [[users]] gives at least one account.
         var web: WebServer?
