@@ -151,7 +151,9 @@ extension ConfigValidator {
             }
             afterByIndex[i] = after
 
-            let id = t.has("id") ? explicitID : action.flatMap { a in deviceID.map { "\(Self.verb(of: a))-\($0)" } }
+            let id =
+                t.has("id")
+                ? explicitID : action.flatMap { a in deviceID.map { "\(StepDefinition.command(for: a) ?? a)-\($0)" } }
             ids[i] = id
             if let id {
                 if let first = firstIndexByID[id] {
@@ -217,22 +219,10 @@ extension ConfigValidator {
             )
             return
         }
-        let command = Self.verb(of: action)
+        let command = StepDefinition.command(for: action) ?? action
         if device.commands[command] == nil {
             report(
                 path, "\(quoted(action)) needs a \(quoted(command)) command, which device \(quoted(device.id)) lacks")
-        }
-    }
-
-    /// The command an action sends, which is also the verb of a step's default id (`close-valve` → `close`).
-    static func verb(of action: String) -> String {
-        switch action {
-        case "close-valve": "close"
-        case "open-valve": "open"
-        case "start-pump": "start"
-        case "stop-pump": "stop"
-        case "output-on": "on"
-        default: "off"
         }
     }
 

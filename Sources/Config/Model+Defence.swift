@@ -76,6 +76,20 @@ public struct StepDefinition: Sendable, Hashable {
     /// The actions a step may take, as spelt in the file.
     public static let actions = ["close-valve", "open-valve", "start-pump", "stop-pump", "output-on", "output-off"]
 
+    /// The device command an action sends (the name its `[devices.commands]` must define), and the verb of its
+    /// default step id; nil for an action not in `actions`.
+    public static func command(for action: String) -> String? {
+        switch action {
+        case "close-valve": "close"
+        case "open-valve": "open"
+        case "start-pump": "start"
+        case "stop-pump": "stop"
+        case "output-on": "on"
+        case "output-off": "off"
+        default: nil
+        }
+    }
+
     /// `id`: default `<verb>-<device>`, such as "close-valve-a-rain".
     public var id: String?
     /// `device`: the device id.

@@ -11,17 +11,8 @@ public enum StepOperation: String, Sendable, Hashable, Codable, CaseIterable, Cu
 
     public var description: String { rawValue }
 
-    /// The device command that performs it.
-    public var commandName: String {
-        switch self {
-        case .closeValve: "close"
-        case .openValve: "open"
-        case .startPump: "start"
-        case .stopPump: "stop"
-        case .outputOn: "on"
-        case .outputOff: "off"
-        }
-    }
+    /// The device command that performs it, also the verb of default step ids ("close-outlet-1") and messages.
+    public var commandName: String { StepDefinition.command(for: rawValue) ?? rawValue }
 
     /// The device kind the operation makes sense on.
     public var deviceKind: DeviceKind {
@@ -41,18 +32,6 @@ public enum StepOperation: String, Sendable, Hashable, Codable, CaseIterable, Cu
         case .stopPump: .startPump
         case .outputOn: .outputOff
         case .outputOff: .outputOn
-        }
-    }
-
-    /// A short verb for step ids and messages.
-    var verb: String {
-        switch self {
-        case .closeValve: "close"
-        case .openValve: "open"
-        case .startPump: "start"
-        case .stopPump: "stop"
-        case .outputOn: "on"
-        case .outputOff: "off"
         }
     }
 }
@@ -78,7 +57,7 @@ public struct PlanStep: Sendable, Hashable, Codable, Identifiable {
         id: String? = nil, device: String, operation: StepOperation, after: [String] = [], deadline: Duration? = nil,
         line: DefenceLine
     ) {
-        self.id = id ?? "\(operation.verb)-\(device)"
+        self.id = id ?? "\(operation.commandName)-\(device)"
         self.device = device
         self.operation = operation
         self.after = after

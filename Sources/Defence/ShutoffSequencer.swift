@@ -276,7 +276,7 @@ public struct ShutoffSequencer: Sendable {
         let allowed = deadline(of: step).inSeconds
         let reason = String(
             format: "%@ %@ not confirmed after %.1f s (%d attempts, %.1f s allowed each)",
-            step.operation.verb, step.device, seconds, steps[i].runAttempts, allowed)
+            step.operation.commandName, step.device, seconds, steps[i].runAttempts, allowed)
         steps[i].phase = .failed
         steps[i].failedReason = reason
         steps[i].measuredSeconds = seconds

@@ -6,7 +6,7 @@ import Testing
 struct PlanTests {
     @Test func plantWidePlanFollowsLinesAndRoles() {
         let plan = DefaultPlans.plantWide(config: Fixture.config())
-        let got = plan.steps.map { "\($0.operation.verb) \($0.device)" }
+        let got = plan.steps.map { "\($0.operation.commandName) \($0.device)" }
         // Line 1, then line 2, then line 3; file order within a line; park gates and the fire pump stay out.
         #expect(
             got == [
