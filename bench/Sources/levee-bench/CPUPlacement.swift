@@ -1,4 +1,5 @@
 import Foundation
+import PlantSim
 
 /// Which CPU each side of a loopback benchmark runs on.
 ///
@@ -33,6 +34,24 @@ enum CPUPlacement: CustomStringConvertible {
     /// `path arguments`, started under taskset on `cpu` when pinning is available.
     static func command(_ path: String, _ arguments: [String], cpu: Int) -> (String, [String]) {
         available ? (taskset, ["-c", "\(cpu)", path] + arguments) : (path, arguments)
+    }
+
+    /// What the loopback latency parts use: the simulator on one CPU, Levee and the C baseline on another, when
+    /// pinning is possible.
+    static var loopback: CPUPlacement? { available ? .separate : nil }
+}
+
+extension Optional where Wrapped == CPUPlacement {
+    /// Starts the plant with its server and clock threads on the simulator's CPU (they inherit the starter's).
+    func start(_ plant: Plant) throws {
+        if let placement = self { Affinity.pinCurrentThread(to: placement.simulatorCPU) }
+        defer { Affinity.restoreCurrentThread() }
+        try plant.start()
+    }
+
+    /// `path arguments` as the client side: on the client's CPU when placed.
+    func client(_ path: String, _ arguments: [String]) -> (String, [String]) {
+        self.map { CPUPlacement.command(path, arguments, cpu: $0.clientCPU) } ?? (path, arguments)
     }
 }
 

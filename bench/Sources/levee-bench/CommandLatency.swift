@@ -44,12 +44,12 @@ struct CommandLatency {
                 server: "field", count: Self.tcpDevices, valves: Self.tcpDevices, pollMs: Self.pollMs))
         let plant = try Plant(
             scenario: Scenario.parse(layout.scenarioTOML(controlSocket: dir + "/control.sock"), source: "tcp.toml"))
-        try start(plant)
+        try placement.start(plant)
         defer { plant.stop() }
         guard let port = plant.tcpPort(server: "field") else { throw BenchError("simulator has no TCP port") }
 
         // Baseline: one read round trip by libmodbus on an idle link to the same simulator, before Levee starts.
-        let (path, arguments) = client(
+        let (path, arguments) = placement.client(
             options.modbusLoop, ["latency", "127.0.0.1", "\(port)", "\(Self.baselineReads)", "1", "2", "0", "4"])
         let probe = try runTool(path, arguments)
         guard let oneRead = keyValues(probe)["p50_us"], let oneReadP99 = keyValues(probe)["p99_us"] else {
@@ -99,7 +99,7 @@ struct CommandLatency {
                 server: "rtu0", count: Self.rtuDevices, valves: Self.rtuValves, pollMs: Self.pollMs))
         let plant = try Plant(
             scenario: Scenario.parse(layout.scenarioTOML(controlSocket: dir + "/control.sock"), source: "rtu.toml"))
-        try start(plant)
+        try placement.start(plant)
         defer { plant.stop() }
         let config = try ConfigLoader.parse(layout.leveeTOML(ports: [:]), file: "latency-rtu.toml")
 
@@ -147,19 +147,8 @@ struct CommandLatency {
 
     // MARK: Placement
 
-    /// The simulator's threads on one CPU, Levee and the C baseline on another (`CPUPlacement.separate`).
-    private var placement: CPUPlacement? { CPUPlacement.available ? .separate : nil }
-
-    /// Starts the plant with its server and clock threads on the simulator's CPU (they inherit the starter's).
-    private func start(_ plant: Plant) throws {
-        if let placement { Affinity.pinCurrentThread(to: placement.simulatorCPU) }
-        defer { Affinity.restoreCurrentThread() }
-        try plant.start()
-    }
-
-    private func client(_ path: String, _ arguments: [String]) -> (String, [String]) {
-        placement.map { CPUPlacement.command(path, arguments, cpu: $0.clientCPU) } ?? (path, arguments)
-    }
+    /// The simulator on one CPU, Levee and the C baseline on another.
+    private var placement: CPUPlacement? { .loopback }
 
     // MARK: Commands
 

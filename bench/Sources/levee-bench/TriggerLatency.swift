@@ -80,14 +80,14 @@ struct TriggerLatency {
             scenario: Scenario.parse(
                 layout.scenarioTOML(controlSocket: dir + "/sim-control.sock") + scenarioButton(socket: gpioSocket),
                 source: "trigger.toml"))
-        try start(plant)
+        try placement.start(plant)
         defer { plant.stop() }
         var ports: [String: Int] = [:]
         for server in Self.tcpServers { ports[server.0] = plant.tcpPort(server: server.0) }
         guard let probePort = ports[Self.tcpServers[0].0] else { throw BenchError("simulator has no TCP port") }
 
         // Baseline: one read round trip by libmodbus on an idle link to the same simulator, before leveed starts.
-        let (probePath, probeArguments) = client(
+        let (probePath, probeArguments) = placement.client(
             options.modbusLoop, ["latency", "127.0.0.1", "\(probePort)", "\(Self.baselineReads)", "1", "2", "0", "4"])
         let probe = try runTool(probePath, probeArguments)
         guard let oneRead = keyValues(probe)["p50_us"], let oneReadP99 = keyValues(probe)["p99_us"] else {
@@ -100,7 +100,7 @@ struct TriggerLatency {
             layout.leveeTOML(ports: ports, historianPath: dir + "/levee.db", controlSocket: control.socketPath)
             + leveeButton(socket: gpioSocket)
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let (daemonPath, daemonArguments) = client(options.leveed, ["run", "--config", configPath])
+        let (daemonPath, daemonArguments) = placement.client(options.leveed, ["run", "--config", configPath])
         let daemon = try Background(daemonPath, daemonArguments, logPath: dir + "/leveed.log")
         defer { daemon.stop() }
         try await waitUntilReady(control, daemon: daemon, devices: layout.units.count + 1)
@@ -361,19 +361,8 @@ struct TriggerLatency {
 
     // MARK: Placement
 
-    /// The simulator on one CPU, leveed and the C baseline on another (`CPUPlacement.separate`).
-    private var placement: CPUPlacement? { CPUPlacement.available ? .separate : nil }
-
-    /// Starts the plant with its server and clock threads on the simulator's CPU (they inherit the starter's).
-    private func start(_ plant: Plant) throws {
-        if let placement { Affinity.pinCurrentThread(to: placement.simulatorCPU) }
-        defer { Affinity.restoreCurrentThread() }
-        try plant.start()
-    }
-
-    private func client(_ path: String, _ arguments: [String]) -> (String, [String]) {
-        placement.map { CPUPlacement.command(path, arguments, cpu: $0.clientCPU) } ?? (path, arguments)
-    }
+    /// The simulator on one CPU, Levee and the C baseline on another.
+    private var placement: CPUPlacement? { .loopback }
 
     /// "p50 X, p90 Y, p99 Z, max W unit", with values in µs divided by `scale`.
     private func spread(_ samples: [Double], _ scale: Double, _ unit: String) -> String {
