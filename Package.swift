@@ -89,6 +89,9 @@ let package = Package(
             path: "Tests/Tools/historian-probe"
         ),
 
+        // SHA-256 and HMAC-SHA256 in pure Swift: hashed API tokens and signed park commands. No I/O.
+        .target(name: "Digest"),
+
         // What leveed answers on its control socket, shared with leveectl: Codable status types and the client.
         .target(name: "ControlAPI"),
 
@@ -98,6 +101,7 @@ let package = Package(
             name: "WebAPI",
             dependencies: [
                 "ControlAPI",
+                "Digest",
                 "Historian",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,10 +182,11 @@ let package = Package(
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(
             name: "WebAPITests",
             dependencies: [
-                "WebAPI", "ControlAPI", "Historian",
+                "WebAPI", "ControlAPI", "Digest", "Historian",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

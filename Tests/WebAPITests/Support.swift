@@ -1,4 +1,5 @@
 import ControlAPI
+import Digest
 import Foundation
 import Historian
 import Hummingbird

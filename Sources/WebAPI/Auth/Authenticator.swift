@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 
 /// Finds the account a bearer token belongs to, comparing SHA-256 hashes in constant time.

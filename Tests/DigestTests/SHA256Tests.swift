@@ -1,7 +1,6 @@
+import Digest
 import Foundation
 import Testing
-
-@testable import WebAPI
 
 /// The hash tokens are compared by: NIST's vectors, and `sha256sum` on this machine, which is how an administrator
 /// makes a user's `token_sha256`.
@@ -64,26 +63,5 @@ struct SHA256Tests {
         other[31] ^= 1
         #expect(!constantTimeEqual(digest, other))
         #expect(!constantTimeEqual(digest, Array(digest.prefix(31))))
-    }
-
-    @Test func bearerTokensAreTakenFromTheHeader() {
-        #expect(Authenticator.bearerToken("Bearer abc") == "abc")
-        #expect(Authenticator.bearerToken("bearer  abc ") == "abc")
-        #expect(Authenticator.bearerToken("Basic YWJjOmRlZg==") == nil)
-        #expect(Authenticator.bearerToken("Bearer ") == nil)
-        #expect(Authenticator.bearerToken("abc") == nil)
-    }
-
-    @Test func aBadHashOrATwiceUsedNameIsAConfigurationError() {
-        #expect(throws: WebServerConfigurationError.self) {
-            try Authenticator(users: [APIUser(name: "a", role: .viewer, tokenSHA256: "abc")])
-        }
-        let hash = String(repeating: "a", count: 64)
-        #expect(throws: WebServerConfigurationError.self) {
-            try Authenticator(users: [
-                APIUser(name: "a", role: .viewer, tokenSHA256: hash),
-                APIUser(name: "a", role: .admin, tokenSHA256: hash),
-            ])
-        }
     }
 }

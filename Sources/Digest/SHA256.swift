@@ -1,10 +1,10 @@
 /// SHA-256 (FIPS 180-4), for comparing a presented bearer token with the hash in the configuration.
 ///
-/// Written out here because WebAPI links no crypto library and Foundation on Linux has none; a token is hashed once
-/// per request, so speed does not matter. Checked against the NIST test vectors and `sha256sum` in the tests.
-enum SHA256 {
+/// Written out here because Levee links no crypto library and Foundation on Linux has none; a token or a park
+/// command is hashed once per request, so speed does not matter. Checked against the NIST test vectors and `sha256sum` in the tests.
+public enum SHA256 {
     /// The digest of `message`: 32 bytes.
-    static func hash<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
+    public static func hash<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
         var state: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
@@ -47,15 +47,12 @@ enum SHA256 {
     }
 
     /// The digest as `sha256sum` prints it: 64 lowercase hex digits.
-    static func hex<Bytes: Collection<UInt8>>(_ message: Bytes) -> String {
-        hash(message).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0f)])
-        }.joined()
+    public static func hex<Bytes: Collection<UInt8>>(_ message: Bytes) -> String {
+        hash(message).hexString
     }
 
     /// 32 bytes from 64 hex digits (either case), or nil.
-    static func bytes(hex: String) -> [UInt8]? {
+    public static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count == 64 else { return nil }
         func value(_ c: UInt8) -> UInt8? {
@@ -91,7 +88,7 @@ enum SHA256 {
 
 /// Whether two byte strings are equal, taking the same time wherever they differ, so that the time a comparison
 /// takes tells an attacker nothing about how much of a hash they guessed.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0
     for i in a.indices { difference |= a[i] ^ b[i] }
