@@ -33,6 +33,12 @@ let package = Package(
             providers: [.apt(["libgpiod-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
         .target(name: "ModbusWire"),
@@ -110,6 +116,35 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
 
+        // An MQTT client over libmosquitto: its own network thread, TLS and passwords, last will, and a bounded outbox
+        // (persisted for the messages that matter) that is sent in order when the broker comes back.
+        // Knows nothing of plants: it moves topics and bytes.
+        .target(
+            name: "MQTTLink",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // What a plant and its park say to each other over MQTT: the topic tree, the versioned JSON payloads, signed
+        // park commands (HMAC, allow-list, timestamp and nonce) and the park's view of its plants. Pure Swift, no I/O.
+        .target(name: "ParkLink", dependencies: ["ControlAPI", "Digest"]),
+
+        // HJ 212-2017, the bureau's data link: frames, CRC, the CP data area, data flags, split messages. Pure Swift.
+        .target(name: "HJ212"),
+
+        // The HJ 212 uplink to the bureau's platform: the session (acknowledgements, timeouts, retries, backfill of
+        // unacknowledged minute and hourly data, the platform's requests) and its TCP client on its own thread.
+        .target(
+            name: "Uplink",
+            dependencies: [
+                "HJ212",
+                "Historian",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         .executableTarget(
             name: "Daemon",
@@ -122,6 +157,10 @@ let package = Package(
                 "Defence",
                 "Drills",
                 "WebAPI",
+                "MQTTLink",
+                "ParkLink",
+                "HJ212",
+                "Uplink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -183,6 +222,10 @@ let package = Package(
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink"]),
+        .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
+        .testTarget(name: "HJ212Tests", dependencies: ["HJ212"]),
+        .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian"]),
         .testTarget(
             name: "WebAPITests",
             dependencies: [

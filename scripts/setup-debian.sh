@@ -19,7 +19,9 @@ packages=(
     libgpiod-dev    # GPIO (v1 API, libgpiod 1.6)
     libsqlite3-dev  # historian (through GRDB)
     libsystemd-dev  # sd_notify
-    libmosquitto-dev
+    libmosquitto-dev   # MQTT client (park and bureau links)
+    mosquitto          # the MQTT broker the tests and the park demo start
+    mosquitto-clients  # mosquitto_sub/pub: an independent MQTT peer for the tests
     mbpoll          # independent Modbus client used by the tests
     socat
     python3 python3-venv
