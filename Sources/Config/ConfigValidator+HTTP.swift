@@ -16,7 +16,7 @@ extension ConfigValidator {
 
     /// `listen = "host:port"`: a host name or address (an IPv6 one in brackets, `[::1]:8080`) and a port in
     /// 1...65535.
-    private mutating func hostAndPort(_ listen: String, at path: KeyPath) -> (String, Int)? {
+    mutating func hostAndPort(_ listen: String, at path: KeyPath) -> (String, Int)? {
         let rule = "must be \"host:port\", such as \"127.0.0.1:8080\" or \"[::1]:8080\""
         let host: Substring
         let portText: Substring

@@ -31,7 +31,7 @@ extension ConfigValidator {
             top,
             allowed: [
                 "site", "buses", "devices", "historian", "daemon", "alarm", "alarms", "defence", "plans", "interlocks",
-                "first_flush", "http", "users",
+                "first_flush", "http", "users", "mqtt", "park", "uplink",
             ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         let buses = validateBuses(top, order: busOrder)
@@ -49,11 +49,17 @@ extension ConfigValidator {
         let firstFlush = validateFirstFlush(top, devices: validDevices, alarms: alarms)
         let http = table(top, "http").map { validateHTTP($0) } ?? HTTPSettings()
         let users = validateUsers(top)
+        let mqtt = table(top, "mqtt").flatMap { validateMQTT($0) }
+        let planIDs =
+            ["plant-wide"] + plans.plans.map(\.id)
+            + Set(validDevices.compactMap(\.group)).sorted().map { "group:\($0)" }
+        let park = table(top, "park").flatMap { validatePark($0, plans: planIDs, mqtt: mqtt) }
+        let uplink = table(top, "uplink").flatMap { validateUplink($0, devices: validDevices) }
         guard issues.isEmpty, let site else { return nil }
         return LeveeConfig(
             site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
             alarms: alarms, alarmSettings: alarmSettings, defence: defence, plans: plans.plans, interlocks: interlocks,
-            firstFlush: firstFlush, http: http, users: users)
+            firstFlush: firstFlush, http: http, users: users, mqtt: mqtt, park: park, uplink: uplink)
     }
 
     /// `[site]`: `id`, `name`, `time_zone`, all required.

@@ -31,14 +31,24 @@ public struct LeveeConfig: Sendable, Hashable {
     public var http: HTTPSettings
     /// `[[users]]`: who may use the HTTP API, and in which role.
     public var users: [User]
+    /// `[mqtt]`: the link to the park; nil when the plant has none.
+    public var mqtt: MQTTSettings?
+    /// `[park]`: present on a park instance.
+    public var park: ParkSettings?
+    /// `[uplink]`: the HJ 212 link to the bureau; nil when there is none.
+    public var uplink: UplinkSettings?
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
         daemon: DaemonSettings = DaemonSettings(), alarms: [AlarmDefinition] = [],
         alarmSettings: AlarmSettings = AlarmSettings(), defence: DefenceSettings = DefenceSettings(),
         plans: [PlanDefinition] = [], interlocks: [InterlockDefinition] = [], firstFlush: [FirstFlushDefinition] = [],
-        http: HTTPSettings = HTTPSettings(), users: [User] = []
+        http: HTTPSettings = HTTPSettings(), users: [User] = [], mqtt: MQTTSettings? = nil, park: ParkSettings? = nil,
+        uplink: UplinkSettings? = nil
     ) {
+        self.mqtt = mqtt
+        self.park = park
+        self.uplink = uplink
         self.http = http
         self.users = users
         self.defence = defence
