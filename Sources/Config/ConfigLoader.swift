@@ -22,12 +22,33 @@ public enum ConfigLoader {
             throw ConfigErrors(file: baseName(path), issues: [ConfigIssue(keyPath: "", message: error.description)])
         }
         var config = try parse(text, file: path)
+        resolvePaths(&config, file: path)
+        return config
+    }
+
+    /// Makes the relative paths in `config` (the database, the socket, secret and certificate files) relative to
+    /// the folder of `file`, the configuration file they were read from.
+    public static func resolvePaths(_ config: inout LeveeConfig, file: String) {
         // Relative paths in the file mean "next to this file", not "wherever the daemon was started from".
-        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let folder = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : (folder.isEmpty ? "/" : folder) + "/" + p }
         config.historian.path = resolve(config.historian.path)
         config.daemon.controlSocket = resolve(config.daemon.controlSocket)
-        return config
+        if var mqtt = config.mqtt {
+            mqtt.passwordFile = mqtt.passwordFile.map(resolve)
+            mqtt.tlsCAFile = mqtt.tlsCAFile.map(resolve)
+            mqtt.tlsCertFile = mqtt.tlsCertFile.map(resolve)
+            mqtt.tlsKeyFile = mqtt.tlsKeyFile.map(resolve)
+            for i in mqtt.parks.indices {
+                mqtt.parks[i].keyFile = resolve(mqtt.parks[i].keyFile)
+                mqtt.parks[i].previousKeyFile = mqtt.parks[i].previousKeyFile.map(resolve)
+            }
+            config.mqtt = mqtt
+        }
+        if var park = config.park {
+            for i in park.plants.indices { park.plants[i].keyFile = resolve(park.plants[i].keyFile) }
+            config.park = park
+        }
     }
 
     /// Validates TOML text.

@@ -28,9 +28,10 @@ struct CheckConfig: ParsableCommand {
             printToStandardError("leveed: \(error)")
             throw ExitCode(2)
         }
-        let config: LeveeConfig
+        var config: LeveeConfig
         do {
             config = try ConfigLoader.parse(text, file: file)
+            ConfigLoader.resolvePaths(&config, file: file)
         } catch {
             for line in error.lines { printToStandardError(line) }
             throw ExitCode(1)
@@ -38,6 +39,13 @@ struct CheckConfig: ParsableCommand {
         let unready = PlanReadiness.problems(config, file: file)
         guard unready.isEmpty else {
             for line in unready { printToStandardError(line) }
+            throw ExitCode(1)
+        }
+        do {
+            _ = try LinkSecrets.load(config)
+        } catch {
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            for line in error.lines { printToStandardError("\(name): \(line)") }
             throw ExitCode(1)
         }
         print(Self.summary(of: config, file: file))

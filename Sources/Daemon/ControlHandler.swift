@@ -12,12 +12,15 @@ struct Requester: Sendable {
     /// Root on the socket, the admin role on the HTTP API: may bypass interlocks and override a reset.
     var isAdmin: Bool
     var viaHTTP: Bool
+    /// A signed command from a park over MQTT: its trips are journaled as the park's (一键启闭).
+    var viaPark: Bool
 
-    init(user: String, from: String, isAdmin: Bool, viaHTTP: Bool) {
+    init(user: String, from: String, isAdmin: Bool, viaHTTP: Bool, viaPark: Bool = false) {
         self.user = user
         self.from = from
         self.isAdmin = isAdmin
         self.viaHTTP = viaHTTP
+        self.viaPark = viaPark
     }
 
     init(_ peer: ControlServer.Peer) {
@@ -114,8 +117,8 @@ enum ControlHandler {
         }
         switch request.op {
         case "shutoff":
-            let trigger = Trigger(
-                kind: peer.viaHTTP ? .http : .leveectl, who: peer.user, from: from, why: reason, date: Date())
+            let kind: Trigger.Kind = peer.viaPark ? .park : peer.viaHTTP ? .http : .leveectl
+            let trigger = Trigger(kind: kind, who: peer.user, from: from, why: reason, date: Date())
             return await withPlan { await defence.trip(trigger, plan: $0) }
         case "reset":
             return await defence.reset(

@@ -57,6 +57,15 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        let secrets: LinkSecrets
+        do {
+            secrets = try LinkSecrets.load(settings)
+        } catch {
+            for line in error.lines { printToStandardError("\(config): \(line)") }
+            logger.critical("a secret file cannot be read; not starting", metadata: ["file": "\(config)"])
+            throw ExitCode(1)
+        }
+
         let historian: Historian
         do {
             try FileManager.default.createDirectory(
