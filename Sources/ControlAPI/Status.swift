@@ -20,6 +20,10 @@ public struct SiteStatus: Codable, Sendable, Hashable {
     public var alarmRate: Int = 0
     /// The one-key shutoff: latch, trips and each step's progress.
     public var defence: DefenceSummary? = nil
+    /// MQTT to the park and HJ 212 to the bureau, when configured.
+    public var links: LinksSummary? = nil
+    /// On a park instance: its plants and the commands sent to them.
+    public var park: ParkSummary? = nil
 
     public init(
         site: String, siteName: String, timeZone: String, generatedAt: Date, summary: String, devices: [DeviceStatus],
@@ -171,12 +175,15 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var live: Bool?
     /// For `drill-report`: "html", "md" or "json".
     public var format: String?
+    /// For `park-confirm`: the catchment whose plan an operator confirms after a plant escalated.
+    public var catchment: String?
 
     public init(
         op: String, alarm: String? = nil, reason: String? = nil, seconds: Double? = nil, device: String? = nil,
         command: String? = nil, override: Bool? = nil, plan: String? = nil, interlock: String? = nil,
-        drill: String? = nil, live: Bool? = nil, format: String? = nil
+        drill: String? = nil, live: Bool? = nil, format: String? = nil, catchment: String? = nil
     ) {
+        self.catchment = catchment
         self.override = override
         self.plan = plan
         self.interlock = interlock
