@@ -81,6 +81,29 @@ import GRDBSQLite
 /// Stroke history needs no table of its own: it is the `commands` rows with `result = 'confirmed'` and a
 /// `stroke_seconds`, found by the `(device, requested_at)` index.
 ///
+/// Version v3 adds the HJ 212 uplink's memory of what the bureau's platform has acknowledged (Uplink module,
+/// ``Historian/recordUplinkAcknowledgement(cn:periodStart:at:hadData:)``), so that a restart neither re-sends a
+/// minute or hourly period nor forgets one still owed:
+/// ```sql
+/// -- One row per settled period. cn: the HJ 212 command code as a number (2051 minute, 2061 hourly data);
+/// -- period_start and acked_at: milliseconds since 1970 UTC. had_data: 1 when the period was sent and the platform
+/// -- answered 9014; 0 when there was no data to send, so it is not looked at again. The uplink deletes rows older
+/// -- than its backfill horizon itself; the historian's retention leaves this table alone.
+/// CREATE TABLE uplink_acks (
+///     cn INTEGER NOT NULL,
+///     period_start INTEGER NOT NULL,
+///     acked_at INTEGER NOT NULL,
+///     had_data INTEGER NOT NULL DEFAULT 1,
+///     PRIMARY KEY (cn, period_start)
+/// ) WITHOUT ROWID;
+/// -- The uplink's few settings of its own, as text: its start markers (from when periods are owed) and the data
+/// -- intervals the platform set (1062, 1064).
+/// CREATE TABLE uplink_state (
+///     key TEXT PRIMARY KEY,
+///     value TEXT NOT NULL
+/// ) WITHOUT ROWID;
+/// ```
+///
 /// GRDB adds `grdb_migrations(identifier)`, the applied versions. There are no CHECK or foreign-key constraints on
 /// purpose: a row the writer cannot insert would stay at the head of its queue and stop all writing.
 ///
@@ -158,6 +181,23 @@ enum Schema {
                         report TEXT NOT NULL
                     );
                     CREATE INDEX drills_started_at ON drills(started_at);
+                    """
+            )
+        }
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE uplink_acks (
+                        cn INTEGER NOT NULL,
+                        period_start INTEGER NOT NULL,
+                        acked_at INTEGER NOT NULL,
+                        had_data INTEGER NOT NULL DEFAULT 1,
+                        PRIMARY KEY (cn, period_start)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE uplink_state (
+                        key TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
                     """
             )
         }

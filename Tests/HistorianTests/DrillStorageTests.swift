@@ -224,7 +224,7 @@ struct DrillStorageTests {
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
         try check.read { (db: Database) throws in
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3"])
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM drills") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM commands") == 1)

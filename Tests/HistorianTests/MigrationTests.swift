@@ -15,7 +15,7 @@ struct MigrationTests {
         let db = try DatabaseQueue(path: path)
         defer { try? db.close() }
         try db.read { db in
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3"])
             #expect(try db.columns(in: "points").map(\.name) == ["id", "name"])
             #expect(try db.columns(in: "qualities").map(\.name) == ["code", "name"])
             // The fixed quality codes, which tools reading the file may rely on.
@@ -86,7 +86,7 @@ struct MigrationTests {
         // Refusing wrote nothing.
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
-        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 4)
+        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 5)
     }
 
     /// v1 was edited before release; a development file with the earlier v1 is refused rather than faulting on every
