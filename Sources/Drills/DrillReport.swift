@@ -6,6 +6,9 @@ import Foundation
 /// a tabletop check). The report is a plain value: the daemon fills it as the drill runs, the historian stores it as
 /// JSON (``json()``), and ``DrillReportRenderer`` turns it into the HTML and Markdown people read. It does no I/O.
 ///
+/// A park (园区) instance's report covers the park's own gates and, in ``plants``, what each plant did as the park
+/// saw it over MQTT; ``allFailures`` gathers the failures of both.
+///
 /// Times are absolute `Date`s; ``timeZone`` only says how to show them, so a report read in another zone still shows
 /// the plant's wall-clock times.
 public struct DrillReport: Codable, Sendable, Hashable {
@@ -46,6 +49,9 @@ public struct DrillReport: Codable, Sendable, Hashable {
     public var escalations: [String]
     /// The restore steps after the drill and how each went.
     public var restore: [StepOutcome]
+    /// In a park drill, one section per plant the park commanded; empty in a plant's own report. Absent from reports
+    /// stored before park drills, which decode with none.
+    public var plants: [PlantSection]
 
     /// - Parameter alarmRatePerTenMinutes: nil (the default) computes it from `alarms` with
     ///   ``alarmRatePerTenMinutes(of:)``.
@@ -68,7 +74,8 @@ public struct DrillReport: Codable, Sendable, Hashable {
         alarmRatePerTenMinutes: Double? = nil,
         pools: [PoolChange] = [],
         escalations: [String] = [],
-        restore: [StepOutcome] = []
+        restore: [StepOutcome] = [],
+        plants: [PlantSection] = []
     ) {
         self.id = id
         self.site = site
@@ -89,6 +96,7 @@ public struct DrillReport: Codable, Sendable, Hashable {
         self.pools = pools
         self.escalations = escalations
         self.restore = restore
+        self.plants = plants
     }
 
     // MARK: - Parts
@@ -215,6 +223,14 @@ public struct DrillReport: Codable, Sendable, Hashable {
         return Double(peak)
     }
 
+    // MARK: - Failures
+
+    /// ``failures`` and then one sentence per plant that refused, failed, did not answer or had a step fail (see
+    /// ``PlantSection/failure``): every failure the drill found, as the renderings list them.
+    public var allFailures: [String] {
+        failures + plants.compactMap(\.failure)
+    }
+
     // MARK: - JSON
 
     /// The report as JSON, the way the historian stores it: keys sorted, dates as milliseconds since 1970 UTC (the
@@ -227,6 +243,38 @@ public struct DrillReport: Codable, Sendable, Hashable {
     /// Reads a report written by ``json()``.
     public init(json: String) throws {
         self = try Self.decoder.decode(DrillReport.self, from: Data(json.utf8))
+    }
+
+    /// Every stored property, for the synthesised encoding and ``init(from:)``: a new one goes in both, or it is
+    /// silently not stored (the round-trip tests catch that).
+    enum CodingKeys: String, CodingKey {
+        case id, site, siteName, timeZone, plan, live, startedBy, reason, startedAt, finishedAt, timeline, strokes
+        case failures, localValves, alarms, alarmRatePerTenMinutes, pools, escalations, restore, plants
+    }
+
+    /// Decodes any report, including one stored before ``plants`` existed, which has none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        site = try c.decode(String.self, forKey: .site)
+        siteName = try c.decode(String.self, forKey: .siteName)
+        timeZone = try c.decode(String.self, forKey: .timeZone)
+        plan = try c.decode(String.self, forKey: .plan)
+        live = try c.decode(Bool.self, forKey: .live)
+        startedBy = try c.decode(String.self, forKey: .startedBy)
+        reason = try c.decode(String.self, forKey: .reason)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        finishedAt = try c.decodeIfPresent(Date.self, forKey: .finishedAt)
+        timeline = try c.decode([TimelineEntry].self, forKey: .timeline)
+        strokes = try c.decode([StrokeResult].self, forKey: .strokes)
+        failures = try c.decode([String].self, forKey: .failures)
+        localValves = try c.decode([LocalValve].self, forKey: .localValves)
+        alarms = try c.decode([AlarmRecord].self, forKey: .alarms)
+        alarmRatePerTenMinutes = try c.decode(Double.self, forKey: .alarmRatePerTenMinutes)
+        pools = try c.decode([PoolChange].self, forKey: .pools)
+        escalations = try c.decode([String].self, forKey: .escalations)
+        restore = try c.decode([StepOutcome].self, forKey: .restore)
+        plants = try c.decodeIfPresent([PlantSection].self, forKey: .plants) ?? []
     }
 
     private static var encoder: JSONEncoder {

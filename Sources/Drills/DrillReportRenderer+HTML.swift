@@ -11,7 +11,7 @@ extension DrillReportRenderer {
                 <meta name="viewport" content="width=device-width, initial-scale=1">
                 <title>\(escape(document.title))</title>
                 <style>
-                \(style)
+                \(style)\(document.hasParts ? partStyle : "")
                 </style>
                 </head>
                 <body>
@@ -24,17 +24,29 @@ extension DrillReportRenderer {
             for section in document.sections {
                 html += "<section>\n<h2>\(escape(section.heading))</h2>\n"
                 if let note = section.note { html += "<p class=\"note\">\(escape(note))</p>\n" }
-                if section.isEmpty {
-                    html += "<p class=\"none\">\(escape(ReportDocument.none))</p>\n"
-                } else {
-                    switch section.content {
-                    case .table(let headers, let rows): html += table(headers, rows)
-                    case .list(let items): html += list(items)
-                    }
-                }
+                html += content(section.content)
                 html += "</section>\n"
             }
             html += "</body>\n</html>\n"
+            return html
+        }
+
+        /// A table, a list or sub-sections; an empty one says so.
+        private static func content(_ content: ReportDocument.Content) -> String {
+            if content.isEmpty { return "<p class=\"none\">\(escape(ReportDocument.none))</p>\n" }
+            switch content {
+            case .table(let headers, let rows): return table(headers, rows)
+            case .list(let items): return list(items)
+            case .parts(let parts): return parts.map(part).joined()
+            }
+        }
+
+        private static func part(_ part: ReportDocument.Part) -> String {
+            var html = part.flagged ? "<h3 class=\"flag\">" : "<h3>"
+            html += escape(part.heading) + "</h3>\n"
+            for block in part.blocks {
+                html += "<h4>\(escape(block.caption))</h4>\n" + content(block.content)
+            }
             return html
         }
 
@@ -74,6 +86,15 @@ extension DrillReportRenderer {
             }
             return escaped
         }
+
+        /// Sub-section headings, added only when the report has some, so that a report without them is unchanged.
+        private static let partStyle = """
+
+            h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
+            h3.flag { color: #8a0016; border-left: 0.3em solid #b00020; padding-left: 0.4em; }
+            h4 { font-size: 0.95em; margin: 0.8em 0 0.3em; color: #333; }
+            h3, h4 { break-after: avoid; }
+            """
 
         /// System fonts only (a CJK one first where present), and a print layout for the paper copy the file keeps.
         private static let style = """

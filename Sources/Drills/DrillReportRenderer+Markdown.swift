@@ -7,24 +7,32 @@ extension DrillReportRenderer {
             for section in document.sections {
                 md += "## \(escape(section.heading))\n\n"
                 if let note = section.note { md += "\(escape(note))\n\n" }
-                if section.isEmpty {
-                    md += "\(escape(ReportDocument.none))\n\n"
-                    continue
-                }
-                switch section.content {
-                case .table(let headers, let rows):
-                    md += "| " + headers.map(escape).joined(separator: " | ") + " |\n"
-                    md += "|" + String(repeating: "---|", count: headers.count) + "\n"
-                    for row in rows {
-                        let cells = row.map { $0.flagged ? "**\(escape($0.text))**" : escape($0.text) }
-                        md += "| " + cells.joined(separator: " | ") + " |\n"
-                    }
-                    md += "\n"
-                case .list(let items):
-                    md += items.map { "- \(escape($0))\n" }.joined() + "\n"
-                }
+                md += content(section.content)
             }
             return md
+        }
+
+        /// A table, a list or sub-sections, each followed by a blank line; an empty one says so.
+        private static func content(_ content: ReportDocument.Content) -> String {
+            if content.isEmpty { return "\(escape(ReportDocument.none))\n\n" }
+            switch content {
+            case .table(let headers, let rows):
+                var md = "| " + headers.map(escape).joined(separator: " | ") + " |\n"
+                md += "|" + String(repeating: "---|", count: headers.count) + "\n"
+                for row in rows {
+                    let cells = row.map { $0.flagged ? "**\(escape($0.text))**" : escape($0.text) }
+                    md += "| " + cells.joined(separator: " | ") + " |\n"
+                }
+                return md + "\n"
+            case .list(let items):
+                return items.map { "- \(escape($0))\n" }.joined() + "\n"
+            case .parts(let parts):
+                return parts.map { part in
+                    let heading = part.flagged ? "**\(escape(part.heading))**" : escape(part.heading)
+                    return "### \(heading)\n\n"
+                        + part.blocks.map { "#### \(escape($0.caption))\n\n" + Self.content($0.content) }.joined()
+                }.joined()
+            }
         }
 
         /// Text as literal Markdown: the punctuation that would start emphasis, code, a link or raw HTML, or end a table

@@ -11,6 +11,30 @@ struct ReportDocument {
     enum Content {
         case table(headers: [String], rows: [[Cell]])
         case list([String])
+        /// One sub-section per item, such as one per plant.
+        case parts([Part])
+
+        var isEmpty: Bool {
+            switch self {
+            case .table(_, let rows): rows.isEmpty
+            case .list(let items): items.isEmpty
+            case .parts(let parts): parts.isEmpty
+            }
+        }
+    }
+
+    /// A sub-section: a heading, then blocks each with a caption.
+    struct Part {
+        var heading: String
+        /// Shown as a failure.
+        var flagged = false
+        var blocks: [Block]
+    }
+
+    /// A captioned table or list in a ``Part``; an empty one says ``ReportDocument/none``.
+    struct Block {
+        var caption: String
+        var content: Content
     }
 
     struct Section {
@@ -22,12 +46,7 @@ struct ReportDocument {
 
         var heading: String { "\(chinese) \(english)" }
 
-        var isEmpty: Bool {
-            switch content {
-            case .table(_, let rows): rows.isEmpty
-            case .list(let items): items.isEmpty
-            }
-        }
+        var isEmpty: Bool { content.isEmpty }
     }
 
     static let none = "无 None"
@@ -39,15 +58,23 @@ struct ReportDocument {
     var live: Bool
     var sections: [Section]
 
+    /// Some section has sub-sections (a park report's plants), which the HTML styles.
+    var hasParts: Bool {
+        sections.contains { if case .parts = $0.content { true } else { false } }
+    }
+
     init(_ r: DrillReport) {
         let clock = ReportClock(identifier: r.timeZone)
         live = r.live
         let kind = r.live ? "实战演练 live" : "桌面推演 tabletop check"
         title = "演练 DRILL (\(kind)) · 验证演练报告 Drill report · \(r.plan)"
         mode = r.live ? "实战演练 Live drill on real equipment" : "桌面推演 Tabletop check: no equipment was moved"
-        sections = [
-            Self.summary(r, clock), Self.timeline(r, clock), Self.strokes(r), Self.failures(r), Self.localValves(r),
-            Self.alarms(r, clock), Self.pools(r), Self.escalations(r), Self.restore(r),
+        sections = [Self.summary(r, clock), Self.timeline(r, clock), Self.strokes(r)]
+        // Only a park drill has plants; a plant's report stays as it always was.
+        if !r.plants.isEmpty { sections.append(Self.plants(r, clock)) }
+        sections += [
+            Self.failures(r), Self.localValves(r), Self.alarms(r, clock), Self.pools(r), Self.escalations(r),
+            Self.restore(r),
         ]
     }
 
@@ -58,7 +85,7 @@ struct ReportDocument {
         let unconfirmed = r.strokes.filter { $0.measuredSeconds == nil }.count
         let finished = r.finishedAt.map(clock.string) ?? "未结束 not finished"
         let elapsed = r.finishedAt.map { duration($0.timeIntervalSince(r.startedAt)) } ?? "—"
-        let rows: [(label: String, value: String, flagged: Bool)] = [
+        var rows: [(label: String, value: String, flagged: Bool)] = [
             ("演练编号 Drill id", r.id, false),
             ("企业 Site", "\(r.siteName) (\(r.site))", false),
             ("预案 Plan", r.plan, false),
@@ -69,7 +96,7 @@ struct ReportDocument {
             ("结束 Finished", finished, r.finishedAt == nil),
             ("用时 Duration", elapsed, false),
             ("时区 Time zone", clock.label(at: r.startedAt), false),
-            ("故障 Failures", "\(r.failures.count)", !r.failures.isEmpty),
+            ("故障 Failures", "\(r.allFailures.count)", !r.allFailures.isEmpty),
             (
                 "阀门动作 Valve strokes",
                 "\(r.strokes.count) (漂移 drifted: \(drifted), 未确认 not confirmed: \(unconfirmed))",
@@ -77,6 +104,10 @@ struct ReportDocument {
             ),
             ("报警 Alarms", "\(r.alarms.count) (10 分钟峰值 peak per 10 min: \(number(r.alarmRatePerTenMinutes, 0)))", false),
         ]
+        if !r.plants.isEmpty {
+            let (text, flagged) = plantSummary(r.plants)
+            rows.insert(("厂区 Plants", text, flagged), at: rows.count - 1)
+        }
         return Section(
             chinese: "概况", english: "Summary", note: nil,
             content: .table(
@@ -138,7 +169,99 @@ struct ReportDocument {
     }
 
     private static func failures(_ r: DrillReport) -> Section {
-        Section(chinese: "故障", english: "Failures", note: nil, content: .list(r.failures))
+        Section(chinese: "故障", english: "Failures", note: nil, content: .list(r.allFailures))
+    }
+
+    /// `3 plants: 1 confirmed every step, 1 with failures, 1 no answer`, in Chinese first; those neither confirmed
+    /// nor failed (still running, a step never confirmed) are counted too when there are any, so the counts add up.
+    /// Flagged unless every plant confirmed every step.
+    static func plantSummary(_ plants: [DrillReport.PlantSection]) -> (text: String, flagged: Bool) {
+        let outcomes = plants.map(\.outcome)
+        let count = { (o: DrillReport.PlantSection.Outcome) in outcomes.filter { $0 == o }.count }
+        let (confirmed, failed, noAnswer) = (count(.confirmed), count(.failed), count(.noAnswer))
+        let notConfirmed = count(.notConfirmed)
+        var chinese = "\(plants.count) 个厂区：\(confirmed) 个全部步骤已确认，\(failed) 个有故障，\(noAnswer) 个无应答"
+        var english =
+            "\(plants.count) \(plants.count == 1 ? "plant" : "plants"): \(confirmed) confirmed every step, "
+            + "\(failed) with failures, \(noAnswer) no answer"
+        if notConfirmed > 0 {
+            chinese += "，\(notConfirmed) 个未确认"
+            english += ", \(notConfirmed) not confirmed"
+        }
+        return ("\(chinese) \(english)", confirmed < plants.count)
+    }
+
+    private static func plants(_ r: DrillReport, _ clock: ReportClock) -> Section {
+        let parts = r.plants.map { plant -> Part in
+            let outcome = plant.outcome
+            let failedResult = !["done", "accepted"].contains(plant.normalizedResult)
+            let latched = plant.latched.map { $0 ? "已锁定 latched" : "未锁定 not latched" } ?? "未知 unknown"
+            let facts: [[Cell]] = [
+                [Cell(text: "指令 Command"), Cell(text: plant.command)],
+                [Cell(text: "结果 Result"), Cell(text: result(plant.result), flagged: failedResult)],
+                [Cell(text: "消息 Message"), Cell(text: plant.message.flatMap { $0.isEmpty ? nil : $0 } ?? "—")],
+                [Cell(text: "判定 Outcome"), Cell(text: label(outcome), flagged: outcome != .confirmed)],
+                [
+                    Cell(text: "在线 Online"),
+                    Cell(text: plant.online ? "在线 online" : "离线 offline", flagged: !plant.online),
+                ],
+                [Cell(text: "锁定 Latched"), Cell(text: latched)],
+            ]
+            let steps = plant.steps.map { s -> [Cell] in
+                let measured = s.measuredSeconds.flatMap { $0.isFinite ? $0 : nil }
+                let failure = s.failure.flatMap { $0.isEmpty ? nil : $0 }
+                return [
+                    Cell(text: s.step), Cell(text: s.device), Cell(text: action(s.action)),
+                    Cell(text: stepState(s.state), flagged: !s.isConfirmed),
+                    Cell(text: s.commandedAt.map(clock.string) ?? "—"),
+                    Cell(text: s.confirmedAt.map(clock.string) ?? "—"),
+                    Cell(text: measured.map { number($0, 1) } ?? notConfirmed, flagged: measured == nil),
+                    Cell(text: failure ?? "—", flagged: failure != nil),
+                ]
+            }
+            let outlets = plant.outlets.map { o -> [Cell] in
+                let quality = o.quality.trimmingCharacters(in: .whitespacesAndNewlines)
+                let shownQuality = quality.isEmpty ? "unknown" : quality
+                // A position whose reading is not good is never shown alone: the quality goes with it.
+                let shown = o.isGood ? position(o.position) : "\(position(o.position)) (\(shownQuality))"
+                let doubtful = ["fault", "unknown"].contains(o.position.lowercased())
+                return [
+                    Cell(text: o.name.isEmpty || o.name == o.device ? o.device : "\(o.name) (\(o.device))"),
+                    Cell(text: shown, flagged: !o.isGood || doubtful),
+                    Cell(text: shownQuality, flagged: !o.isGood),
+                ]
+            }
+            return Part(
+                heading: "厂区 Plant \(plant.label)", flagged: outcome != .confirmed,
+                blocks: [
+                    Block(
+                        caption: "指令与应答 Command and answer",
+                        content: .table(headers: ["项目 Item", "内容 Value"], rows: facts)),
+                    Block(
+                        caption: "步骤 Steps",
+                        content: .table(
+                            headers: [
+                                "步骤 Step", "设备 Device", "动作 Action", "状态 State", "下令 Commanded", "确认 Confirmed",
+                                "实测 Measured s", "故障 Failure",
+                            ],
+                            rows: steps
+                        )
+                    ),
+                    Block(
+                        caption: "排口 Outlets",
+                        content: .table(headers: ["排口 Outlet", "实测位置 Measured position", "质量 Quality"], rows: outlets)
+                    ),
+                ]
+            )
+        }
+        return Section(
+            chinese: "厂区", english: "Plants",
+            note: "园区经 MQTT 所见：指令的应答和厂区自己实测的步骤；排口位置为限位开关实测，质量不为 good 时与位置一并显示。"
+                + "As the park saw it over MQTT: each command's answer and the plant's own measured steps. Outlet "
+                + "positions are what the limit switches measured; one whose quality is not good is shown with it. "
+                + "时间 Times: \(clock.label(at: r.startedAt))",
+            content: .parts(parts)
+        )
     }
 
     private static func localValves(_ r: DrillReport) -> Section {
@@ -224,6 +347,62 @@ struct ReportDocument {
         case .escalation: "上报 escalation"
         case .restore: "复位 restore"
         case .note: "备注 note"
+        }
+    }
+
+    static func label(_ outcome: DrillReport.PlantSection.Outcome) -> String {
+        switch outcome {
+        case .confirmed: "全部步骤已确认 confirmed every step"
+        case .failed: "有故障 with failures"
+        case .noAnswer: "无应答 no answer"
+        case .notConfirmed: "未确认 not confirmed"
+        }
+    }
+
+    /// A plant's answer to a park command.
+    static func result(_ result: String) -> String {
+        switch result.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+        case "done": "完成 done"
+        case "accepted": "已接受 accepted"
+        case "refused": "拒绝 refused"
+        case "failed": "失败 failed"
+        case "no answer": "无应答 no answer"
+        default: result
+        }
+    }
+
+    static func stepState(_ state: String) -> String {
+        switch state.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+        case "waiting": "等待 waiting"
+        case "commanded": "已下令 commanded"
+        case "confirmed": "已确认 confirmed"
+        case "failed": "失败 failed"
+        case "manualactionneeded": "需人工操作 manual action needed"
+        default: state
+        }
+    }
+
+    static func action(_ action: String) -> String {
+        switch action {
+        case "close-valve": "关阀 close valve"
+        case "open-valve": "开阀 open valve"
+        case "start-pump": "启泵 start pump"
+        case "stop-pump": "停泵 stop pump"
+        case "output-on": "输出开 output on"
+        case "output-off": "输出关 output off"
+        default: action
+        }
+    }
+
+    /// A limit-switch position.
+    static func position(_ position: String) -> String {
+        switch position.lowercased() {
+        case "open": "开 open"
+        case "closed": "关 closed"
+        case "travelling": "行程中 travelling"
+        case "fault": "故障 fault"
+        case "unknown": "未知 unknown"
+        default: position
         }
     }
 

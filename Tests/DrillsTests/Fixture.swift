@@ -57,6 +57,58 @@ enum Fixture {
         )
     }
 
+    /// The same drill run by the park across five plants, one of each outcome: 甲 confirmed every step; 乙 had a step
+    /// fail and its outlet reading is stale; 丙 never answered and is offline; 丁 refused; 戊 is still moving.
+    static func parkReport(plantName: String = "甲化工") -> DrillReport {
+        var report = report()
+        report.plants = [
+            .init(
+                plant: "plant-a", plantName: plantName, command: "drill plant-wide (live)", result: "done",
+                message: "drill complete", online: true, latched: true,
+                steps: [
+                    .init(
+                        step: "s1", device: "a-rain-outlet", action: "close-valve", state: "confirmed",
+                        commandedAt: t0 + 2, confirmedAt: t0 + 21.5, measuredSeconds: 19.5
+                    ),
+                    .init(
+                        step: "s2", device: "a-pump", action: "stop-pump", state: "confirmed", commandedAt: t0 + 2,
+                        confirmedAt: t0 + 3.5, measuredSeconds: 1.5
+                    ),
+                ],
+                outlets: [.init(device: "a-rain-outlet", name: "甲雨水排口", position: "closed", quality: "good")]
+            ),
+            .init(
+                plant: "plant-b", plantName: "乙制药", command: "drill plant-wide (live)", result: "accepted",
+                online: true, latched: true,
+                steps: [
+                    .init(
+                        step: "s1", device: "b-rain-outlet", action: "close-valve", state: "failed",
+                        commandedAt: t0 + 2.125, measuredSeconds: 45, failure: "no closed limit within 45 s"
+                    )
+                ],
+                outlets: [.init(device: "b-rain-outlet", name: "乙雨水排口", position: "closed", quality: "stale")]
+            ),
+            .init(
+                plant: "plant-c", plantName: "丙材料", command: "drill plant-wide (live)", result: "no answer",
+                online: false,
+                outlets: [.init(device: "c-outlet", name: "丙排口", position: "unknown", quality: "comm-fail")]
+            ),
+            .init(
+                plant: "plant-d", plantName: "丁环保", command: "drill plant-wide (live)", result: "refused",
+                message: "a real trip is latched", online: true, latched: true
+            ),
+            .init(
+                plant: "plant-e", plantName: "戊新能源", command: "drill plant-wide (live)", result: "accepted",
+                online: true, latched: false,
+                steps: [
+                    .init(step: "s1", device: "e-gate", action: "close-valve", state: "commanded", commandedAt: t0 + 4)
+                ],
+                outlets: [.init(device: "e-gate", name: "戊闸门", position: "travelling", quality: "good")]
+            ),
+        ]
+        return report
+    }
+
     static let headings = [
         "验证演练报告 Drill report", "时间线 Timeline", "阀门行程 Valve strokes", "故障 Failures",
         "就地模式阀门 Valves in local mode", "报警 Alarms", "事故池 Accident pools", "上报园区 Park escalation",
