@@ -234,7 +234,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config"]),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,6 +30,14 @@ public enum HealthCondition: Sendable, Hashable, Codable {
     case strokeDrift(valve: String)
     /// The plant has called the park for help (level 2): the accident is beyond what the plant can hold.
     case parkEscalation
+    /// On a park instance: a plant called the park for help (the subject is the plant's site id).
+    case plantEscalated(plant: String)
+    /// On a park instance: a plant went offline (its last will) or silent.
+    case plantLinkLost(plant: String)
+    /// On a park instance: a plant refused, failed or did not answer a command the park sent it.
+    case plantCommandFailed(plant: String)
+    /// A link beyond the plant ("mqtt" to the park, "uplink" to the bureau) is down.
+    case linkDown(link: String)
 
     /// The kind of condition, without its subject.
     public var kind: Kind {
@@ -46,6 +54,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case .stepFailed: .stepFailed
         case .strokeDrift: .strokeDrift
         case .parkEscalation: .parkEscalation
+        case .plantEscalated: .plantEscalated
+        case .plantLinkLost: .plantLinkLost
+        case .plantCommandFailed: .plantCommandFailed
+        case .linkDown: .linkDown
         }
     }
 
@@ -54,7 +66,8 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         switch self {
         case .commFail(let s), .stale(let s), .outOfRange(let s), .frozen(let s), .valveFault(let s),
             .valveFailedToMove(let s), .valveLocal(let s), .manualAction(let s), .stepFailed(let s),
-            .strokeDrift(let s):
+            .strokeDrift(let s), .plantEscalated(let s), .plantLinkLost(let s), .plantCommandFailed(let s),
+            .linkDown(let s):
             s
         case .historianFault: "historian"
         case .parkEscalation: "park"
@@ -78,6 +91,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case stepFailed = "step-failed"
         case strokeDrift = "stroke-drift"
         case parkEscalation = "escalated"
+        case plantEscalated = "plant-escalated"
+        case plantLinkLost = "link-lost"
+        case plantCommandFailed = "command-failed"
+        case linkDown = "link-down"
 
         /// The operator's text for this kind: Chinese first, as the control room reads it, then English for
         /// the engineers' logs.
@@ -95,6 +112,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
             case .stepFailed: "关断步骤失败 shutoff step failed"
             case .strokeDrift: "阀门行程变慢 valve stroke drift"
             case .parkEscalation: "已上报园区 escalated to the park"
+            case .plantEscalated: "企业请求园区支援 plant escalated to the park"
+            case .plantLinkLost: "企业通讯中断 plant link lost"
+            case .plantCommandFailed: "园区指令未执行 park command not carried out"
+            case .linkDown: "外部链路中断 link down"
             }
         }
     }
@@ -114,9 +135,10 @@ public struct HealthPolicy: Sendable, Hashable, Codable {
     public func priority(of kind: HealthCondition.Kind) -> AlarmPriority {
         if let p = priorities[kind] { return p }
         switch kind {
-        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation: return .critical
-        case .commFail, .outOfRange, .valveFault, .valveLocal: return .high
-        case .stale, .frozen, .historianFault, .strokeDrift: return .medium
+        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation, .plantEscalated, .plantCommandFailed:
+            return .critical
+        case .commFail, .outOfRange, .valveFault, .valveLocal, .plantLinkLost: return .high
+        case .stale, .frozen, .historianFault, .strokeDrift, .linkDown: return .medium
         }
     }
 }

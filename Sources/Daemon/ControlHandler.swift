@@ -37,12 +37,12 @@ enum ControlHandler {
     static let ops = [
         "ping", "status", "alarms", "ack", "shelve", "unshelve", "remove-from-service", "return-to-service", "silence",
         "command", "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill-start", "drill-check",
-        "drills", "drill-report",
+        "drills", "drill-report", "park-confirm",
     ]
 
     static func handle(
         _ request: ControlRequest, peer: Requester, field: FieldIO, historian: Historian, alarms: AlarmService,
-        defence: DefenceService? = nil
+        defence: DefenceService? = nil, links: LinkRegistry? = nil
     ) async -> ControlResponse {
         switch request.op {
         case "ping":
@@ -57,7 +57,21 @@ enum ControlHandler {
                 if !d.bypasses.isEmpty { flags.append("\(d.bypasses.count) INTERLOCK(S) BYPASSED") }
                 if !flags.isEmpty { status.summary = flags.joined(separator: "; ") + "; " + status.summary }
             }
+            if let links {
+                status.links = links.summary()
+                status.park = links.park?.summary()
+            }
             return ControlResponse(ok: true, status: status)
+        case "park-confirm":
+            guard let park = links?.park else {
+                return ControlResponse(ok: false, error: "park-confirm: this leveed is not a park instance")
+            }
+            guard let catchment = request.catchment, !catchment.isEmpty else {
+                return ControlResponse(ok: false, error: "park-confirm needs the field \"catchment\"")
+            }
+            let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !reason.isEmpty else { return ControlResponse(ok: false, error: "park-confirm needs a reason") }
+            return await park.confirm(catchment: catchment, by: peer.user, from: peer.from, reason: reason)
         case "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill-start", "drill-check", "drills",
             "drill-report":
             guard let defence else { return ControlResponse(ok: false, error: "the shutoff is not running") }

@@ -24,7 +24,8 @@ struct LinkSecrets: Sendable {
                 problems.append("\(key): cannot read \(path) (\(String(cString: strerror(errno))))")
                 return nil
             }
-            let firstLine = String(decoding: data, as: UTF8.self)
+            let firstLine =
+                String(decoding: data, as: UTF8.self)
                 .split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let value = firstLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if isKey && value.utf8.count < minimumKeyLength {

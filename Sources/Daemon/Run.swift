@@ -112,10 +112,33 @@ struct Run: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = MetricsService(
             registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
+        let links = LinkRegistry()
         let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse = { request, requester in
             await ControlHandler.handle(
-                request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence)
+                request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
+                links: links)
         }
+        // The park link (MQTT) and, on a park instance, the plants; both need the handler, so come after it.
+        var mqtt: MQTTService?
+        var park: ParkService?
+        if let mqttSettings = settings.mqtt {
+            do {
+                let service = try MQTTService(
+                    config: settings, settings: mqttSettings, secrets: secrets, handler: handler,
+                    historian: historian, alarms: alarms, logger: logger)
+                mqtt = service
+                if let parkSettings = settings.park {
+                    park = try ParkService(
+                        config: settings, settings: parkSettings, secrets: secrets, mqtt: service, defence: defence,
+                        alarms: alarms, historian: historian, logger: logger)
+                }
+            } catch {
+                logger.critical("MQTT link cannot be set up; not starting", metadata: ["error": "\(error)"])
+                historian.close()
+                throw ExitCode(1)
+            }
+        }
+        links.register(mqtt: mqtt, park: park)
         let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
             ControlHandler.blocking { await handler(request, Requester(peer)) }
         }
@@ -171,6 +194,8 @@ struct Run: AsyncParsableCommand {
                 .init(service: reload),
                 .init(service: control),
             ]
+                + (mqtt.map { [.init(service: $0)] } ?? [])
+                + (park.map { [.init(service: $0)] } ?? [])
                 + (web.map {
                     [.init(service: WebService(server: $0, listen: settings.http.listen, logger: logger))]
                 } ?? []),

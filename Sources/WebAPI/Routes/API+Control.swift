@@ -13,7 +13,7 @@ extension API {
         "drill-check": .viewer,
         "ack": .operator, "shelve": .operator, "unshelve": .operator, "silence": .operator, "command": .operator,
         "shutoff": .operator, "reset": .operator, "restore": .operator, "escalate": .operator,
-        "drill-start": .operator,
+        "drill-start": .operator, "park-confirm": .operator,
         "bypass": .admin, "unbypass": .admin, "remove-from-service": .admin, "return-to-service": .admin,
     ]
 

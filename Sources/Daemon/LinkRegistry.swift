@@ -1,0 +1,21 @@
+import ControlAPI
+import Synchronization
+
+/// The services of the links beyond the plant, for the control handler's status and park requests. They are made
+/// after the handler (they call it), so they are registered here once built.
+final class LinkRegistry: Sendable {
+    private let services = Mutex<(mqtt: MQTTService?, park: ParkService?)>((nil, nil))
+
+    var mqtt: MQTTService? { services.withLock { $0.mqtt } }
+    var park: ParkService? { services.withLock { $0.park } }
+
+    func register(mqtt: MQTTService?, park: ParkService?) {
+        services.withLock { $0 = (mqtt, park) }
+    }
+
+    /// Nil when the plant has no link configured.
+    func summary() -> LinksSummary? {
+        guard let mqtt = services.withLock({ $0.mqtt }) else { return nil }
+        return LinksSummary(mqtt: mqtt.summary())
+    }
+}

@@ -1,0 +1,272 @@
+import Config
+import ControlAPI
+import Foundation
+import Historian
+import Logging
+import MQTTLink
+import ParkLink
+import ServiceLifecycle
+import Synchronization
+
+/// The plant's MQTT link to its park (docs/mqtt.md): publishes the state under `<prefix>/<site>/…`, and takes the
+/// park's signed commands from `<prefix>/<site>/cmd` when `accept_commands` allows it.
+///
+/// Control never waits for the network: publishing hands messages to the client's outbox, which sends them in
+/// order when the broker is reachable; alarms, escalations and acknowledgements are kept on disk meanwhile.
+/// A command is verified (allow-list, HMAC, timestamp and nonce), journaled, acknowledged `accepted` or `refused`,
+/// carried out through the same handler as a local request, and acknowledged again with its result.
+final class MQTTService: Service, Sendable {
+    let client: MQTTClient
+    let settings: MQTTSettings
+    let topics: ParkTopics
+    let site: String
+    private let publisher: Mutex<PlantPublisher>
+    /// Nil when no park may command this plant: the command topic is not even subscribed.
+    private let gate: Mutex<ParkCommandGate?>
+    private let takesCommands: Bool
+    private let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse
+    private let historian: Historian
+    private let alarms: AlarmService
+    private let logger: Logger
+    private let noncePath: String
+    private let commands: AsyncStream<MQTTMessage>
+    private let commandInput: AsyncStream<MQTTMessage>.Continuation
+    /// Set by the network thread when the client (re)connects: the next tick re-sends the retained state.
+    private let reconnected = ReconnectFlag()
+
+    init(
+        config: LeveeConfig, settings: MQTTSettings, secrets: LinkSecrets,
+        handler: @escaping @Sendable (ControlRequest, Requester) async -> ControlResponse, historian: Historian,
+        alarms: AlarmService, logger: Logger
+    ) throws {
+        self.settings = settings
+        self.site = config.site.id
+        self.handler = handler
+        self.historian = historian
+        self.alarms = alarms
+        self.logger = logger
+        self.topics = try ParkTopics(prefix: settings.topicPrefix)
+        var publisher = try PlantPublisher(
+            topics: topics, site: site,
+            options: PlantPublisher.Options(
+                role: config.park == nil ? .plant : .park, refreshInterval: settings.refreshSeconds))
+        publisher.resendAll()
+        self.publisher = Mutex(publisher)
+        self.noncePath = config.historian.path + ".park-nonces.json"
+
+        if settings.acceptCommands || !settings.parks.isEmpty {
+            var gate = try ParkCommandGate(
+                plant: site, acceptRemote: settings.acceptCommands,
+                parks: settings.parks.map { park in
+                    ParkCommandGate.Park(
+                        id: park.id, keys: secrets.parkKeys[park.id] ?? [],
+                        allow: Set(park.allow.compactMap(ParkCommand.Operation.init(rawValue:))))
+                },
+                maxSkew: Double(settings.maxClockSkewSeconds))
+            if let data = FileManager.default.contents(atPath: noncePath) {
+                do {
+                    gate.restore(try RememberedNonce.decode(Array(data)), now: Date())
+                } catch {
+                    // Without the ids seen before the restart, a command captured then could be replayed now:
+                    // refuse everything issued before this start instead.
+                    logger.error(
+                        "park command ids unreadable; refusing commands issued before this start",
+                        metadata: ["file": "\(noncePath)", "error": "\(error)"])
+                    gate.refuseIssuedBefore(Date())
+                }
+            } else {
+                gate.refuseIssuedBefore(Date())
+            }
+            self.gate = Mutex(gate)
+            self.takesCommands = true
+        } else {
+            self.gate = Mutex(nil)
+            self.takesCommands = false
+        }
+
+        var options = MQTTOptions(
+            host: settings.host, port: settings.port, clientID: settings.clientID ?? "levee-\(config.site.id)")
+        options.username = settings.username
+        options.password = secrets.brokerPassword
+        if let ca = settings.tlsCAFile {
+            options.tls = MQTTOptions.TLS(
+                caFile: ca, certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile,
+                insecureSkipHostnameCheck: settings.tlsInsecure)
+        }
+        options.keepalive = .seconds(settings.keepAliveSeconds)
+        options.protocolVersion = settings.protocolVersion == "5" ? .v5 : .v311
+        let will = publisher.lastWill(connectingAt: Date())
+        options.will = MQTTOptions.Will(topic: will.topic, payload: will.payload, qos: .atLeastOnce, retain: true)
+        options.outbox.maxMessages = settings.outboxLimit
+        options.outbox.coalesceRetained = true
+        options.persistencePath = config.historian.path + ".mqtt-outbox"
+        let reconnected = self.reconnected
+        self.client = try MQTTClient(options: options, logger: logger) { status in
+            if status.state == .connected { reconnected.flag.store(true, ordering: .relaxed) }
+        }
+        (commands, commandInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
+    }
+
+    func run() async throws {
+        client.start()
+        if takesCommands {
+            let input = commandInput
+            try client.subscribe(topics.command(site), qos: .atLeastOnce) { message in input.yield(message) }
+        }
+        logger.notice(
+            "MQTT link starting",
+            metadata: [
+                "broker": "\(settings.host):\(settings.port)", "prefix": "\(settings.topicPrefix)",
+                "accept_commands": "\(settings.acceptCommands)",
+            ])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await message in commands { await handleCommand(message) }
+            }
+            group.addTask { [self] in
+                var linkDown = false
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    await publishState()
+                    let down = client.status.state != .connected
+                    if down != linkDown {
+                        linkDown = down
+                        await alarms.raise(
+                            .linkDown(link: "mqtt"), active: down,
+                            detail: down ? "broker \(settings.host):\(settings.port) unreachable" : nil)
+                    }
+                    try? await Task.sleep(for: .seconds(settings.publishIntervalSeconds))
+                }
+            }
+            try? await gracefulShutdown()
+            commandInput.finish()
+            group.cancelAll()
+        }
+        // A clean stop: say so, rather than leave the park to learn it from the last will a keepalive later.
+        publish(publisher.withLock { $0.offline(at: Date()) })
+        await client.stop(drain: .seconds(2))
+    }
+
+    /// The link's state for `leveectl status` and the dashboard.
+    func summary() -> MQTTLinkSummary {
+        let status = client.status
+        let stats = client.statistics
+        return MQTTLinkSummary(
+            broker: "\(settings.host):\(settings.port)", state: "\(status.state)",
+            lastError: status.lastError.map { "\($0)" }, queued: stats.queued, dropped: Int(stats.dropped),
+            acceptsCommands: settings.acceptCommands, parks: settings.parks.map(\.id))
+    }
+
+    /// Publishes one message through the outbox; only a message the client refuses outright (a bad topic, a
+    /// stopped client) is lost, and that is logged.
+    func publish(_ message: ParkMessage) {
+        do {
+            try client.publish(
+                topic: message.topic, payload: message.payload,
+                qos: message.qos == .atLeastOnce ? .atLeastOnce : .atMostOnce,
+                retain: message.retain, durable: message.durable)
+        } catch {
+            logger.error("MQTT message not queued", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
+    private func publishState() async {
+        guard let status = await handler(ControlRequest(op: "status"), Self.internalRequester).status else { return }
+        let now = Date()
+        let messages = publisher.withLock { p in
+            // After each (re)connection: say "online" (replacing the last will's retained "offline"), then every
+            // retained topic again, in case the broker lost them.
+            guard reconnected.flag.exchange(false, ordering: .relaxed) else { return p.update(status, now: now) }
+            p.resendAll()
+            return [p.online(at: now)] + p.update(status, now: now)
+        }
+        for message in messages { publish(message) }
+    }
+
+    static let internalRequester = Requester(user: "leveed", from: "mqtt link", isAdmin: false, viaHTTP: false)
+
+    // MARK: - Park commands
+
+    private func handleCommand(_ message: MQTTMessage) async {
+        let now = Date()
+        let checked = gate.withLock { g -> (Result<ParkCommand, ParkCommandRefusal>, [RememberedNonce])? in
+            guard g != nil else { return nil }
+            let verdict = g!.verify(message.payload, now: now)
+            return (verdict, g!.rememberedNonces)
+        }
+        guard let (verdict, nonces) = checked else { return }
+        switch verdict {
+        case .failure(let refusal):
+            logger.warning(
+                "park command refused",
+                metadata: [
+                    "reason": "\(refusal.reason.code)", "park": "\(refusal.park ?? "?")", "id": "\(refusal.id ?? "?")",
+                ])
+            await journal(
+                "park command \(refusal.id ?? "(no id)") from \(refusal.park ?? "(unknown)") refused: \(refusal)",
+                source: refusal.park ?? "mqtt")
+            if let ack = ParkCommandAck(refusal, plant: site, at: now) { publish(ack.message(topics: topics)) }
+        case .success(let command):
+            // Saved before the command runs, so that a crash while it runs cannot reopen its replay window.
+            do {
+                try AtomicFile.write(Data(RememberedNonce.encode(nonces)), to: noncePath)
+            } catch {
+                logger.error("park command ids not saved", metadata: ["file": "\(noncePath)", "error": "\(error)"])
+            }
+            await journal(
+                "park command \(command.id) from \(command.park) accepted: \(command.op)"
+                    + "\(command.plan.map { " plan \($0)" } ?? "") by \(command.user): \(command.reason)",
+                source: command.park)
+            publish(ParkCommandAck(command, result: .accepted, at: Date()).message(topics: topics))
+            let response = await execute(command)
+            let result: ParkCommandAck.Outcome = response.ok ? .done : .failed
+            publish(
+                ParkCommandAck(
+                    command, result: result, reason: response.ok ? nil : "failed",
+                    message: response.ok ? response.message : response.error, at: Date()
+                ).message(topics: topics))
+        }
+    }
+
+    /// Carries out an accepted command through the control handler, as the park's user.
+    private func execute(_ command: ParkCommand) async -> ControlResponse {
+        let requester = Requester(
+            user: "\(command.park)/\(command.user)", from: "mqtt park \(command.park)", isAdmin: false,
+            viaHTTP: false, viaPark: true)
+        let reason = "park \(command.park): \(command.reason)"
+        switch command.operation {
+        case .shutoff:
+            return await handler(ControlRequest(op: "shutoff", reason: reason, plan: command.plan), requester)
+        case .drill:
+            return await handler(
+                ControlRequest(op: "drill-start", reason: reason, plan: command.plan, live: command.live ?? true),
+                requester)
+        case .drillCheck:
+            var response = await handler(ControlRequest(op: "drill-check", plan: command.plan), requester)
+            if let check = response.drillCheck {
+                let problems = check.items.flatMap { item in item.problems.map { "\(item.device): \($0)" } }
+                response.message =
+                    check.ready
+                    ? "ready: \(check.items.count) steps" : "not ready: " + problems.joined(separator: "; ")
+                response.ok = check.ready
+                if !check.ready { response.error = response.message }
+            }
+            return response
+        case nil:
+            return ControlResponse(ok: false, error: "unknown op \(command.op)")
+        }
+    }
+
+    private func journal(_ message: String, source: String) async {
+        do {
+            try await historian.recordEvent(
+                StoredEvent(kind: "park-command", source: source, message: message, at: Date()))
+        } catch {
+            logger.error("park command not journaled", metadata: ["error": "\(error)", "message": "\(message)"])
+        }
+    }
+}
+
+/// Set by the network thread when the client connects, read and cleared by the publishing loop.
+final class ReconnectFlag: Sendable {
+    let flag = Atomic<Bool>(false)
+}

@@ -1,0 +1,277 @@
+import Config
+import ControlAPI
+import Defence
+import Foundation
+import Historian
+import Logging
+import MQTTLink
+import ParkLink
+import ServiceLifecycle
+import Synchronization
+
+/// A park instance's side of the MQTT link: it watches every configured plant (`ParkDirectory`), reacts to a
+/// plant's escalation by the catchment's `on_escalation` rule, and carries the park's own trips and drills to the
+/// plants of the catchments they close, as signed commands on each plant's command topic.
+///
+/// The park's gates are ordinary devices run by the park's own `DefenceService`, with the same verified
+/// sequencing as a plant's valves; this service adds the plants. What it shows of a plant is only what the plant
+/// published: a plant that went offline or silent has every outlet shown stale, never its last position as fact.
+final class ParkService: Service, Sendable {
+    let settings: ParkSettings
+    let site: String
+    private let mqtt: MQTTService
+    private let defence: DefenceService
+    private let alarms: AlarmService
+    private let historian: Historian
+    private let logger: Logger
+    private let plantKeys: [String: [UInt8]]
+    let directory: Mutex<ParkDirectory>
+    private let pending = Mutex<[PendingConfirmation]>([])
+    /// The park trip whose commands went out: its plan and first trigger, so each trip is carried once.
+    private let carriedTrip = Mutex<String?>(nil)
+    private let inbound: AsyncStream<MQTTMessage>
+    private let input: AsyncStream<MQTTMessage>.Continuation
+
+    init(
+        config: LeveeConfig, settings: ParkSettings, secrets: LinkSecrets, mqtt: MQTTService, defence: DefenceService,
+        alarms: AlarmService, historian: Historian, logger: Logger
+    ) throws {
+        self.settings = settings
+        self.site = config.site.id
+        self.mqtt = mqtt
+        self.defence = defence
+        self.alarms = alarms
+        self.historian = historian
+        self.logger = logger
+        self.plantKeys = secrets.plantKeys
+        self.directory = Mutex(
+            try ParkDirectory(
+                topics: mqtt.topics, park: config.site.id, plants: settings.plants.map(\.id),
+                staleAfter: Double(settings.plantTimeoutSeconds),
+                commandTimeout: Double(settings.commandTimeoutSeconds)))
+        (inbound, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        // A park restarted while latched has already sent that trip's commands.
+        let summary = defence.summary()
+        if summary.latched { carriedTrip.withLock { $0 = Self.tripKey(summary) } }
+    }
+
+    func run() async throws {
+        let input = self.input
+        for filter in directory.withLock({ $0.subscriptions }) {
+            try mqtt.client.subscribe(filter, qos: .atLeastOnce) { message in input.yield(message) }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await message in inbound {
+                    let changes = directory.withLock {
+                        $0.apply(topic: message.topic, payload: message.payload, retained: message.retain, now: Date())
+                    }
+                    for change in changes { await handle(change) }
+                }
+            }
+            group.addTask { [self] in
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    for change in directory.withLock({ $0.tick(now: Date()) }) { await handle(change) }
+                    await carryTrip()
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            try? await gracefulShutdown()
+            input.finish()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: - What the plants say
+
+    private func handle(_ change: ParkDirectory.Change) async {
+        switch change {
+        case .escalated(let plant, let reason, let drill):
+            await escalated(plant: plant, reason: reason ?? "no reason given", drill: drill)
+        case .escalationCleared(let plant):
+            await alarms.raise(.plantEscalated(plant: plant), active: false, detail: nil)
+            pending.withLock { $0.removeAll { $0.plant == plant } }
+        case .plantOffline(let plant, let lastWill):
+            let why = lastWill ? "offline (its last will: the connection was lost)" : "offline"
+            await alarms.raise(.plantLinkLost(plant: plant), active: true, detail: "\(plant) \(why)")
+            await journal("plant \(plant) \(why)", source: plant)
+        case .plantStale(let plant, let silent):
+            await alarms.raise(
+                .plantLinkLost(plant: plant), active: true, detail: "\(plant) silent for \(Int(silent)) s")
+        case .plantOnline(let plant), .plantResumed(let plant):
+            await alarms.raise(.plantLinkLost(plant: plant), active: false, detail: nil)
+        case .ackReceived(let ack):
+            await journal(
+                "plant \(ack.plant) answered command \(ack.id) (\(ack.op ?? "?")): \(ack.result.rawValue)"
+                    + (ack.message.map { ": \($0)" } ?? ""),
+                source: ack.plant)
+            if ack.result == .refused || ack.result == .failed {
+                await alarms.raise(
+                    .plantCommandFailed(plant: ack.plant), active: true,
+                    detail: "\(ack.op ?? "command") \(ack.result.rawValue): \(ack.message ?? ack.reason ?? "")")
+            }
+        case .commandUnanswered(let command):
+            await alarms.raise(
+                .plantCommandFailed(plant: command.plant), active: true,
+                detail: "\(command.op) not answered within \(settings.commandTimeoutSeconds) s")
+            await journal(
+                "plant \(command.plant) did not answer command \(command.id) (\(command.op))", source: command.plant)
+        case .rejected(let topic, let reason):
+            logger.warning("plant message rejected", metadata: ["topic": "\(topic)", "reason": "\(reason)"])
+        default:
+            break
+        }
+    }
+
+    /// A plant called for help: the catchment's rule decides whether the park closes it now, after an operator
+    /// confirms, or only alarms. An escalation in a plant's drill never mobilises the park.
+    private func escalated(plant: String, reason: String, drill: Bool) async {
+        guard let entry = settings.plant(plant), let catchment = settings.catchment(entry.catchment) else { return }
+        let what = "\(drill ? "DRILL: " : "")\(plant) escalated: \(reason)"
+        await alarms.raise(.plantEscalated(plant: plant), active: true, detail: what)
+        await journal(what, source: plant, drill: drill)
+        guard !drill else { return }
+        switch catchment.onEscalation {
+        case .auto:
+            await tripCatchment(catchment, who: "park", from: "escalation from \(plant)", why: reason)
+        case .confirm:
+            let item = PendingConfirmation(
+                catchment: catchment.id, plan: catchment.plan, plant: plant, reason: reason, at: Date())
+            pending.withLock { list in
+                if !list.contains(where: { $0.catchment == catchment.id }) { list.append(item) }
+            }
+            logger.critical(
+                "plant escalated; waiting for an operator to confirm the catchment plan",
+                metadata: ["plant": "\(plant)", "catchment": "\(catchment.id)", "plan": "\(catchment.plan)"])
+        case .alarm:
+            break
+        }
+    }
+
+    private func tripCatchment(_ catchment: Catchment, who: String, from: String, why: String) async {
+        switch defence.plan(named: catchment.plan) {
+        case .success(let plan):
+            let response = await defence.trip(
+                Trigger(kind: .park, who: who, from: from, why: why, date: Date()), plan: plan)
+            if !response.ok {
+                logger.error(
+                    "catchment plan not tripped",
+                    metadata: ["catchment": "\(catchment.id)", "error": "\(response.error ?? "")"])
+            }
+        case .failure(let refusal):
+            logger.error(
+                "catchment plan missing", metadata: ["catchment": "\(catchment.id)", "error": "\(refusal.message)"])
+        }
+    }
+
+    /// `park-confirm`: an operator confirms the plan of a catchment a plant escalated in.
+    func confirm(catchment id: String, by user: String, from: String, reason: String) async -> ControlResponse {
+        guard let catchment = settings.catchment(id) else {
+            return ControlResponse(
+                ok: false,
+                error: "no catchment \"\(id)\" (known: \(settings.catchments.map(\.id).joined(separator: ", ")))")
+        }
+        let item = pending.withLock { list -> PendingConfirmation? in
+            guard let i = list.firstIndex(where: { $0.catchment == id }) else { return nil }
+            return list.remove(at: i)
+        }
+        let why = item.map { "confirmed escalation from \($0.plant) (\($0.reason)): \(reason)" } ?? reason
+        await tripCatchment(catchment, who: user, from: from, why: why)
+        return ControlResponse(ok: true, message: "catchment \(id): plan \(catchment.plan) tripped")
+    }
+
+    // MARK: - Carrying the park's trips to plants
+
+    static func tripKey(_ s: DefenceSummary) -> String { "\(s.plan ?? "")|\(s.trips.first ?? "")" }
+
+    /// When the park trips (or drills) a plan, every plant of the catchments it closes gets the same by command:
+    /// the plant-wide plan reaches every plant.
+    private func carryTrip() async {
+        let summary = defence.summary()
+        guard summary.latched, let plan = summary.plan, !plan.hasPrefix("restore:") else {
+            if !summary.latched { carriedTrip.withLock { $0 = nil } }
+            return
+        }
+        let key = Self.tripKey(summary)
+        let isNew = carriedTrip.withLock { carried in
+            guard carried != key else { return false }
+            carried = key
+            return true
+        }
+        guard isNew else { return }
+        let plants = targets(of: plan)
+        let reason = "park plan \(plan)\(summary.drill ? " (drill)" : ""): \(summary.trips.first ?? "")"
+        for plant in plants {
+            await send(summary.drill ? .drill : .shutoff, to: plant, live: summary.drill ? true : nil, reason: reason)
+        }
+    }
+
+    /// The plants a park plan reaches: all for the plant-wide plan, else those of the catchments it closes.
+    func targets(of plan: String) -> [String] {
+        if plan == "plant-wide" { return settings.plants.map(\.id) }
+        let catchments = settings.catchments.filter { $0.plan == plan && $0.tripPlants }.map(\.id)
+        return settings.plants.filter { catchments.contains($0.catchment) }.map(\.id)
+    }
+
+    /// Signs and sends one command; its answer arrives on the plant's `cmd/ack` topic.
+    @discardableResult
+    func send(
+        _ operation: ParkCommand.Operation, to plant: String, plan: String? = nil, live: Bool? = nil, reason: String,
+        user: String = "park"
+    ) async -> ParkCommand? {
+        guard let key = plantKeys[plant] else {
+            logger.error("no key for plant; command not sent", metadata: ["plant": "\(plant)"])
+            return nil
+        }
+        let now = Date()
+        let command = ParkCommand(
+            park: site, plant: plant, operation: operation, plan: plan, live: live, reason: reason, user: user,
+            issuedAt: now)
+        directory.withLock { $0.sent(command, at: now) }
+        mqtt.publish(command.message(topics: mqtt.topics, key: key))
+        await journal(
+            "command \(command.id) sent to \(plant): \(operation.rawValue)\(plan.map { " plan \($0)" } ?? "") — \(reason)",
+            source: plant, drill: operation == .drill)
+        return command
+    }
+
+    // MARK: - Status
+
+    func summary(now: Date = Date()) -> ParkSummary {
+        let (views, commands) = directory.withLock { d in (d.plants, d.commands.values.sorted { $0.sentAt > $1.sentAt })
+        }
+        let plants = settings.plants.map { plant -> ParkPlantSummary in
+            let view = views.first { $0.id == plant.id }
+            let link = view?.liveness(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? .unknown
+            let outlets = (view?.outlets ?? []).map { v in
+                ParkOutletSummary(
+                    device: v.device, name: v.name, line: v.line, position: v.position, mode: v.mode,
+                    quality: link == .online ? v.quality : "stale")
+            }
+            return ParkPlantSummary(
+                id: plant.id, name: plant.name ?? view?.name ?? plant.id, catchment: plant.catchment,
+                link: link.rawValue, lastSeen: view?.lastHeard, latched: view.map(\.latched), plan: view?.plan,
+                drill: view.map(\.drill), escalated: view.map(\.escalated), escalationReason: view?.escalationReason,
+                summary: view?.state?.summary, outlets: outlets)
+        }
+        let sent = commands.prefix(50).map { c in
+            let last = c.acks.last
+            let unanswered = last == nil && now.timeIntervalSince(c.sentAt) > Double(settings.commandTimeoutSeconds)
+            return ParkCommandSummary(
+                id: c.command.id, plant: c.command.plant, op: c.command.op, plan: c.command.plan, sentAt: c.sentAt,
+                result: last?.result.rawValue ?? (unanswered ? "no answer" : "sent"),
+                message: last?.message ?? last?.reason)
+        }
+        return ParkSummary(
+            plants: plants, pendingConfirmations: pending.withLock { $0 }, commands: Array(sent))
+    }
+
+    private func journal(_ message: String, source: String, drill: Bool = false) async {
+        do {
+            try await historian.recordEvent(
+                StoredEvent(kind: "park", source: source, message: message, at: Date(), drill: drill))
+        } catch {
+            logger.error("park event not journaled", metadata: ["error": "\(error)", "message": "\(message)"])
+        }
+    }
+}
