@@ -162,7 +162,8 @@ extension ConfigValidator {
         checkKeys(
             t,
             allowed: [
-                "server", "mn", "pw", "st", "realtime_interval_s", "minute_data", "hourly_data", "timeout_s",
+                "server", "mn", "pw", "st", "realtime_interval_s", "minute_interval_min", "minute_data", "hourly_data",
+                "timeout_s",
                 "retries", "max_segment", "backfill_days", "allow_time_set", "factors",
             ])
         let before = issues.count
@@ -175,6 +176,15 @@ extension ConfigValidator {
         var s = UplinkSettings(host: server?.0 ?? "", port: server?.1 ?? 0, mn: mn ?? "", pw: pw ?? "")
         if let st = integer(t, "st", in: 10...99) { s.st = st }
         if let i = integer(t, "realtime_interval_s", in: 5...3600) { s.realtimeIntervalSeconds = i }
+        if let m = integer(t, "minute_interval_min", in: 1...60) {
+            if 60 % m == 0 {
+                s.minuteIntervalMinutes = m
+            } else {
+                report(
+                    t.path.appending("minute_interval_min"),
+                    "\(m) must divide the hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
+            }
+        }
         if let b = boolean(t, "minute_data") { s.minuteData = b }
         if let b = boolean(t, "hourly_data") { s.hourlyData = b }
         if let n = integer(t, "timeout_s", in: 1...120) { s.timeoutSeconds = n }

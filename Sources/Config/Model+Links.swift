@@ -183,6 +183,9 @@ public struct UplinkSettings: Sendable, Hashable {
     public var st: Int
     /// `realtime_interval_s` (5...3600; default 30): how often real-time data (2011) is sent.
     public var realtimeIntervalSeconds: Int
+    /// `minute_interval_min` (a divisor of 60; default 10): the period of minute data (2051), the platform's
+    /// MinInterval; it may change it (1064).
+    public var minuteIntervalMinutes: Int
     /// `minute_data` and `hourly_data` (default true): send 2051 and 2061.
     public var minuteData: Bool
     public var hourlyData: Bool
@@ -200,7 +203,8 @@ public struct UplinkSettings: Sendable, Hashable {
 
     public init(
         host: String, port: Int, mn: String, pw: String, st: Int = 32, realtimeIntervalSeconds: Int = 30,
-        minuteData: Bool = true, hourlyData: Bool = true, timeoutSeconds: Int = 10, retries: Int = 3,
+        minuteIntervalMinutes: Int = 10, minuteData: Bool = true, hourlyData: Bool = true, timeoutSeconds: Int = 10,
+        retries: Int = 3,
         maxSegment: Int = 1024, backfillDays: Int = 7, allowTimeSet: Bool = false, factors: [String: String] = [:]
     ) {
         self.host = host
@@ -209,6 +213,7 @@ public struct UplinkSettings: Sendable, Hashable {
         self.pw = pw
         self.st = st
         self.realtimeIntervalSeconds = realtimeIntervalSeconds
+        self.minuteIntervalMinutes = minuteIntervalMinutes
         self.minuteData = minuteData
         self.hourlyData = hourlyData
         self.timeoutSeconds = timeoutSeconds

@@ -4,18 +4,20 @@ import Synchronization
 /// The services of the links beyond the plant, for the control handler's status and park requests. They are made
 /// after the handler (they call it), so they are registered here once built.
 final class LinkRegistry: Sendable {
-    private let services = Mutex<(mqtt: MQTTService?, park: ParkService?)>((nil, nil))
+    private let services = Mutex<(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?)>((nil, nil, nil))
 
     var mqtt: MQTTService? { services.withLock { $0.mqtt } }
     var park: ParkService? { services.withLock { $0.park } }
+    var uplink: UplinkService? { services.withLock { $0.uplink } }
 
-    func register(mqtt: MQTTService?, park: ParkService?) {
-        services.withLock { $0 = (mqtt, park) }
+    func register(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?) {
+        services.withLock { $0 = (mqtt, park, uplink) }
     }
 
     /// Nil when the plant has no link configured.
     func summary() -> LinksSummary? {
-        guard let mqtt = services.withLock({ $0.mqtt }) else { return nil }
-        return LinksSummary(mqtt: mqtt.summary())
+        let (mqtt, _, uplink) = services.withLock { $0 }
+        guard mqtt != nil || uplink != nil else { return nil }
+        return LinksSummary(mqtt: mqtt?.summary(), uplink: uplink?.summary())
     }
 }

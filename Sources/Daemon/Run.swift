@@ -138,7 +138,19 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        links.register(mqtt: mqtt, park: park)
+        var uplink: UplinkService?
+        if let uplinkSettings = settings.uplink {
+            do {
+                uplink = try UplinkService(
+                    config: settings, settings: uplinkSettings, field: field, defence: defence, alarms: alarms,
+                    historian: historian, logger: logger)
+            } catch {
+                logger.critical("HJ 212 uplink cannot be set up; not starting", metadata: ["error": "\(error)"])
+                historian.close()
+                throw ExitCode(1)
+            }
+        }
+        links.register(mqtt: mqtt, park: park, uplink: uplink)
         let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
             ControlHandler.blocking { await handler(request, Requester(peer)) }
         }
@@ -179,26 +191,28 @@ struct Run: AsyncParsableCommand {
 
         // Started in this order, stopped in reverse: the control socket and notifier go first, then the field
         // (finishing commands in flight), then the recorder (draining the field's last events), the historian last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: HistorianService(historian: historian, logger: logger)),
+            .init(service: recorder),
+            .init(service: alarms),
+            .init(service: defence),
+            .init(service: firstFlush),
+            .init(service: metrics),
+            .init(service: FieldService(field: field, logger: logger)),
+            .init(
+                service: NotifyService(
+                    field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
+            .init(service: reload),
+            .init(service: control),
+        ]
+        // The links beyond the plant stop before the historian they journal to.
+        let linkServices: [(any Service)?] = [mqtt, park, uplink]
+        services += linkServices.compactMap { $0 }.map { .init(service: $0) }
+        if let web {
+            services.append(.init(service: WebService(server: web, listen: settings.http.listen, logger: logger)))
+        }
         var groupConfig = ServiceGroupConfiguration(
-            services: [
-                .init(service: HistorianService(historian: historian, logger: logger)),
-                .init(service: recorder),
-                .init(service: alarms),
-                .init(service: defence),
-                .init(service: firstFlush),
-                .init(service: metrics),
-                .init(service: FieldService(field: field, logger: logger)),
-                .init(
-                    service: NotifyService(
-                        field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
-                .init(service: reload),
-                .init(service: control),
-            ]
-                + (mqtt.map { [.init(service: $0)] } ?? [])
-                + (park.map { [.init(service: $0)] } ?? [])
-                + (web.map {
-                    [.init(service: WebService(server: $0, listen: settings.http.listen, logger: logger))]
-                } ?? []),
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(20)
