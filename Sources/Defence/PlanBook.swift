@@ -46,7 +46,8 @@ public struct PlanBook: Sendable, Hashable {
     static func plan(_ d: PlanDefinition, config: LeveeConfig) -> ResponsePlan {
         let groups = Set(d.groups)
         var steps = DefaultPlans.derivedSteps(
-            for: config.devices.filter { $0.group.map(groups.contains) ?? false }, order: d.order)
+            for: config.devices.filter { $0.group.map(groups.contains) ?? false }, order: d.order,
+            park: config.park != nil)
         for s in d.steps {
             guard let operation = StepOperation(rawValue: s.action) else { continue }
             let line = config.device(s.device)?.line ?? .boundary

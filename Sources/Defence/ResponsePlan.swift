@@ -182,28 +182,34 @@ public enum DefaultPlans {
 
     /// Line 1 closes the bund drains to rain and opens those to the accident pipe; line 2 opens the pool inlet,
     /// closes the pool bypass and starts the transfer pumps; line 3 closes the outlets. Park gates are the park's to
-    /// command and are left out. Every line at once unless `[defence] plant_wide_order = "by-line"`.
+    /// command: on a plant they are left out, on a park instance (`[park]`) they close, after the plant lines.
+    /// Every line at once unless `[defence] plant_wide_order = "by-line"`.
     public static func plantWide(config: LeveeConfig) -> ResponsePlan {
         ResponsePlan(
-            name: plantWideName, steps: derivedSteps(for: config.devices, order: config.defence.plantWideOrder))
+            name: plantWideName,
+            steps: derivedSteps(for: config.devices, order: config.defence.plantWideOrder, park: config.park != nil))
     }
 
     /// The partial plan for one risk unit: the same derivation, over the devices whose `group` is `group`.
     public static func group(_ group: String, config: LeveeConfig) -> ResponsePlan {
         ResponsePlan(
             name: "group:\(group)",
-            steps: derivedSteps(for: config.devices.filter { $0.group == group }, order: config.defence.plantWideOrder))
+            steps: derivedSteps(
+                for: config.devices.filter { $0.group == group }, order: config.defence.plantWideOrder,
+                park: config.park != nil))
     }
 
-    /// What the plan does to one device, or nil when the device takes no part.
-    public static func operation(for device: Device) -> StepOperation? {
+    /// What the plan does to one device, or nil when the device takes no part; `park`: on a park instance, where
+    /// the park's gates close.
+    public static func operation(for device: Device, park: Bool = false) -> StepOperation? {
         switch device.kind {
         case .valve:
             let role = device.valveSettings?.role ?? (device.line == .boundary ? .rainOutlet : nil)
             switch role {
             case .bundToRain, .poolBypass, .rainOutlet, .sewageOutlet: return .closeValve
             case .bundToAccident, .poolInlet: return .openValve
-            case .parkGate, nil: return nil
+            case .parkGate: return park ? .closeValve : nil
+            case nil: return nil
             }
         case .pump:
             return device.line == .networkAndPool ? .startPump : nil
@@ -214,12 +220,12 @@ public enum DefaultPlans {
 
     /// The steps the devices' lines and roles give, line 1 first. In `.byLine` order every step of a line waits
     /// for every step of the nearest earlier line that has any.
-    static func derivedSteps(for devices: [Device], order: PlanOrder) -> [PlanStep] {
+    static func derivedSteps(for devices: [Device], order: PlanOrder, park: Bool = false) -> [PlanStep] {
         var steps: [PlanStep] = []
         var previousLine: [String] = []
-        for line in [DefenceLine.riskUnit, .networkAndPool, .boundary] {
+        for line in [DefenceLine.riskUnit, .networkAndPool, .boundary] + (park ? [.park] : []) {
             let these = devices.filter { $0.line == line }.compactMap { device in
-                operation(for: device).map {
+                operation(for: device, park: park).map {
                     PlanStep(
                         device: device.id, operation: $0, after: order == .byLine ? previousLine : [],
                         line: device.line)

@@ -97,8 +97,8 @@ public struct ShutoffSequencer: Sendable {
             // Any earlier plan (a finished trip, or a restore under way) is replaced: the trip wins.
             isLatched = true
             trips = [trigger]
-            escalations = []
-            escalatedPools = []
+            // Escalations stay: one made before this trip (the plant called the park, and the park's command is
+            // this trip) still stands until a reset ends it.
             self.plan = plan
             steps = plan.steps.map(StepState.init)
             actions.append(.event(.tripped(trigger, plan: plan.name)))

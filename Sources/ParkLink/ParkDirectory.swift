@@ -235,7 +235,7 @@ public struct ParkDirectory: Sendable {
             if view.acks.count > Self.keptAcks { view.acks.removeFirst() }
             if var sent = commands[p.id], sent.command.plant == site {
                 sent.acks.append(p)
-                commands[p.id] = p.result == .accepted ? sent : nil
+                commands[p.id] = sent
             }
             changes.append(.ackReceived(p))
         }

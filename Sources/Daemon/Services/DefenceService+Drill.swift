@@ -126,7 +126,11 @@ extension DefenceService {
             await writeReport(final: true)
             drill.withLock { $0 = nil }
         case .settled, .restoring:
-            if current.report == nil { await writeReport(final: false) }
+            // On a park, the plants answer after the park's own gates have settled: keep the report current.
+            let plants = plantSections.withLock { $0 }?(current.startedAt)
+            if current.report == nil || (plants != nil && plants != current.report?.plants) {
+                await writeReport(final: false)
+            }
         }
     }
 
@@ -201,7 +205,7 @@ extension DefenceService {
             id: d.id, site: site.id, siteName: site.name, timeZone: site.timeZone, plan: d.plan.name, live: true,
             startedBy: d.startedBy, reason: d.reason, startedAt: d.startedAt, finishedAt: nil, timeline: d.timeline,
             strokes: strokes, failures: failures, localValves: local, alarms: alarms, pools: poolChanges,
-            escalations: d.escalations)
+            escalations: d.escalations, plants: plantSections.withLock { $0 }?(d.startedAt) ?? [])
     }
 
     static func level(_ s: DeviceSnapshot) -> Double? {

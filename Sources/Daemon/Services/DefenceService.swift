@@ -3,6 +3,7 @@ import Config
 import ControlAPI
 import Defence
 import Devices
+import Drills
 import Foundation
 import Historian
 import Logging
@@ -41,6 +42,8 @@ final class DefenceService: Service, Sendable {
     private let raised = Mutex<Set<HealthCondition>>([])
     /// The drill under way, if any; see DefenceService+Drill.
     let drill = Mutex<ActiveDrill?>(nil)
+    /// On a park instance: what each plant did in the drill that started at the given time, for the drill report.
+    let plantSections = Mutex<(@Sendable (Date) -> [DrillReport.PlantSection])?>(nil)
     /// Latch changes, for first flush.
     private let latchWatchers = Mutex<[@Sendable (LatchState) -> Void]>([])
 

@@ -1,6 +1,7 @@
 import Config
 import ControlAPI
 import Defence
+import Drills
 import Foundation
 import Historian
 import Logging
@@ -27,8 +28,8 @@ final class ParkService: Service, Sendable {
     private let plantKeys: [String: [UInt8]]
     let directory: Mutex<ParkDirectory>
     private let pending = Mutex<[PendingConfirmation]>([])
-    /// The park trip whose commands went out: its plan and first trigger, so each trip is carried once.
-    private let carriedTrip = Mutex<String?>(nil)
+    /// The plans of the current latch whose plants have been commanded, so each is carried once.
+    private let carriedPlans = Mutex<Set<String>>([])
     private let inbound: AsyncStream<MQTTMessage>
     private let input: AsyncStream<MQTTMessage>.Continuation
 
@@ -52,7 +53,9 @@ final class ParkService: Service, Sendable {
         (inbound, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         // A park restarted while latched has already sent that trip's commands.
         let summary = defence.summary()
-        if summary.latched { carriedTrip.withLock { $0 = Self.tripKey(summary) } }
+        if summary.latched, let plan = summary.plan { carriedPlans.withLock { $0 = [plan] } }
+        // The park's drill report covers the plants too, as they reported themselves.
+        defence.plantSections.withLock { $0 = { [self] since in plantSections(since: since) } }
     }
 
     func run() async throws {
@@ -153,11 +156,14 @@ final class ParkService: Service, Sendable {
         case .success(let plan):
             let response = await defence.trip(
                 Trigger(kind: .park, who: who, from: from, why: why, date: Date()), plan: plan)
-            if !response.ok {
+            guard response.ok else {
                 logger.error(
                     "catchment plan not tripped",
                     metadata: ["catchment": "\(catchment.id)", "error": "\(response.error ?? "")"])
+                return
             }
+            // Added to a latch already held for another plan, this trip is not the latch's plan: carry it here.
+            await carry(plan: catchment.plan, drill: false, reason: "park plan \(catchment.plan): \(why)")
         case .failure(let refusal):
             logger.error(
                 "catchment plan missing", metadata: ["catchment": "\(catchment.id)", "error": "\(refusal.message)"])
@@ -182,27 +188,23 @@ final class ParkService: Service, Sendable {
 
     // MARK: - Carrying the park's trips to plants
 
-    static func tripKey(_ s: DefenceSummary) -> String { "\(s.plan ?? "")|\(s.trips.first ?? "")" }
-
     /// When the park trips (or drills) a plan, every plant of the catchments it closes gets the same by command:
     /// the plant-wide plan reaches every plant.
     private func carryTrip() async {
         let summary = defence.summary()
         guard summary.latched, let plan = summary.plan, !plan.hasPrefix("restore:") else {
-            if !summary.latched { carriedTrip.withLock { $0 = nil } }
+            if !summary.latched { carriedPlans.withLock { $0 = [] } }
             return
         }
-        let key = Self.tripKey(summary)
-        let isNew = carriedTrip.withLock { carried in
-            guard carried != key else { return false }
-            carried = key
-            return true
-        }
-        guard isNew else { return }
-        let plants = targets(of: plan)
         let reason = "park plan \(plan)\(summary.drill ? " (drill)" : ""): \(summary.trips.first ?? "")"
-        for plant in plants {
-            await send(summary.drill ? .drill : .shutoff, to: plant, live: summary.drill ? true : nil, reason: reason)
+        await carry(plan: plan, drill: summary.drill, reason: reason)
+    }
+
+    /// Commands the plants `plan` reaches, once per latch.
+    private func carry(plan: String, drill: Bool, reason: String) async {
+        guard carriedPlans.withLock({ $0.insert(plan).inserted }) else { return }
+        for plant in targets(of: plan) {
+            await send(drill ? .drill : .shutoff, to: plant, live: drill ? true : nil, reason: reason)
         }
     }
 
@@ -233,6 +235,44 @@ final class ParkService: Service, Sendable {
             "command \(command.id) sent to \(plant): \(operation.rawValue)\(plan.map { " plan \($0)" } ?? "") — \(reason)",
             source: plant, drill: operation == .drill)
         return command
+    }
+
+    // MARK: - Drill report
+
+    /// For each plant the park sent a command since `since` (the park drill's start): the command's answer, and
+    /// the steps and outlets the plant published, with the plant's own measured times.
+    func plantSections(since: Date, now: Date = Date()) -> [DrillReport.PlantSection] {
+        let (views, commands) = directory.withLock { d in (d.plants, Array(d.commands.values)) }
+        return settings.plants.compactMap { plant -> DrillReport.PlantSection? in
+            guard
+                let sent = commands.filter({ $0.command.plant == plant.id && $0.sentAt >= since })
+                    .max(by: { $0.sentAt < $1.sentAt })
+            else { return nil }
+            let view = views.first { $0.id == plant.id }
+            let link = view?.liveness(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? .unknown
+            let answer = sent.acks.last
+            let unanswered =
+                answer == nil && now.timeIntervalSince(sent.sentAt) > Double(settings.commandTimeoutSeconds)
+            let command = [
+                sent.command.op, sent.command.plan ?? "plant-wide", sent.command.live == true ? "(live)" : nil,
+            ]
+            .compactMap { $0 }.joined(separator: " ")
+            let steps = (view?.steps ?? []).map { s in
+                DrillReport.PlantStep(
+                    step: s.id, device: s.device, action: s.action, state: s.state, commandedAt: s.commandedAt,
+                    confirmedAt: s.confirmedAt, measuredSeconds: s.seconds, failure: s.failure)
+            }
+            let outlets = (view?.outlets ?? []).map { v in
+                DrillReport.PlantOutlet(
+                    device: v.device, name: v.name, position: v.position, quality: link == .online ? v.quality : "stale"
+                )
+            }
+            return DrillReport.PlantSection(
+                plant: plant.id, plantName: plant.name ?? view?.name ?? plant.id, command: command,
+                result: answer?.result.rawValue ?? (unanswered ? "no answer" : "sent"),
+                message: answer?.message ?? answer?.reason, online: link == .online, latched: view?.latched,
+                steps: steps, outlets: outlets)
+        }
     }
 
     // MARK: - Status
