@@ -20,6 +20,19 @@ Developer aids under /fake (no token): POST /fake/stream?mode=ok|fail|silent|dow
 503, or go quiet (to watch the dashboard fall back to polling), or takes the whole API down (503 everywhere, to see
 the "values are not current" banner); POST /fake/alarm raises a new critical alarm.
 
+The plant's status carries `links` (Links.swift): its MQTT link to the park and its HJ 212 uplink to the bureau.
+
+`--park` serves a park (园区) instance instead: the status gains `park` (ParkSummary in Links.swift) with three
+plants in two catchments (plant-a online, latched, its outlets closed and good, and escalated; plant-b stale, its
+outlets stale; plant-c offline by its last will, its outlets' last report still "closed", "good"), an escalation of
+catchment east-river waiting for confirmation, and a few commands already answered (done, no answer, refused,
+accepted). POST /api/v1/control {"op": "park-confirm", "catchment", "reason"} (operator or admin) takes the
+catchment's pending confirmation and sends each of its plants a shutoff: an online plant accepts it and reports it
+done a few seconds later, a stale or offline one gives no answer. POST /fake/park-escalate?catchment=east-river
+raises the escalation again (to run the park test's confirmation once more).
+
+    python3 Tests/browser/fake_api.py --park --port 8766
+
 Standard library only. Not part of the product; it only has to be faithful to the shapes.
 """
 
@@ -291,8 +304,18 @@ class Plant:
                 "devices": devices,
                 "historian": {"healthy": True, "path": "/tmp/levee-demo/levee.db", "bufferedReadings": 0,
                               "droppedReadings": 0},
-                "alarms": alarms, "alarmRate": len(alarms), "defence": defence,
+                "alarms": alarms, "alarmRate": len(alarms), "defence": defence, "links": self.links(now),
             })
+
+    def links(self, now):
+        """LinksSummary: the MQTT link to the park, and the HJ 212 uplink acknowledged a few seconds past each minute."""
+        ack = now - (now % 60) + 3
+        if ack > now:
+            ack -= 60
+        return {"mqtt": {"broker": "park-broker.demo:8883", "state": "connected", "lastError": None, "queued": 0,
+                         "dropped": 0, "acceptsCommands": True, "parks": ["demo-park"]},
+                "uplink": {"server": "hj212.bureau.demo:9001", "connected": True, "lastError": None,
+                           "lastAcknowledged": iso(ack), "backlog": 0}}
 
     # --------------------------------------------------------------------------------------------- commands
 
@@ -337,6 +360,119 @@ class Plant:
         if not restore:
             self.defence["latched"] = True
             self.defence["trips"] = [f"{who} from web: {reason}"]
+
+
+class Park(Plant):
+    """A park instance: the same little plant of its own (the park's pool and gates stand in for it), plus the
+    park's view of its plants over MQTT and the commands it sent them."""
+
+    def __init__(self):
+        super().__init__()
+        now = self.t0
+
+        def outlet(device, name, line, position, quality, mode="remote"):
+            return {"device": device, "name": name, "line": line, "position": position, "mode": mode,
+                    "quality": quality}
+
+        self.plants = [
+            {"id": "plant-a", "name": "演示化工厂A", "catchment": "east-river", "link": "online", "_seen": 1.0,
+             "latched": True, "plan": "plant-wide", "drill": False, "escalated": True,
+             "escalationReason": "事故池将满（92%），请求启用园区公共事故池",
+             "summary": "21/21 devices answering; latched plant-wide; 9/9 steps confirmed",
+             "outlets": [outlet("rain-outlet-1", "1号雨水排口阀", "boundary", "closed", "good"),
+                         outlet("rain-outlet-2", "2号雨水排口阀", "boundary", "closed", "good"),
+                         outlet("sewage-outlet", "污水排口阀", "boundary", "closed", "good")]},
+            # Silent for 5 minutes: ParkLink marks every outlet stale.
+            {"id": "plant-b", "name": "东河精细化工", "catchment": "east-river", "link": "stale", "_seenAt": now - 300,
+             "latched": False, "plan": None, "drill": False, "escalated": False, "escalationReason": None,
+             "summary": "12/12 devices answering; not latched",
+             "outlets": [outlet("rain-outlet", "雨水排口阀", "boundary", "closed", "stale"),
+                         outlet("sewage-outlet", "污水排口阀", "boundary", "open", "stale")]},
+            # Gone by its last will 20 minutes ago; the last report said closed and good, which is no longer current.
+            {"id": "plant-c", "name": "西渠新材料", "catchment": "west-canal", "link": "offline", "_seenAt": now - 1200,
+             "latched": False, "plan": None, "drill": False, "escalated": False, "escalationReason": None,
+             "summary": "8/9 devices answering; down: gas-2",
+             "outlets": [outlet("rain-outlet", "雨水排口阀", "boundary", "closed", "good"),
+                         outlet("bund-rain", "罐区围堰雨水阀", "risk-unit", "open", "comm-fail", "local")]},
+        ]
+        self.pending = [{"catchment": "east-river", "plan": "catchment:east-river", "plant": "plant-a",
+                         "reason": "plant-a 上报二级响应：事故池将满，请求启用园区公共事故池", "at": iso(now - 75)}]
+        self.commands = [  # newest first
+            {"id": "cmd-0004", "plant": "plant-a", "op": "drill-check", "plan": "plant-wide", "sentAt": iso(now - 600),
+             "result": "accepted", "message": None},
+            {"id": "cmd-0003", "plant": "plant-c", "op": "shutoff", "plan": "plant-wide", "sentAt": iso(now - 1800),
+             "result": "refused", "message": "signature: the park's key is not accepted by this plant"},
+            {"id": "cmd-0002", "plant": "plant-b", "op": "drill-check", "plan": "plant-wide",
+             "sentAt": iso(now - 3600), "result": "no answer", "message": "no reply within 30 s"},
+            {"id": "cmd-0001", "plant": "plant-a", "op": "shutoff", "plan": "plant-wide", "sentAt": iso(now - 7200),
+             "result": "done", "message": "9/9 steps confirmed"},
+        ]
+        self.next_command = 5
+
+    def advance(self):
+        super().advance()
+        with self.lock:
+            now = time.time()
+            for c in self.commands:
+                due = c.get("_due")
+                while due and now >= due[0][0]:
+                    _, result, message = due.pop(0)
+                    c["result"] = result
+                    c["message"] = message
+                    self.event("park", "park", f"{c['id']} {c['op']} → {c['plant']}: {result}")
+                    if result == "done":
+                        plant = next(p for p in self.plants if p["id"] == c["plant"])
+                        plant.update(latched=True, plan=c["plan"])
+
+    def confirm(self, catchment, who, reason):
+        """park-confirm: the catchment's pending confirmation becomes a shutoff sent to each of its plants."""
+        items = [x for x in self.pending if x["catchment"] == catchment]
+        if not items:
+            return None
+        self.pending = [x for x in self.pending if x["catchment"] != catchment]
+        now = time.time()
+        sent = []
+        for p in (p for p in self.plants if p["catchment"] == catchment):
+            cid = f"cmd-{self.next_command:04d}"
+            self.next_command += 1
+            c = {"id": cid, "plant": p["id"], "op": "shutoff", "plan": items[0]["plan"], "sentAt": iso(now),
+                 "result": "sent", "message": None}
+            if p["link"] == "online":
+                c["_due"] = [(now + 1.5, "accepted", None), (now + 5, "done", "steps confirmed")]
+            else:
+                c["_due"] = [(now + 6, "no answer", f"no reply within 6 s (plant {p['link']})")]
+            self.commands.insert(0, c)
+            sent.append(p["id"])
+        self.event("park", "web", f"{who} confirmed {catchment} ({items[0]['plan']}): {reason}")
+        return sent
+
+    def escalate(self, catchment):
+        plant = next((p for p in self.plants if p["catchment"] == catchment), None)
+        if plant and not any(x["catchment"] == catchment for x in self.pending):
+            self.pending.append({"catchment": catchment, "plan": f"catchment:{catchment}", "plant": plant["id"],
+                                 "reason": f"{plant['id']} 上报二级响应（测试）", "at": iso(time.time())})
+
+    def status(self):
+        with self.lock:
+            s = super().status()
+            now = time.time()
+            plants = []
+            for p in self.plants:
+                seen = now - p["_seen"] if "_seen" in p else p.get("_seenAt")
+                plants.append({k: v for k, v in p.items() if not k.startswith("_")} | {
+                    "lastSeen": iso(seen) if seen else None})
+            online = sum(p["link"] == "online" for p in plants)
+            s.update(site="demo-park", siteName="演示化工园区",
+                     summary=f"park: {online}/{len(plants)} plants online; {len(self.pending)} awaiting confirmation")
+            s["park"] = compact({"plants": plants, "pendingConfirmations": self.pending,
+                                 "commands": [{k: v for k, v in c.items() if not k.startswith("_")}
+                                              for c in self.commands]})
+            return s
+
+    def links(self, now):
+        # A park reaches its plants through its own broker; it takes commands from no one, and has no uplink here.
+        return {"mqtt": {"broker": "127.0.0.1:1883", "state": "connected", "queued": 0, "dropped": 0,
+                         "acceptsCommands": False, "parks": []}}
 
 
 PLANT = None
@@ -411,6 +547,8 @@ class Handler(BaseHTTPRequestHandler):
             elif url.path == "/fake/alarm":
                 n = len(PLANT.alarms)
                 PLANT.raise_alarm(f"test.critical.{n}", "gas-a1.concentration", "critical", f"测试紧急报警 {n}")
+            elif url.path == "/fake/park-escalate" and isinstance(PLANT, Park):
+                PLANT.escalate(q.get("catchment", ["east-river"])[0])
         self.send(200, {"ok": True})
 
     def api(self, method, url):
@@ -496,6 +634,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True, "message": "escalated to the park"})
             if route == "alarms/silence":
                 return self.send(200, {"ok": True, "message": "annunciation silenced"})
+            if route == "control":
+                # Only park-confirm here; the daemon answers a refusal as a ControlResponse with 409.
+                if body.get("op") != "park-confirm":
+                    return self.error(400, f"op: {body.get('op')!r} is not served by the fake")
+                if not isinstance(PLANT, Park):
+                    return self.send(409, {"ok": False, "error": "park-confirm: this instance is not a park"})
+                catchment = body.get("catchment") or ""
+                sent = PLANT.confirm(catchment, who["user"], reason)
+                if sent is None:
+                    return self.send(409, {"ok": False, "error": f"catchment {catchment!r}: nothing to confirm"})
+                return self.send(200, {"ok": True, "message": f"catchment {catchment}: plan confirmed; shutoff sent "
+                                                              f"to {', '.join(sent) or 'no plant'}"})
             if len(parts) == 3 and parts[0] == "alarms":
                 a = PLANT.alarms.get(parts[1])
                 if not a:
@@ -641,10 +791,10 @@ class Handler(BaseHTTPRequestHandler):
             return
 
 
-def serve(port=0, host="127.0.0.1", no_chart=False, shapes="issue"):
+def serve(port=0, host="127.0.0.1", no_chart=False, shapes="issue", park=False):
     """Starts the fake API in a background thread; returns the server (server.server_address has the port)."""
     global PLANT
-    PLANT = Plant()
+    PLANT = Park() if park else Plant()
     ThreadingHTTPServer.daemon_threads = True
     server = ThreadingHTTPServer((host, port), Handler)
     server.no_chart = no_chart
@@ -660,9 +810,10 @@ def main():
     parser.add_argument("--no-chart", action="store_true", help="answer 404 for /vendor/chart.js")
     parser.add_argument("--shapes", choices=["issue", "api"], default="issue",
                         help="JSON shapes of /alarms, /drills, /drills/check and /history (see above)")
+    parser.add_argument("--park", action="store_true", help="serve a park (园区) instance with its plants (see above)")
     args = parser.parse_args()
-    server = serve(args.port, args.host, args.no_chart, args.shapes)
-    print(f"fake levee API on http://{args.host}:{server.server_address[1]}/  (tokens: {', '.join(TOKENS)})",
+    server = serve(args.port, args.host, args.no_chart, args.shapes, args.park)
+    print(f"fake levee {'park ' if args.park else ''}API on http://{args.host}:{server.server_address[1]}/  (tokens: {', '.join(TOKENS)})",
           flush=True)
     try:
         threading.Event().wait()

@@ -5,18 +5,24 @@
 // changed (a new critical alarm, the latch, a step's phase), then the current view's `update(state)` redraws.
 // Commands go out through `ctx.command`, which shows the daemon's answer or refusal, and the next status shows
 // their effect: nothing on screen is ever assumed from a command alone.
+//
+// A park (园区) instance's status has `park`: only then is the park view offered. `links` (the MQTT link to the park,
+// the HJ 212 uplink to the bureau) shows in the header when the daemon has them.
 
 import { api, ApiError, LiveFeed, getToken, setToken, clearToken, onUnauthorized } from './api.js';
 import { t, tOr, getLang, setLang, applyStatic, onLangChange } from './i18n.js';
-import { h, setText, setVariant, setTimeZone, fmtTime, fmtDateTime } from './views/common.js';
+import { h, setText, setChildren, setVariant, setTimeZone, fmtTime, fmtDateTime } from './views/common.js';
 import * as mainView from './views/main.js';
 import * as alarmsView from './views/alarms.js';
 import * as trendsView from './views/trends.js';
 import * as drillView from './views/drill.js';
 import * as bureauView from './views/bureau.js';
+import * as parkView from './views/park.js';
 import { acknowledge, isUnacknowledged } from './views/alarms.js';
+import { linkWord, resultWord, pendingByCatchment, BAD_RESULTS } from './views/park.js';
 
-const ROUTES = { main: mainView, alarms: alarmsView, trends: trendsView, drill: drillView, bureau: bureauView };
+const ROUTES = { main: mainView, alarms: alarmsView, trends: trendsView, drill: drillView, bureau: bureauView,
+    park: parkView };
 /** What a `viewer` token may see: the bureau's read-only page, nothing that commands. */
 const VIEWER_ROUTES = new Set(['bureau']);
 /** A status older than this (no stream and no poll got through) is shown as not current. */
@@ -151,7 +157,10 @@ function parseHash() {
 }
 
 function allowed(name) {
-    return state.role === 'viewer' ? VIEWER_ROUTES.has(name) : name in ROUTES;
+    if (state.role === 'viewer') return VIEWER_ROUTES.has(name);
+    // The park view only on a park instance (or before the first status has told).
+    if (name === 'park') return !state.status || !!state.status.park;
+    return name in ROUTES;
 }
 
 function mountRoute() {
@@ -199,6 +208,11 @@ function applyStatus(status, redrawOnly = false) {
         state.statusAt = Date.now();
         setTimeZone(status.timeZone);
         noticeChanges(previous, status);
+        // The park view of an instance that stopped being a park (a restart with another configuration).
+        if (current?.name === 'park' && !status.park) {
+            mountRoute();
+            return;
+        }
     }
     renderChrome();
     renderBanner();
@@ -227,12 +241,14 @@ function journalKey(e) {
 }
 
 /**
- * Announces what changed between two statuses, and sounds a new critical alarm. The messages of one status are
- * spoken together: two announcements in a row would cut each other off.
+ * Announces what changed between two statuses, and sounds a new critical alarm or a park's new escalation waiting
+ * for confirmation. The messages of one status are spoken together: two announcements in a row would cut each
+ * other off.
  */
 function noticeChanges(before, after) {
     const urgent = [];
     const polite = [];
+    let sound = false;   // a new critical alarm, or an escalation waiting for an operator
     const d0 = before?.defence;
     const d1 = after.defence;
     if (before && !!d0?.latched !== !!d1?.latched) {
@@ -255,7 +271,7 @@ function noticeChanges(before, after) {
         const fresh = critical.filter((a) => !seenCritical.has(`${a.id}|${a.since ?? ''}`));
         if (fresh.length) {
             urgent.unshift(...fresh.map((a) => t('announce.critical', { message: a.message })));
-            if (audio) beep();
+            sound = true;
         }
     }
     seenCritical = keys;
@@ -267,8 +283,47 @@ function noticeChanges(before, after) {
             (a.priority === 'high' ? urgent : polite).push(text);
         }
     }
+
+    if (noticePark(before, after, urgent, polite)) sound = true;
+    if (sound && audio) beep();
     if (urgent.length) announce(urgent.join('; '), true);
     if (polite.length) announce(polite.join('; '));
+}
+
+/**
+ * A park's changes: a new escalation waiting for confirmation (true: it needs an operator, so it sounds), a plant's
+ * link changing, and a command's answer (refused, failed or none is urgent).
+ */
+function noticePark(before, after, urgent, polite) {
+    const p0 = before?.park;
+    const p1 = after.park;
+    if (!before || !p1) return false;
+    let needsOperator = false;
+    const key = (x) => `${x.catchment}|${x.plant}|${x.at}`;
+    const old = new Set((p0?.pendingConfirmations ?? []).map(key));
+    const names = new Map((p1.plants ?? []).map((p) => [p.id, p.name]));
+    for (const x of p1.pendingConfirmations ?? []) {
+        if (old.has(key(x))) continue;
+        urgent.push(t('announce.parkPending', { catchment: x.catchment, plan: x.plan,
+            plant: names.get(x.plant) ?? x.plant, reason: x.reason }));
+        needsOperator = true;
+    }
+    const links = new Map((p0?.plants ?? []).map((p) => [p.id, p.link]));
+    for (const p of p1.plants ?? []) {
+        const was = links.get(p.id);
+        if (was != null && was !== p.link) {
+            (p.link === 'online' ? polite : urgent).push(t('announce.plantLink', { plant: p.name,
+                link: linkWord(p.link) }));
+        }
+    }
+    const results = new Map((p0?.commands ?? []).map((c) => [c.id, c.result]));
+    for (const c of p1.commands ?? []) {
+        const was = results.get(c.id);
+        if (was === c.result || (was == null && !BAD_RESULTS.has(c.result))) continue;
+        (BAD_RESULTS.has(c.result) ? urgent : polite).push(t('announce.parkCommand', {
+            op: tOr(`park.op.${c.op}`, c.op), plant: names.get(c.plant) ?? c.plant, result: resultWord(c.result) }));
+    }
+    return needsOperator;
 }
 
 // ------------------------------------------------------------------------------------------------------- chrome
@@ -277,13 +332,73 @@ function renderChrome() {
     const s = state.status;
     setText($('site-name'), s ? `${s.siteName}` : '');
     const viewer = state.role === 'viewer';
-    for (const a of document.querySelectorAll('#nav a')) a.hidden = viewer && !VIEWER_ROUTES.has(a.dataset.route);
+    const park = s?.park;
+    for (const a of document.querySelectorAll('#nav a')) {
+        a.hidden = viewer ? !VIEWER_ROUTES.has(a.dataset.route) : a.dataset.route === 'park' && !park;
+    }
+    // The park tab counts the catchments waiting for an operator's confirmation.
+    const pending = park ? pendingByCatchment(park).length : 0;
+    const count = $('park-pending-count');
+    count.hidden = pending === 0;
+    if (count.dataset.n !== String(pending) || count.dataset.lang !== getLang()) {
+        count.dataset.n = String(pending);
+        count.dataset.lang = getLang();
+        setChildren(count, h('span', { 'aria-hidden': 'true' }, String(pending)),
+            h('span', { class: 'sr-only' }, t('park.pendingCount', { n: pending })));
+    }
     $('sound-toggle').hidden = viewer;
     const roleWord = state.role ? tOr(`role.${state.role}`, state.role) : '';
     setText($('user'), state.user ? `${state.user} · ${roleWord}` : roleWord);
     $('user').classList.toggle('warn', state.role === 'unknown');
     renderConn();
+    renderLinks();
     renderSound();
+}
+
+/** The plant's links beyond its fence, each only when the daemon has it: MQTT to the park, HJ 212 to the bureau. */
+function renderLinks() {
+    const links = state.status?.links;
+    const mqtt = links?.mqtt;
+    const uplink = links?.uplink;
+    $('links').hidden = !mqtt && !uplink;
+
+    const m = $('link-mqtt');
+    m.hidden = !mqtt;
+    if (mqtt) {
+        m.dataset.state = mqtt.state;
+        setVariant(m, 'health', mqtt.state === 'connected' ? (mqtt.dropped ? 'warn' : 'ok')
+            : mqtt.state === 'connecting' ? 'warn' : 'bad');
+        const parts = [t('links.mqtt'), tOr(`links.state.${mqtt.state}`, mqtt.state)];
+        if (mqtt.queued) parts.push(t('links.queued', { n: mqtt.queued }));
+        if (mqtt.dropped) parts.push(t('links.dropped', { n: mqtt.dropped }));
+        setText(m, parts.join(' · '));
+        m.title = [
+            t('links.broker', { broker: mqtt.broker }),
+            mqtt.acceptsCommands ? t('links.acceptsCommands', { parks: (mqtt.parks ?? []).join(', ') || '—' })
+                : t('links.noCommands'),
+            t('links.queuedDropped', { queued: mqtt.queued ?? 0, dropped: mqtt.dropped ?? 0 }),
+            mqtt.lastError ? t('links.error', { error: mqtt.lastError }) : null,
+        ].filter(Boolean).join('\n');
+    }
+
+    const u = $('link-uplink');
+    u.hidden = !uplink;
+    if (uplink) {
+        u.dataset.state = uplink.connected ? 'connected' : 'disconnected';
+        setVariant(u, 'health', !uplink.connected ? 'bad' : uplink.backlog ? 'warn' : 'ok');
+        setText(u, [
+            t('links.uplink'),
+            uplink.connected ? t('links.state.connected') : t('links.state.disconnected'),
+            t('links.backlog', { n: uplink.backlog ?? 0 }),
+            uplink.lastAcknowledged ? t('links.lastAck', { time: fmtTime(uplink.lastAcknowledged) })
+                : t('links.neverAck'),
+        ].join(' · '));
+        u.title = [
+            t('links.server', { server: uplink.server }),
+            uplink.lastAcknowledged ? t('links.lastAck', { time: fmtDateTime(uplink.lastAcknowledged) }) : null,
+            uplink.lastError ? t('links.error', { error: uplink.lastError }) : null,
+        ].filter(Boolean).join('\n');
+    }
 }
 
 function renderConn() {

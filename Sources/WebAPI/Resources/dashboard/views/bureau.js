@@ -1,6 +1,7 @@
 // The bureau's read-only view (#/bureau): every valve and every outlet monitor with status, mode, quality and the
-// time of the last reading, the shutoff's state, and the last drill. A `viewer` token sees only this view; it has
-// no command buttons at all.
+// time of the last reading, the shutoff's state, and the last drill. On a park instance, also every plant of the
+// park with its link, latch and outlets (the park view's cards, which hold no buttons). A `viewer` token sees only
+// this view; it has no command buttons at all.
 
 import { t, tOr } from '../i18n.js';
 import {
@@ -8,6 +9,7 @@ import {
     fmtDateTime, fmtNumber, isBooleanPoint, pointLabel, worstQuality,
 } from './common.js';
 import { openReport, drillList } from './drill.js';
+import { plantCards } from './park.js';
 
 export function mount(root, ctx) {
     const site = h('p', { class: 'bureau-site' });
@@ -26,12 +28,17 @@ export function mount(root, ctx) {
         body);
     const drill = h('div', { class: 'bureau-drill', id: 'bureau-drill' }, h('p', { class: 'muted' },
         t('drill.loadingReports')));
+    const plants = plantCards();
+    const park = h('section', { class: 'panel bureau-park', id: 'bureau-park', hidden: true,
+        'aria-labelledby': 'bureau-park-title' },
+    h('h2', { id: 'bureau-park-title' }, t('bureau.parkTitle')), plants.el);
 
     root.append(h('div', { class: 'view-bureau' },
         h('div', { class: 'view-head' }, h('h1', {}, t('bureau.title')),
             h('span', { class: 'badge' }, t('bureau.readOnly'))),
         site, defence,
         h('div', { class: 'table-wrap' }, table),
+        park,
         h('section', { class: 'panel' }, h('h2', {}, t('bureau.lastDrill')), drill)));
 
     ctx.api('/api/v1/drills')
@@ -65,6 +72,8 @@ export function mount(root, ctx) {
             d?.drill || d?.activeDrill ? t('defence.drill') : null,
         ].filter(Boolean).join(' · '));
         defence.classList.toggle('latched', !!d?.latched);
+        park.hidden = !s.park;
+        if (s.park) plants.update(s);
 
         // Valves on every line, then the outlets' monitors on the boundary, in line order.
         const rows = [];
