@@ -28,20 +28,37 @@ rm -rf "$work"
 mkdir -p "$work" /tmp/levee-sim
 sim_pid=""
 daemon_pid=""
+park_sim_pid=""
+park_pid=""
+broker_pid=""
+platform_pid=""
 stop() {
     trap - INT TERM EXIT
     echo
-    # Ctrl-C may already have reached them (both handle SIGINT like SIGTERM); either way, report how they ended.
-    for name in leveed levee-sim; do
-        pid=$daemon_pid
-        [ "$name" = levee-sim ] && pid=$sim_pid
+    # Ctrl-C may already have reached them (all handle SIGINT like SIGTERM); either way, report how they ended.
+    # The daemons first, the park's broker and the bureau's platform after them.
+    for entry in "leveed:$daemon_pid" "leveed (park):$park_pid" "levee-sim:$sim_pid" "levee-sim (park):$park_sim_pid" \
+        "mosquitto:$broker_pid" "hj212-receiver:$platform_pid"; do
+        name="${entry%:*}"
+        pid="${entry##*:}"
         [ -n "$pid" ] || continue
         kill -TERM "$pid" 2>/dev/null || true
         if wait "$pid"; then echo "demo: $name stopped cleanly (exit 0)"; else echo "demo: $name exited with $?"; fi
     done
-    echo "demo: logs in $work/sim.log and $work/leveed.log; database $work/levee.db"
+    echo "demo: logs in $work (sim.log, leveed.log, park.log, broker.log, hj212.jsonl); databases $work/*.db"
 }
 trap stop INT TERM EXIT
+
+# The park's MQTT broker and the bureau's HJ 212 platform, on loopback.
+printf 'listener 18830 127.0.0.1\nallow_anonymous true\nuser root\n' >"$work/mosquitto.conf"
+/usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/broker.log" 2>&1 &
+broker_pid=$!
+python3 simulators/hj212-receiver/receiver.py --port 9212 --mn DEMO0000000001 --pw 123456 \
+    --log "$work/hj212.jsonl" --control "$work/hj212-requests" >"$work/hj212.out" 2>&1 &
+platform_pid=$!
+sleep 0.3
+kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.log"; echo "demo: mosquitto did not start (port 18830 taken?)" >&2; exit 1; }
+kill -0 "$platform_pid" 2>/dev/null || { cat "$work/hj212.out"; echo "demo: hj212-receiver did not start (port 9212 taken?)" >&2; exit 1; }
 
 "$bin/levee-sim" run simulators/scenarios/demo.toml >"$work/sim.log" 2>&1 &
 sim_pid=$!
@@ -59,6 +76,19 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 
+# The park: its gates (a second simulator) and a park instance of leveed watching the plant over MQTT.
+"$bin/levee-sim" run simulators/scenarios/park-demo.toml >"$work/park-sim.log" 2>&1 &
+park_sim_pid=$!
+sleep 0.5
+"$bin/leveed" run --config config/park-demo.toml >"$work/park.log" 2>&1 &
+park_pid=$!
+for _ in $(seq 1 100); do
+    "$bin/leveectl" status --config config/park-demo.toml >/dev/null 2>&1 && break
+    kill -0 "$park_pid" 2>/dev/null || { cat "$work/park.log"; echo "demo: the park's leveed did not start" >&2; exit 1; }
+    sleep 0.2
+done
+echo "demo: plant dashboard http://127.0.0.1:8080/, park dashboard http://127.0.0.1:8081/ (tokens in config/demo.toml)"
+
 if [ -n "$browser_test" ]; then
     # The dashboard test: log in, see values, press one-key and confirm, see the valves reach "closed", take
     # screenshots (LEVEE_SCREENSHOTS, default docs/screenshots).
@@ -67,6 +97,9 @@ if [ -n "$browser_test" ]; then
     # And the daemon's answers against its own OpenAPI document.
     LEVEE_URL=http://127.0.0.1:8080/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
         .venv/bin/python Tests/browser/api_schema_check.py
+    # The park's view of the plant, in the park instance's dashboard.
+    LEVEE_PARK_URL=http://127.0.0.1:8081/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
+        .venv/bin/python Tests/browser/park_view_test.py
 elif [ -n "$seconds" ]; then
     sleep "$seconds"
     "$bin/leveectl" status --config config/demo.toml
