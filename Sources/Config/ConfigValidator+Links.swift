@@ -34,7 +34,7 @@ extension ConfigValidator {
         if let insecure = boolean(t, "tls_insecure") { s.tlsInsecure = insecure }
         if let version = choice(t, "protocol", among: ["3.1.1", "5"]) { s.protocolVersion = version }
         if let k = integer(t, "keepalive_s", in: 5...3600) { s.keepAliveSeconds = k }
-        if let prefix = topicWord(t, "topic_prefix", limit: 64) { s.topicPrefix = prefix }
+        if let prefix = topicPrefix(t, "topic_prefix") { s.topicPrefix = prefix }
         if let i = number(t, "publish_interval_s", in: 0.2...60) { s.publishIntervalSeconds = i }
         if let r = number(t, "refresh_s", in: 10...86400) { s.refreshSeconds = r }
         if let n = integer(t, "outbox_limit", in: 100...1_000_000) { s.outboxLimit = n }
@@ -112,7 +112,7 @@ extension ConfigValidator {
                 }
             }
             let name = nonEmptyString(c, "name")
-            let plan = identifier(c, "plan", required: true)
+            let plan = nonEmptyString(c, "plan", required: true)
             if let plan, !plans.contains(plan) {
                 report(
                     c.path.appending("plan"),
@@ -247,6 +247,25 @@ extension ConfigValidator {
     private func isFactorCode(_ s: String) -> Bool {
         s.utf8.count >= 4 && s.utf8.count <= 10 && s.first?.isLetter == true
             && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    /// The topic tree's root: one or more levels (`levee`, `cn/js/levee`), each a topic word, not starting with `$`.
+    private mutating func topicPrefix(_ t: ConfigTable, _ key: String) -> String? {
+        guard let s = nonEmptyString(t, key) else { return nil }
+        let levels = s.split(separator: "/", omittingEmptySubsequences: false)
+        let valid =
+            s.count <= 128 && !s.hasPrefix("$")
+            && levels.allSatisfy { level in
+                !level.isEmpty && level.allSatisfy { $0.isASCII && !$0.isWhitespace && !"+#".contains($0) }
+            }
+        guard valid else {
+            report(
+                t.path.appending(key),
+                "\(quoted(s)) must be topic levels separated by / (such as \"levee\" or \"cn/js/levee\"), none empty, "
+                    + "without + # $ or spaces")
+            return nil
+        }
+        return s
     }
 
     /// One level of an MQTT topic, or a client id: printable ASCII, no `/ + #`, no spaces.
