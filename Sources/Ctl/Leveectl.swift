@@ -15,8 +15,8 @@ struct Leveectl: ParsableCommand {
         abstract: "Talk to a running leveed: status, history export, configuration checks.",
         subcommands: [
             Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
-            Drill.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self, History.self,
-            CheckConfigCommand.self,
+            Drill.self, Park.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self,
+            History.self, CheckConfigCommand.self,
         ])
 }
 

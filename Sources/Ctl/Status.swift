@@ -2,10 +2,11 @@ import ArgumentParser
 import ControlAPI
 import Foundation
 
-/// `leveectl status`: every device with value, unit, quality and read time, and every valve's position and mode.
+/// `leveectl status`: every device with value, unit, quality and read time, and every valve's position and mode;
+/// the links to the park and the bureau when configured; on a park instance, its plants and the commands sent them.
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the live state of every device.",
+        abstract: "Show the live state of every device, the links to the park and the bureau, and a park's plants.",
         discussion: "With --watch the view is redrawn every --interval seconds until Ctrl-C.")
 
     @OptionGroup var location: DaemonLocation
@@ -73,8 +74,7 @@ enum StatusView {
 
     static func render(_ s: SiteStatus, allPoints: Bool = false) -> String {
         let zone = TimeZone(identifier: s.timeZone) ?? .current
-        var clock = Date.FormatStyle().hour(.twoDigits(amPM: .omitted)).minute().second()
-        clock.timeZone = zone
+        let clock = clockStyle(zone)
         let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
         var out =
             "\(s.siteName) (\(s.site))   \(s.generatedAt.formatted(day)) \(s.generatedAt.formatted(clock)) \(s.timeZone)\n"
@@ -113,6 +113,8 @@ enum StatusView {
             }
             if s.alarms.count > 12 { out += "  … \(s.alarms.count - 12) more: leveectl alarms\n" }
         }
+        if let links = s.links { out += linksSection(links, now: s.generatedAt, zone: zone) }
+        if let park = s.park { out += parkSection(park, now: s.generatedAt, zone: zone) }
         for line in lines {
             let devices = s.devices.filter { $0.line == line }
             guard !devices.isEmpty else { continue }
@@ -144,6 +146,11 @@ enum StatusView {
             }
         }
         return out
+    }
+
+    /// `16:25:51` in the site's zone: 24-hour whatever the locale (a 12-hour clock without AM/PM would be ambiguous).
+    static func clockStyle(_ zone: TimeZone) -> Date.ISO8601FormatStyle {
+        Date.ISO8601FormatStyle(timeZone: zone).time(includingFractionalSeconds: false)
     }
 
     /// What a control-room operator looks at first for each kind of device.
