@@ -100,7 +100,9 @@ struct DaemonTests {
             }, "\(h.log)")
         let h2s = try #require(try h.status()?.devices.first { $0.id == "h2s-a1" })
         #expect(h2s.points.first?.value == 4.2)
-        #expect(h.log.contains("configuration applied changes=\"devices added: h2s-a1\""), "\(h.log)")
+        // The log line may arrive through the pipe just after the status shows the change.
+        #expect(
+            await H.wait { h.log.contains("configuration applied changes=\"devices added: h2s-a1\"") }, "\(h.log)")
         let before = try #require(try h.status()?.devices.first { $0.id == "gas-a1" }?.points.first?.readAt)
         #expect(
             await H.wait {

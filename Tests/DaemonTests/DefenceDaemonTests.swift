@@ -168,9 +168,17 @@ struct DefenceDaemonTests {
         #expect(try defence(h)?.drill == true)
         #expect(try h.status()?.summary.hasPrefix("DRILL LATCHED") == true)
         #expect(await H.wait { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
-        // The report is stored once every step has settled.
+        // The report is stored once every step has settled, and completed as each stroke's record comes in.
         #expect(await H.wait { try h.request(ControlRequest(op: "drills")).drills?.isEmpty == false })
-        let json = try #require(try h.request(ControlRequest(op: "drill-report", format: "json")).report)
+        func reportText() throws -> String? { try h.request(ControlRequest(op: "drill-report", format: "json")).report }
+        #expect(
+            await H.wait {
+                let text = try reportText() ?? ""
+                let report = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                let strokes = report?["strokes"] as? [[String: Any]] ?? []
+                return strokes.count == 4 && strokes.allSatisfy { $0["measuredSeconds"] is Double }
+            })
+        let json = try #require(try reportText())
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let strokes = try #require(report["strokes"] as? [[String: Any]])
         #expect(strokes.count == 4)

@@ -128,7 +128,11 @@ extension DefenceService {
         case .settled, .restoring:
             // On a park, the plants answer after the park's own gates have settled: keep the report current.
             let plants = plantSections.withLock { $0 }?(current.startedAt)
-            if current.report == nil || (plants != nil && plants != current.report?.plants) {
+            // A stroke's record can arrive just after its step settled: put it in the report once it has.
+            let strokeArrived =
+                current.report?.strokes.contains { $0.measuredSeconds == nil && current.strokes[$0.valve] != nil }
+                ?? false
+            if current.report == nil || strokeArrived || (plants != nil && plants != current.report?.plants) {
                 await writeReport(final: false)
             }
         }
