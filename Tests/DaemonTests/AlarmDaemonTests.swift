@@ -70,14 +70,7 @@ struct AlarmDaemonTests {
 
         h.signal(SIGTERM)
         #expect(await h.waitForExit(15) == 0)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let historian = try Historian(configuration: HistorianConfiguration(path: h.databasePath), logger: logger)
-        defer { historian.close() }
-        let journal = try await historian.events(
-            from: Date().addingTimeInterval(-600), to: Date().addingTimeInterval(1)
-        )
-        .filter { $0.kind == "alarm" }
+        let journal = try await h.journal().filter { $0.kind == "alarm" }
         #expect(
             journal.contains {
                 $0.source == "gas-a1.concentration.HH" && $0.message.contains("normal → unacknowledged")

@@ -1,5 +1,7 @@
 import ControlAPI
 import Foundation
+import Historian
+import Logging
 import PlantSim
 import Synchronization
 import Testing
@@ -216,6 +218,16 @@ final class DaemonHarness: @unchecked Sendable {
         annunciation = { critical = ["beacon"] }
 
         """
+
+    /// The journal, read with the historian as an auditor would once leveed has stopped (it holds the database
+    /// while it runs).
+    func journal() async throws -> [StoredEvent] {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let historian = try Historian(configuration: HistorianConfiguration(path: databasePath), logger: logger)
+        defer { historian.close() }
+        return try await historian.events(from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(1))
+    }
 
     func status() throws -> SiteStatus? {
         try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status

@@ -117,8 +117,6 @@ struct UplinkDaemonTests {
             await H.wait {
                 platform.frames("9012").count >= 2
             })
-        let journal = try await MQTTDaemonTests().eventsText(h)
-        #expect(journal.contains("uplink real-time interval set by the platform"), "\(journal)")
 
         // A dead device: its next real-time value carries flag B and no number as if it were good.
         h.plant.stop()
@@ -126,5 +124,11 @@ struct UplinkDaemonTests {
             await H.wait(30) {
                 platform.frames("2011").last.flatMap { Platform.field($0, "a99001-Flag") } == "B"
             }, "\(platform.frames("2011").suffix(2))")
+
+        // Platform requests are journaled for the plant.
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0, "\(h.log)")
+        let journal = try await h.journal().map(\.message)
+        #expect(journal.contains("uplink real-time interval set by the platform"), "\(journal)")
     }
 }
