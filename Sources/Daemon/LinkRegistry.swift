@@ -6,9 +6,7 @@ import Synchronization
 final class LinkRegistry: Sendable {
     private let services = Mutex<(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?)>((nil, nil, nil))
 
-    var mqtt: MQTTService? { services.withLock { $0.mqtt } }
     var park: ParkService? { services.withLock { $0.park } }
-    var uplink: UplinkService? { services.withLock { $0.uplink } }
 
     func register(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?) {
         services.withLock { $0 = (mqtt, park, uplink) }

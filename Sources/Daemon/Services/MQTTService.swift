@@ -23,7 +23,6 @@ final class MQTTService: Service, Sendable {
     private let publisher: Mutex<PlantPublisher>
     /// Nil when no park may command this plant: the command topic is not even subscribed.
     private let gate: Mutex<ParkCommandGate?>
-    private let takesCommands: Bool
     private let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse
     private let historian: Historian
     private let alarms: AlarmService
@@ -78,10 +77,8 @@ final class MQTTService: Service, Sendable {
                 gate.refuseIssuedBefore(Date())
             }
             self.gate = Mutex(gate)
-            self.takesCommands = true
         } else {
             self.gate = Mutex(nil)
-            self.takesCommands = false
         }
 
         var options = MQTTOptions(
@@ -109,7 +106,7 @@ final class MQTTService: Service, Sendable {
 
     func run() async throws {
         client.start()
-        if takesCommands {
+        if gate.withLock({ $0 != nil }) {
             let input = commandInput
             try client.subscribe(topics.command(site), qos: .atLeastOnce) { message in input.yield(message) }
         }
@@ -189,9 +186,8 @@ final class MQTTService: Service, Sendable {
     private func handleCommand(_ message: MQTTMessage) async {
         let now = Date()
         let checked = gate.withLock { g -> (Result<ParkCommand, ParkCommandRefusal>, [RememberedNonce])? in
-            guard g != nil else { return nil }
-            let verdict = g!.verify(message.payload, now: now)
-            return (verdict, g!.rememberedNonces)
+            guard let verdict = g?.verify(message.payload, now: now) else { return nil }
+            return (verdict, g?.rememberedNonces ?? [])
         }
         guard let (verdict, nonces) = checked else { return }
         switch verdict {
@@ -257,12 +253,8 @@ final class MQTTService: Service, Sendable {
     }
 
     private func journal(_ message: String, source: String) async {
-        do {
-            try await historian.recordEvent(
-                StoredEvent(kind: "park-command", source: source, message: message, at: Date()))
-        } catch {
-            logger.error("park command not journaled", metadata: ["error": "\(error)", "message": "\(message)"])
-        }
+        await historian.journal(
+            StoredEvent(kind: "park-command", source: source, message: message, at: Date()), logger: logger)
     }
 }
 

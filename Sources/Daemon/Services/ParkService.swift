@@ -249,10 +249,7 @@ final class ParkService: Service, Sendable {
                     .max(by: { $0.sentAt < $1.sentAt })
             else { return nil }
             let view = views.first { $0.id == plant.id }
-            let link = view?.liveness(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? .unknown
             let answer = sent.acks.last
-            let unanswered =
-                answer == nil && now.timeIntervalSince(sent.sentAt) > Double(settings.commandTimeoutSeconds)
             let command = [
                 sent.command.op, sent.command.plan ?? "plant-wide", sent.command.live == true ? "(live)" : nil,
             ]
@@ -262,16 +259,14 @@ final class ParkService: Service, Sendable {
                     step: s.id, device: s.device, action: s.action, state: s.state, commandedAt: s.commandedAt,
                     confirmedAt: s.confirmedAt, measuredSeconds: s.seconds, failure: s.failure)
             }
-            let outlets = (view?.outlets ?? []).map { v in
+            let outlets = shownOutlets(view, now: now).map { v in
                 DrillReport.PlantOutlet(
-                    device: v.device, name: v.name, position: v.position, quality: link == .online ? v.quality : "stale"
-                )
+                    device: v.device, name: v.name, position: v.lastMeasuredPosition, quality: v.quality)
             }
             return DrillReport.PlantSection(
                 plant: plant.id, plantName: plant.name ?? view?.name ?? plant.id, command: command,
-                result: answer?.result.rawValue ?? (unanswered ? "no answer" : "sent"),
-                message: answer?.message ?? answer?.reason, online: link == .online, latched: view?.latched,
-                steps: steps, outlets: outlets)
+                result: result(of: sent, now: now), message: answer?.message ?? answer?.reason,
+                online: liveness(view, now: now) == .online, latched: view?.latched, steps: steps, outlets: outlets)
         }
     }
 
@@ -282,36 +277,48 @@ final class ParkService: Service, Sendable {
         }
         let plants = settings.plants.map { plant -> ParkPlantSummary in
             let view = views.first { $0.id == plant.id }
-            let link = view?.liveness(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? .unknown
-            let outlets = (view?.outlets ?? []).map { v in
+            let outlets = shownOutlets(view, now: now).map { v in
                 ParkOutletSummary(
-                    device: v.device, name: v.name, line: v.line, position: v.position, mode: v.mode,
-                    quality: link == .online ? v.quality : "stale")
+                    device: v.device, name: v.name, line: v.line, position: v.lastMeasuredPosition, mode: v.mode,
+                    quality: v.quality)
             }
             return ParkPlantSummary(
                 id: plant.id, name: plant.name ?? view?.name ?? plant.id, catchment: plant.catchment,
-                link: link.rawValue, lastSeen: view?.lastHeard, latched: view.map(\.latched), plan: view?.plan,
+                link: liveness(view, now: now).rawValue, lastSeen: view?.lastHeard, latched: view.map(\.latched),
+                plan: view?.plan,
                 drill: view.map(\.drill), escalated: view.map(\.escalated), escalationReason: view?.escalationReason,
                 summary: view?.state?.summary, outlets: outlets)
         }
         let sent = commands.prefix(50).map { c in
-            let last = c.acks.last
-            let unanswered = last == nil && now.timeIntervalSince(c.sentAt) > Double(settings.commandTimeoutSeconds)
-            return ParkCommandSummary(
+            ParkCommandSummary(
                 id: c.command.id, plant: c.command.plant, op: c.command.op, plan: c.command.plan, sentAt: c.sentAt,
-                result: last?.result.rawValue ?? (unanswered ? "no answer" : "sent"),
-                message: last?.message ?? last?.reason)
+                result: result(of: c, now: now), message: c.acks.last?.message ?? c.acks.last?.reason)
         }
         return ParkSummary(
             plants: plants, pendingConfirmations: pending.withLock { $0 }, commands: Array(sent))
     }
 
-    private func journal(_ message: String, source: String, drill: Bool = false) async {
-        do {
-            try await historian.recordEvent(
-                StoredEvent(kind: "park", source: source, message: message, at: Date(), drill: drill))
-        } catch {
-            logger.error("park event not journaled", metadata: ["error": "\(error)", "message": "\(message)"])
+    /// Whether the plant is heard from now: online, stale (silent too long), offline (its last will) or unknown.
+    private func liveness(_ view: PlantView?, now: Date) -> PlantView.Liveness {
+        view?.liveness(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? .unknown
+    }
+
+    /// A plant's outlets as they may be shown now: while the plant is not online every quality is stale
+    /// (`PlantView.valves(now:staleAfter:)`); the position shown beside it is the last one the plant measured.
+    private func shownOutlets(_ view: PlantView?, now: Date) -> [ValveView] {
+        (view?.valves(now: now, staleAfter: Double(settings.plantTimeoutSeconds)) ?? []).filter {
+            $0.line == "boundary"
         }
+    }
+
+    /// A command's last answer, "no answer" once the plant has had `command_timeout_s`, else "sent".
+    private func result(of sent: ParkDirectory.SentCommand, now: Date) -> String {
+        if let answer = sent.acks.last { return answer.result.rawValue }
+        return now.timeIntervalSince(sent.sentAt) > Double(settings.commandTimeoutSeconds) ? "no answer" : "sent"
+    }
+
+    private func journal(_ message: String, source: String, drill: Bool = false) async {
+        await historian.journal(
+            StoredEvent(kind: "park", source: source, message: message, at: Date(), drill: drill), logger: logger)
     }
 }

@@ -100,9 +100,9 @@ final class UplinkService: Service, Sendable {
 
     /// Hands the mapped points' readings to the uplink; a point whose interlock is bypassed is under maintenance.
     private func feed() {
-        let bypassed = Set(
-            defence.summary().interlocks.filter { i in defence.summary().bypasses.contains { $0.interlock == i.id } }
-                .map(\.point))
+        let shutoff = defence.summary()
+        let bypassedInterlocks = Set(shutoff.bypasses.map(\.interlock))
+        let bypassed = Set(shutoff.interlocks.filter { bypassedInterlocks.contains($0.id) }.map(\.point))
         let now = Date()
         let samples = points.map { p -> UplinkSample in
             let reading = field.reading(p.device, p.point)
@@ -116,14 +116,11 @@ final class UplinkService: Service, Sendable {
     private func handle(_ event: UplinkEvent) async {
         switch event {
         case .journal(let entry):
-            do {
-                try await historian.recordEvent(
-                    StoredEvent(
-                        kind: "uplink", source: "hj212", message: entry.message, at: Date(),
-                        details: entry.metadata.isEmpty ? nil : Self.json(entry.metadata)))
-            } catch {
-                logger.error("uplink event not journaled", metadata: ["error": "\(error)"])
-            }
+            await historian.journal(
+                StoredEvent(
+                    kind: "uplink", source: "hj212", message: entry.message, at: Date(),
+                    details: entry.metadata.isEmpty ? nil : Self.json(entry.metadata)),
+                logger: logger)
         case .setClock(let date):
             // Only with allow_time_set: the platform is trusted with this machine's clock.
             var spec = timespec(
@@ -133,7 +130,8 @@ final class UplinkService: Service, Sendable {
             let what =
                 rc == 0 ? "clock set by the platform to \(date)" : "clock not set: \(String(cString: strerror(errno)))"
             logger.warning("\(what)")
-            try? await historian.recordEvent(StoredEvent(kind: "uplink", source: "hj212", message: what, at: Date()))
+            await historian.journal(
+                StoredEvent(kind: "uplink", source: "hj212", message: what, at: Date()), logger: logger)
         case .acknowledged:
             break
         }
