@@ -213,19 +213,24 @@ let package = Package(
             path: "bench/Sources/levee-bench"
         ),
 
+        // What every test target shares: ports no other process takes, the tools from the install step (the
+        // project's venv Python, mbpoll, mosquitto), child processes, waiting, and a real mosquitto broker.
+        .target(name: "LeveeTestSupport", path: "Tests/Support"),
+
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire"]),
-        .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire"]),
+        .testTarget(
+            name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),
+        .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire", "LeveeTestSupport"]),
         .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
-        .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink"]),
+        .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212"]),
-        .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian"]),
+        .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian", "LeveeTestSupport"]),
         .testTarget(
             name: "WebAPITests",
             dependencies: [
@@ -235,7 +240,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "DaemonTests", dependencies: ["ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest"]),
+            name: "DaemonTests",
+            dependencies: ["ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `leveed check-config` exit codes, run against the built binary when it sits next to the test bundle (it does
-/// after `swift build --build-tests`; the test is skipped when only the test product was built).
+/// `leveed check-config` exit codes, run against the built binary next to the test bundle (it is there after
+/// `swift build --build-tests`, as the test command builds; without it these tests fail rather than skip).
 struct CheckConfigTests {
     static let binary: URL? = {
         guard let dir = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
@@ -18,7 +18,7 @@ struct CheckConfigTests {
 
     static func run(_ arguments: String...) throws -> Run {
         let process = Process()
-        process.executableURL = try #require(binary)
+        process.executableURL = try #require(binary, "leveed is not built next to the tests: swift build --build-tests")
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()
@@ -34,14 +34,14 @@ struct CheckConfigTests {
         )
     }
 
-    @Test(.enabled(if: binary != nil)) func validFileExitsZeroWithSummary() throws {
+    @Test func validFileExitsZeroWithSummary() throws {
         let result = try Self.run("check-config", ConfigLoaderTests.exampleURL.path)
         #expect(result.status == 0)
         #expect(result.out == "levee.example.toml: OK — 3 buses, 15 devices, 42 points\n")
         #expect(result.err == "")
     }
 
-    @Test(.enabled(if: binary != nil)) func invalidFileExitsOneWithEveryIssue() throws {
+    @Test func invalidFileExitsOneWithEveryIssue() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("levee-\(UUID()).toml")
         let text = Fixture.config(Fixture.with(Fixture.valve, ["unit": "0", "poll_ms": "1"]))
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -58,7 +58,7 @@ struct CheckConfigTests {
         )
     }
 
-    @Test(.enabled(if: binary != nil)) func unreadableFileExitsTwo() throws {
+    @Test func unreadableFileExitsTwo() throws {
         let result = try Self.run("check-config", "/nonexistent/levee.toml")
         #expect(result.status == 2)
         #expect(result.err == "leveed: cannot read /nonexistent/levee.toml: No such file or directory\n")

@@ -233,6 +233,14 @@ final class DaemonHarness: @unchecked Sendable {
         try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
     }
 
+    /// Kills leveed (SIGKILL) and waits for it, leaving the plant running for a restart.
+    func killDaemon() async {
+        guard let p = process else { return }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        _ = await waitForExit(20)
+        process = nil
+    }
+
     func stop() {
         if let p = process, p.isRunning {
             kill(p.processIdentifier, SIGKILL)

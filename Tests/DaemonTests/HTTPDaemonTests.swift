@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import PlantSim
 import Testing
 
@@ -38,28 +39,33 @@ struct HTTPDaemonTests {
         """
     }
 
-    /// A port nobody listens on now.
-    static func freePort() throws -> Int {
-        let (fd, port) = boundSocket()
-        close(fd)
-        return port
-    }
+    /// A port for a server a test starts (see `TestPorts`).
+    static func freePort() throws -> Int { TestPorts.next() }
 
     /// A TCP socket bound to a free loopback port the system chose, and that port; the caller closes it.
-    static func boundSocket() -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+    static func boundSocket() -> (fd: Int32, port: Int) { TestPorts.boundSocket() }
+
+    /// Starts leveed with its HTTP API on a port from `TestPorts` and waits until the API answers. If another
+    /// process took the port first (leveed logs that its API stopped and carries on without it), leveed is
+    /// restarted with the API on another port: a test that loses that race retries, it does not fail.
+    /// - Returns: the API's base URL.
+    static func startWithAPI(_ h: H) async throws -> String {
+        let plc = try #require(h.plant.tcpPort(server: "plc"))
+        for _ in 1...5 {
+            let port = TestPorts.next()
+            try h.write(config: DefencePlant.config(port: plc, directory: h.directory, extra: users(port: port)))
+            try h.start()
+            let base = "http://127.0.0.1:\(port)"
+            var answered = false
+            _ = await eventually {
+                answered = (try? await call("GET", base + "/api/v1/whoami", token: "test-viewer"))?.status == 200
+                return answered || h.log.contains("HTTP API stopped; leveed carries on without it")
+            }
+            if answered { return base }
+            await h.killDaemon()
         }
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+        Issue.record("the HTTP API never answered: \(h.log)")
+        throw TestFailure("the HTTP API never answered")
     }
 
     struct Reply {
@@ -93,17 +99,7 @@ struct HTTPDaemonTests {
     @Test func rolesGuardTheRealShutoffAndTheJournalNamesTheTokenUser() async throws {
         let h = try H(scenario: DefencePlant.scenario)
         defer { h.stop() }
-        let port = try Self.freePort()
-        try h.write(
-            config: DefencePlant.config(
-                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
-        try h.start()
-        let base = "http://127.0.0.1:\(port)"
-        #expect(
-            await Self.eventually {
-                (try? await Self.call("GET", base + "/api/v1/whoami", token: "test-viewer"))?.status == 200
-            },
-            "\(h.log)")
+        let base = try await Self.startWithAPI(h)
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true })
 
         // The bureau reads, and cannot move anything.
@@ -161,17 +157,13 @@ struct HTTPDaemonTests {
     @Test func leveectlTalksToTheAPIWithATokenFromTheEnvironment() async throws {
         let h = try H(scenario: DefencePlant.scenario)
         defer { h.stop() }
-        let port = try Self.freePort()
-        try h.write(
-            config: DefencePlant.config(
-                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
-        try h.start()
+        let base = try await Self.startWithAPI(h)
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true })
         let dir = try #require(H.binaries)
         func leveectl(_ args: [String], token: String) throws -> (Int32, String) {
             let p = Process()
             p.executableURL = dir.appendingPathComponent("leveectl")
-            p.arguments = args + ["--url", "http://127.0.0.1:\(port)"]
+            p.arguments = args + ["--url", base]
             var env = ProcessInfo.processInfo.environment
             env["LEVEE_TOKEN"] = token
             p.environment = env

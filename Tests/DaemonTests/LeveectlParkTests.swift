@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import PlantSim
 import Testing
 
@@ -71,7 +72,7 @@ struct LeveectlParkTests {
     }
 
     @Test func statusShowsThePlantsAndParkConfirmTripsTheCatchment() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let plant = try H(scenario: DefencePlant.scenario)
         defer { plant.stop() }
         try Self.key.write(toFile: plant.directory + "/east-park.key", atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import ParkLink
 import PlantSim
 import Testing
@@ -65,7 +66,7 @@ struct MQTTDaemonTests {
     }
 
     @Test func thePlantPublishesItsMeasuredStateAndAlarms() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let watcher = try TopicWatcher(broker: broker, topics: ["levee/#"])
         let h = try await start(broker: broker)
         defer { h.stop() }
@@ -101,7 +102,7 @@ struct MQTTDaemonTests {
     }
 
     @Test func aSignedParkCommandTripsThePlantAndEveryOtherIsRefusedWithItsReason() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let watcher = try TopicWatcher(broker: broker, topics: [topic("cmd/ack")])
         let h = try await start(broker: broker)
         defer { h.stop() }
@@ -144,7 +145,7 @@ struct MQTTDaemonTests {
     }
 
     @Test func aPlantThatRefusesRemoteCommandsSaysSo() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let watcher = try TopicWatcher(broker: broker, topics: [topic("cmd/ack")])
         let h = try await start(broker: broker, accept: false)
         defer { h.stop() }
@@ -156,7 +157,7 @@ struct MQTTDaemonTests {
     }
 
     @Test func aKilledPlantIsMarkedOfflineByItsLastWill() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let watcher = try TopicWatcher(broker: broker, topics: [topic("online")])
         let h = try await start(broker: broker)
         defer { h.stop() }
@@ -174,12 +175,12 @@ struct MQTTDaemonTests {
     }
 
     @Test func alarmEventsQueuedWhileTheBrokerIsDownArriveInOrderAfterItReturns() async throws {
-        let broker = try TestBroker(persistent: true)
+        let broker = try await TestBroker.started(persistent: true)
         let watcher = try TopicWatcher(broker: broker, topics: [topic("alarms/events")], session: "levee-test-park")
         let h = try await start(broker: broker)
         defer { h.stop() }
         #expect(await H.wait { try h.status()?.links?.mqtt?.state == "connected" }, "\(h.log)")
-        broker.stop()
+        await broker.stop()
         #expect(await H.wait { try h.status()?.links?.mqtt?.state != "connected" })
         // Raise, acknowledge and clear an alarm while the park cannot hear.
         try h.plant.setValue(30, device: "gas-a1", signal: "value")
@@ -193,7 +194,7 @@ struct MQTTDaemonTests {
         #expect(try h.status()?.links?.mqtt?.queued ?? 0 > 0)
         #expect(watcher.messages.isEmpty)
 
-        try broker.start()
+        try await broker.start()
         func transitions() -> [String] {
             watcher.messages.compactMap { m -> String? in
                 guard let json = (try? JSONSerialization.jsonObject(with: Data(m.payload.utf8))) as? [String: Any],

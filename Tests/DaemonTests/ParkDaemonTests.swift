@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import PlantSim
 import Testing
 
@@ -163,7 +164,7 @@ struct ParkDaemonTests {
     }
 
     @Test func anEscalationInPlantAClosesItsCatchmentAndTripsPlantA() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let a = try await startPlant("plant-a", broker: broker)
         defer { a.stop() }
         let b = try await startPlant("plant-b", broker: broker)
@@ -222,7 +223,7 @@ struct ParkDaemonTests {
     }
 
     @Test func aParkDrillGivesOneReportCoveringTheGatesAndEveryPlant() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker.started()
         let a = try await startPlant("plant-a", broker: broker)
         defer { a.stop() }
         let b = try await startPlant("plant-b", broker: broker)

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import PlantSim
 import Testing
 
@@ -12,27 +13,26 @@ struct UplinkDaemonTests {
     /// The platform, logging one JSON line per frame to a file, requests taken from a control file.
     final class Platform: @unchecked Sendable {
         // @unchecked: set in init, then only read.
-        let process = Process()
+        let process: ChildProcess
         let log: String
         let control: String
         let port: Int
 
-        init(directory: String) throws {
+        /// Starts the platform on port 0 and reads the port it got from its first line, so no other process can
+        /// take the port in between.
+        init(directory: String) async throws {
             log = directory + "/hj212.jsonl"
             control = directory + "/hj212-requests"
             FileManager.default.createFile(atPath: control, contents: nil)
-            port = try HTTPDaemonTests.freePort()
-            let script = URL(fileURLWithPath: #filePath)
-                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("simulators/hj212-receiver/receiver.py")
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", "-u", script.path, "--port", "\(port)", "--mn", "LEVEETEST0001", "--pw", "123456",
-                "--log", log, "--control", control,
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try ChildProcess(
+                try TestTools.python(),
+                [
+                    "-u", TestTools.file("simulators/hj212-receiver/receiver.py"), "--port", "0", "--mn",
+                    "LEVEETEST0001", "--pw", "123456", "--log", log, "--control", control,
+                ], captureOutput: true)
+            let first = await process.line { $0.contains(#""event": "listening""#) }
+            let object = first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String: Any]
+            port = try #require(object?["port"] as? Int, "the HJ 212 receiver did not start: \(process.output)")
         }
 
         var entries: [[String: Any]] {
@@ -63,18 +63,13 @@ struct UplinkDaemonTests {
             try handle.close()
         }
 
-        func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        deinit { stop() }
+        func stop() { process.kill(SIGKILL) }
     }
 
     @Test func realTimeDataReachesThePlatformWithItsFlagAndRequestsAreAnswered() async throws {
         let h = try H(scenario: DefencePlant.scenario)
         defer { h.stop() }
-        let platform = try Platform(directory: h.directory)
+        let platform = try await Platform(directory: h.directory)
         let uplink = """
 
             [uplink]

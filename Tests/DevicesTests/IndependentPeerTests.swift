@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import LeveeTestSupport
 import ModbusWire
 import Testing
 
@@ -44,16 +45,19 @@ struct IndependentPeerTests {
             ])
     }
 
-    static func startPeer() throws -> (ChildProcess, Int) {
-        let port = S.freePort()
-        let script = S.repoRoot.appendingPathComponent("scripts/peers/pymodbus_peer.py").path
-        let peer = try ChildProcess("/usr/bin/env", [S.python, script, String(port)], readyLine: "ready")
+    /// Starts the pymodbus peer on port 0 and reads the port it got from its "ready PORT" line, so no other
+    /// process can take the port in between.
+    static func startPeer() async throws -> (ChildProcess, Int) {
+        let script = TestTools.file("scripts/peers/pymodbus_peer.py")
+        let peer = try ChildProcess(try TestTools.python(), ["-u", script, "0"], captureOutput: true)
+        let ready = await peer.line { $0.hasPrefix("ready ") }
+        let port = try #require(ready.flatMap { Int($0.dropFirst(6)) }, "pymodbus peer did not start: \(peer.output)")
         return (peer, port)
     }
 
     @Test func everyTypeAndWordOrderDecodesAsTheSpecLaysItOut() async throws {
-        let (peer, port) = try Self.startPeer()
-        defer { peer.stop() }
+        let (peer, port) = try await Self.startPeer()
+        defer { peer.kill(SIGKILL) }
         let io = FieldIO(
             config: S.config(buses: [S.tcpBus("tcp", port: port)], devices: [Self.peerDevice(bus: "tcp")]),
             logger: S.logger)
@@ -81,8 +85,8 @@ struct IndependentPeerTests {
     }
 
     @Test func writesLandAtTheSpecAddress() async throws {
-        let (peer, port) = try Self.startPeer()
-        defer { peer.stop() }
+        let (peer, port) = try await Self.startPeer()
+        defer { peer.kill(SIGKILL) }
         var device = Self.peerDevice(bus: "tcp")
         device.points["coil100"] = S.point("coil100", .coil, 100).1
         device.points["hr200"] = S.point("hr200", .holdingRegister, 200).1
@@ -102,7 +106,7 @@ struct IndependentPeerTests {
 
         // mbpoll, a third implementation, sees the same words at the same addresses.
         let mbpoll = Process()
-        mbpoll.executableURL = URL(fileURLWithPath: "/usr/bin/mbpoll")
+        mbpoll.executableURL = URL(fileURLWithPath: try TestTools.executable("mbpoll"))
         mbpoll.arguments = [
             "-m", "tcp", "-p", String(port), "-a", "1", "-t", "4", "-0", "-r", "200", "-c", "1", "-1", "127.0.0.1",
         ]
@@ -116,8 +120,8 @@ struct IndependentPeerTests {
     }
 
     @Test func anAddressTheDeviceDoesNotHaveIsBadConfigAndTheRestStillReads() async throws {
-        let (peer, port) = try Self.startPeer()
-        defer { peer.stop() }
+        let (peer, port) = try await Self.startPeer()
+        defer { peer.kill(SIGKILL) }
         let device = S.device(
             "peer", bus: "tcp", pollMs: 100,
             points: [S.point("ok", .holdingRegister, 0, .int16), S.point("missing", .holdingRegister, 5000)])

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import LeveeTestSupport
 import Logging
 import ModbusWire
 
@@ -64,71 +65,16 @@ enum TestSupport {
         return try condition()
     }
 
-    /// A free TCP port on loopback (bound and released; the small race is acceptable in tests).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A loopback port for a server a test starts (see `TestPorts`).
+    static func freePort() -> Int { TestPorts.next() }
 
-    /// The Python with pymodbus that scripts/setup-debian.sh prepared (LEVEE_PYTHON), else the one on PATH.
-    static var python: String {
-        ProcessInfo.processInfo.environment["LEVEE_PYTHON"] ?? "python3"
-    }
+    /// The project's venv Python with pymodbus (see `TestTools.python`).
+    static var python: String { (try? TestTools.python()) ?? TestTools.file(".venv/bin/python") }
 
     static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
     }
-}
-
-/// A child process (an independent Modbus peer) that is killed when the test ends.
-final class ChildProcess {
-    let process = Process()
-    private let output = Pipe()
-
-    init(_ executable: String, _ arguments: [String], readyLine: String, timeout: Double = 20) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let handle = output.fileHandleForReading
-        var seen = ""
-        let deadline = Date().addingTimeInterval(timeout)
-        while !seen.contains(readyLine) {
-            guard Date() < deadline, process.isRunning else {
-                process.terminate()
-                throw PeerError(message: "\(executable) \(arguments) did not print \"\(readyLine)\": \(seen)")
-            }
-            let data = handle.availableData
-            if data.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
-            seen += String(decoding: data, as: UTF8.self)
-        }
-    }
-
-    /// Kills the child outright: pymodbus's asyncio server ignores SIGTERM.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
 }
 
 struct PeerError: Error, CustomStringConvertible {

@@ -52,9 +52,9 @@ struct CrashTests {
         }
     }
 
-    @Test(.enabled(if: probe != nil, "historian-probe is not built next to the tests: swift build --build-tests"))
-    func everyEventReportedCommittedSurvivesSIGKILL() async throws {
-        let probe = try #require(Self.probe)
+    @Test func everyEventReportedCommittedSurvivesSIGKILL() async throws {
+        let probe = try #require(
+            Self.probe, "historian-probe is not built next to the tests: swift build --build-tests")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("history.db")

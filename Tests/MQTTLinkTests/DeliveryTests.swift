@@ -1,5 +1,6 @@
 import CMosquitto
 import Foundation
+import LeveeTestSupport
 import Synchronization
 import Testing
 
@@ -76,7 +77,8 @@ struct DeliveryTests {
 
         // An independent client sees the same retained state.
         let (status, output) = try await TestSupport.run(
-            "/usr/bin/mosquitto_sub", ["-p", "\(broker.port)", "-t", "plant/1/state", "-C", "1", "-W", "10"])
+            TestTools.executable("mosquitto_sub"),
+            ["-p", "\(broker.port)", "-t", "plant/1/state", "-C", "1", "-W", "10"])
         #expect(status == 0 && output == "state-3")
         await late.stop()
         await pub.stop()
@@ -105,7 +107,8 @@ struct DeliveryTests {
         await stopper.stop()
         // A sentinel published after the clean stop: a will, had it been sent, would have come before it.
         try await TestSupport.run(
-            "/usr/bin/mosquitto_pub", ["-p", "\(broker.port)", "-t", "plant/2/status", "-m", "sentinel", "-q", "1"])
+            TestTools.executable("mosquitto_pub"),
+            ["-p", "\(broker.port)", "-t", "plant/2/status", "-m", "sentinel", "-q", "1"])
         #expect(await TestSupport.wait { received.all.contains { $0.text == "sentinel" } })
         #expect(!received.all.contains { $0.topic == "plant/2/status" && $0.text == "offline" })
         await watcher.stop()

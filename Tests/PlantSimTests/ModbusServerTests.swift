@@ -154,7 +154,7 @@ struct ModbusServerTests {
     }
 
     @Test func pymodbusReadsTheGasFloatAndStatusBits() throws {
-        try #require(Tools.hasPymodbus, "pymodbus is not installed for python3")
+        try #require(Tools.hasPymodbus, "pymodbus is not in the project's venv: run scripts/setup-debian.sh")
         let sim = try RunningPlant(testScenario)
         try sim.plant.setValue(33.25, device: "gas-1", signal: "value")
         let results = try Tools.pymodbus(
@@ -187,7 +187,7 @@ struct ModbusServerTests {
     }
 
     @Test func unknownUnitTimesOutButAGatewaySays0B() throws {
-        try #require(Tools.hasPymodbus, "pymodbus is not installed for python3")
+        try #require(Tools.hasPymodbus, "pymodbus is not in the project's venv: run scripts/setup-debian.sh")
         let sim = try RunningPlant(testScenario)
         let plain = try Tools.pymodbus(
             port: try sim.port("plc"), timeout: 0.5,
@@ -205,7 +205,7 @@ struct ModbusServerTests {
     }
 
     @Test func valveCommandedClosedTravelsForItsStrokeTime() throws {
-        try #require(Tools.hasPymodbus, "pymodbus is not installed for python3")
+        try #require(Tools.hasPymodbus, "pymodbus is not in the project's venv: run scripts/setup-debian.sh")
         let sim = try RunningPlant(testScenario)
         let stroke = 1.5
         let before = ContinuousClock.now
@@ -282,7 +282,7 @@ struct ModbusServerTests {
     }
 
     @Test func deadFaultTimesOutAndExceptionFaultAnswersWithItsCode() throws {
-        try #require(Tools.hasPymodbus, "pymodbus is not installed for python3")
+        try #require(Tools.hasPymodbus, "pymodbus is not in the project's venv: run scripts/setup-debian.sh")
         let sim = try RunningPlant(testScenario)
         let port = try sim.port("plc")
         try sim.plant.inject(.dead, device: "gas-1")
@@ -326,7 +326,7 @@ struct ModbusServerTests {
     }
 
     @Test func registerBankServesEveryTypeInOneCoalescedRead() throws {
-        try #require(Tools.hasPymodbus, "pymodbus is not installed for python3")
+        try #require(Tools.hasPymodbus, "pymodbus is not in the project's venv: run scripts/setup-debian.sh")
         let sim = try RunningPlant(testScenario)
         let p = sim.plant
         try p.setEncoded(123.456, as: .float32, order: .cdab, table: .holdingRegister, address: 100, device: "bank")

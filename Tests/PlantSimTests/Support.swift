@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LeveeTestSupport
 import Testing
 
 @testable import PlantSim
@@ -77,12 +78,9 @@ enum Tools {
         return ToolResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
-    static var mbpoll: String? { find("mbpoll") }
-
     /// mbpoll with PDU (0-based) addressing, one poll.
     static func mbpoll(_ arguments: [String]) throws -> ToolResult {
-        let tool = try #require(mbpoll, "mbpoll is not installed")
-        return try run(tool, ["-0", "-1"] + arguments)
+        try run(TestTools.executable("mbpoll"), ["-0", "-1"] + arguments)
     }
 
     /// The values mbpoll printed, as `[reference: text]`, e.g. `"[0]: \t12.5"` → `[0: "12.5"]`.
@@ -97,16 +95,16 @@ enum Tools {
         return values
     }
 
-    /// Whether python3 can import pymodbus (the installed version is probed for its unit-id keyword).
+    /// Whether the project's venv Python can import pymodbus (the install step puts it there).
     static let hasPymodbus: Bool = {
-        guard let python = find("python3") else { return false }
+        guard let python = try? TestTools.python() else { return false }
         return (try? run(python, ["-c", "import pymodbus"]).status) == 0
     }()
 
     /// Runs Modbus TCP operations with pymodbus and returns one result per operation: `registers`, `bits`,
     /// `exception` (code), `timeout` (true) or `error`, plus `elapsed` seconds.
     static func pymodbus(port: Int, timeout: Double = 1, _ operations: [[String: Any]]) throws -> [[String: Any]] {
-        let python = try #require(find("python3"), "python3 is not installed")
+        let python = try TestTools.python()
         let request: [String: Any] = ["port": port, "timeout": timeout, "ops": operations]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
         let result = try run(python, ["-c", pymodbusScript, json])

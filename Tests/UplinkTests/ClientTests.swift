@@ -1,5 +1,6 @@
 import Foundation
 import HJ212
+import LeveeTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -20,8 +21,8 @@ final class Receiver: Sendable {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("simulators/hj212-receiver/receiver.py")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", script.path, "--port", "0"] + arguments
+        process.executableURL = URL(fileURLWithPath: try TestTools.python())
+        process.arguments = ["-u", script.path, "--port", "0"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
@@ -149,10 +150,8 @@ struct ClientTests {
     }
 
     @Test func theClientReconnectsWhenThePlatformComesBack() async throws {
-        // Find a free port, then start nothing on it.
-        let probe = try Receiver([])
-        let port = try await probe.port()
-        probe.stop()
+        // A port nothing listens on yet, and that no other process takes meanwhile (see TestPorts).
+        let port = TestPorts.next()
         let events = EventLog()
         let uplink = client(port: port, events: events)
         uplink.start()

@@ -6,14 +6,15 @@ agreeing with Levee's own simulator. Layouts are computed here with Python's str
 
 Pinned to pymodbus 3.8 (scripts/setup-debian.sh installs it): its datastore API changed in 3.9+.
 
-Usage: pymodbus_peer.py PORT   (prints "ready PORT" once listening; runs until killed)
+Usage: pymodbus_peer.py PORT   (PORT 0: any free port; prints "ready PORT" with the bound port once listening,
+                                exits 1 if it cannot listen; runs until killed)
 """
 import asyncio
 import struct
 import sys
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
-from pymodbus.server import StartAsyncTcpServer
+from pymodbus.server import ModbusTcpServer
 
 ORDERS = ["ABCD", "CDAB", "BADC", "DCBA"]
 
@@ -56,9 +57,13 @@ async def main():
         ir=ModbusSequentialDataBlock(1, ir),
     )
     context = ModbusServerContext(slaves={1: device}, single=False)
-    loop = asyncio.get_running_loop()
-    loop.call_later(0.2, lambda: print(f"ready {port}", flush=True))
-    await StartAsyncTcpServer(context=context, address=("127.0.0.1", port))
+    server = ModbusTcpServer(context=context, address=("127.0.0.1", port))
+    # "ready" only once the socket listens, with the port it really got: a test never races for a port.
+    if not await server.listen():
+        print(f"cannot listen on 127.0.0.1:{port}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    print(f"ready {server.transport.sockets[0].getsockname()[1]}", flush=True)
+    await server.serving
 
 
 if __name__ == "__main__":
