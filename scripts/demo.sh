@@ -53,7 +53,7 @@ trap stop INT TERM EXIT
 printf 'listener 18830 127.0.0.1\nallow_anonymous true\nuser root\n' >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/broker.log" 2>&1 &
 broker_pid=$!
-python3 simulators/hj212-receiver/receiver.py --port 9212 --mn DEMO0000000001 --pw 123456 \
+.venv/bin/python simulators/hj212-receiver/receiver.py --port 9212 --mn DEMO0000000001 --pw 123456 \
     --log "$work/hj212.jsonl" --control "$work/hj212-requests" >"$work/hj212.out" 2>&1 &
 platform_pid=$!
 sleep 0.3

@@ -25,6 +25,9 @@ packages=(
     mbpoll          # independent Modbus client used by the tests
     socat
     python3 python3-venv
+    openssl         # the MQTT TLS test makes its certificates with it
+    e2fsprogs       # mkfs.ext4 and chattr: the historian's full-disk and unwritable-file tests
+    systemd         # systemd-analyze: systemd/check.sh verifies the unit and its security exposure
     libjs-chart.js  # the dashboard's charts, served locally at /vendor/chart.js
     chromium        # the dashboard's browser test (headless)
     fonts-noto-cjk  # Chinese text in the dashboard's screenshots
@@ -45,7 +48,8 @@ fi
 # its datastore API was rewritten in 3.9.
 # openapi-spec-validator checks the API's OpenAPI document; websocket-client drives Chromium for the dashboard test.
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, openapi_spec_validator, websocket, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
-    python3 -m venv .venv
+    # Debian's interpreter by path: whatever python3 is first on PATH (someone's venv) is not what we build on.
+    /usr/bin/python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check "pymodbus==3.8.6" "openapi-spec-validator==0.9.0" \
         "websocket-client==1.9.2"
 fi
