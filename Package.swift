@@ -39,6 +39,10 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
+        // The one errno helper (`systemCall`, `SystemCallError`) and the one `WakePipe` that interrupts a thread's
+        // poll(2): the basics every module with its own I/O thread shares. Glibc only.
+        .target(name: "SystemCalls"),
+
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
         .target(name: "ModbusWire"),
@@ -123,6 +127,7 @@ let package = Package(
             name: "MQTTLink",
             dependencies: [
                 "CMosquitto",
+                "SystemCalls",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -140,6 +145,7 @@ let package = Package(
             name: "Uplink",
             dependencies: [
                 "HJ212",
+                "SystemCalls",
                 "Historian",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -161,6 +167,7 @@ let package = Package(
                 "ParkLink",
                 "HJ212",
                 "Uplink",
+                "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

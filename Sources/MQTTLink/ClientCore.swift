@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import SystemCalls
 
 /// What `MQTTClient`, the network thread and the journal thread share. Everything mutable is in `state`, behind
 /// one lock that is held only for memory operations, never for I/O.

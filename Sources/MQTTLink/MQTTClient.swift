@@ -1,6 +1,7 @@
 import CMosquitto
 import Foundation
 import Logging
+import SystemCalls
 
 /// An MQTT client for a safety daemon: **control never waits for the network**.
 ///

@@ -1,6 +1,7 @@
 import CMosquitto
 import Foundation
 import Logging
+import SystemCalls
 
 /// The network thread: one `poll` loop over the broker socket and the wake pipe, driving libmosquitto through its
 /// external-loop calls (`mosquitto_loop_read`, `_write`, `_misc`). Connecting, backoff, sending the outbox,

@@ -1,25 +1,9 @@
 import Foundation
 import Glibc
+import SystemCalls
 
-/// A failed system call: its errno and the call, or a message for failures that are not a system call's.
-struct SocketError: Error, Hashable, Sendable, CustomStringConvertible {
-    var code: Int32
-    var operation: String
-    var message: String?
-
-    var description: String {
-        if let message { return "\(operation): \(message)" }
-        return "\(operation): \(String(cString: strerror(code)))"
-    }
-}
-
-/// Runs one system call; on -1 reads errno at once and throws it with the call's name.
-@discardableResult
-func systemCall(_ operation: String, _ body: () -> Int32) throws(SocketError) -> Int32 {
-    let result = body()
-    guard result != -1 else { throw SocketError(code: errno, operation: operation) }
-    return result
-}
+/// The uplink's socket failures are system-call failures (see SystemCalls).
+typealias SocketError = SystemCallError
 
 /// One TCP connection to the platform, owned by the uplink's thread: non-blocking, waited on with `poll`.
 final class TCPConnection {
@@ -125,38 +109,5 @@ final class TCPConnection {
 
     static func milliseconds(_ seconds: Double) -> Int32 {
         Int32(max(0, min(seconds * 1000, Double(Int32.max))).rounded(.up))
-    }
-}
-
-/// A pipe whose read end wakes the uplink thread out of `poll` (to stop it). Sendable: two descriptors fixed at
-/// init, and a pipe may be written and read from any thread.
-final class WakePipe: Sendable {
-    let readEnd: Int32
-    let writeEnd: Int32
-
-    init() throws(SocketError) {
-        var fds: [Int32] = [-1, -1]
-        try systemCall("pipe") { pipe(&fds) }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        readEnd = fds[0]
-        writeEnd = fds[1]
-    }
-
-    deinit {
-        Glibc.close(readEnd)
-        Glibc.close(writeEnd)
-    }
-
-    func wake() {
-        var byte: UInt8 = 1
-        _ = write(writeEnd, &byte, 1)
-    }
-
-    func drain() {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        while bytes.withUnsafeMutableBytes({ read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 import HJ212
 import Logging
 import Synchronization
+import SystemCalls
 
 /// What the uplink tells the daemon besides its log lines.
 public enum UplinkEvent: Hashable, Sendable {
@@ -181,7 +182,7 @@ public final class UplinkClient: Sendable {
             let wait = min(max(session.nextDeadline(now: now).timeIntervalSince(now), 0), 1)
             var fds = [
                 pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: wake?.readEnd ?? -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake?.readFD ?? -1, events: Int16(POLLIN), revents: 0),
             ]
             let ready = poll(&fds, nfds_t(fds.count), TCPConnection.milliseconds(wait))
             if ready < 0, errno != EINTR { return "poll: \(String(cString: strerror(errno)))" }
@@ -265,7 +266,7 @@ public final class UplinkClient: Sendable {
     /// Sleeps `seconds`, or until asked to stop.
     private func pause(_ seconds: Double) {
         guard !stopping else { return }
-        var fd = pollfd(fd: wake?.readEnd ?? -1, events: Int16(POLLIN), revents: 0)
+        var fd = pollfd(fd: wake?.readFD ?? -1, events: Int16(POLLIN), revents: 0)
         _ = poll(&fd, 1, TCPConnection.milliseconds(seconds))
         wake?.drain()
     }
