@@ -166,28 +166,4 @@ enum ControlHandler {
             return await defence.drillReport(id: request.drill, format: request.format)
         }
     }
-
-    /// Runs `handle` from the control socket's thread (its own thread, never a cooperative one), bounded so a
-    /// stuck request cannot hold the socket forever.
-    static func blocking(timeout: Double = 30, _ work: @escaping @Sendable () async -> ControlResponse)
-        -> ControlResponse
-    {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResponseBox()
-        Task {
-            box.set(await work())
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + timeout) == .success else {
-            return ControlResponse(ok: false, error: "request timed out after \(Int(timeout)) s")
-        }
-        return box.get() ?? ControlResponse(ok: false, error: "no result")
-    }
-
-    final class ResponseBox: @unchecked Sendable {
-        // @unchecked: written once before the semaphore is signalled, read after it.
-        private var value: ControlResponse?
-        func set(_ v: ControlResponse) { value = v }
-        func get() -> ControlResponse? { value }
-    }
 }

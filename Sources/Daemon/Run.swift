@@ -151,8 +151,15 @@ struct Run: AsyncParsableCommand {
             }
         }
         links.register(mqtt: mqtt, park: park, uplink: uplink)
-        let control = ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
-            ControlHandler.blocking { await handler(request, Requester(peer)) }
+        let control: ControlServer
+        do {
+            control = try ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
+                await handler(request, Requester(peer))
+            }
+        } catch {
+            logger.critical("control socket cannot be set up; not starting", metadata: ["error": "\(error)"])
+            historian.close()
+            throw ExitCode(1)
         }
         // The HTTP API and dashboard, when [http] is enabled and [[users]] gives at least one account.
         var web: WebServer?

@@ -2,18 +2,34 @@ import ControlAPI
 import Foundation
 import Logging
 import ServiceLifecycle
+import SystemCalls
 
-/// leveed's control socket: one JSON request line in, one JSON reply line out (see ControlAPI). It runs on its
-/// own thread with blocking accept, so a slow or stuck client never touches the cooperative pool or a bus thread;
-/// each client gets a 2 s receive timeout.
+/// leveed's control socket: one JSON request line in, one JSON reply line out (see ControlAPI).
+///
+/// One thread of its own runs a poll(2) loop over the listening socket and every client, so many clients are served
+/// at once and none can hold up another: a request must arrive whole within `requestDeadline` of connecting (a
+/// client sending a byte every second is cut off, not waited for), the daemon's answer comes from an async task
+/// bounded by `answerTimeout`, and the reply must be taken within `sendDeadline`. Past `maxClients` a new
+/// connection gets a "busy" reply at once. Nothing here blocks: sockets are non-blocking, and the handler runs on
+/// the cooperative pool and wakes the loop when its answer is ready.
 final class ControlServer: Service, @unchecked Sendable {
-    // @unchecked: `fd` and `stopping` are set before the thread starts or under `lock`.
+    // @unchecked: `fd` is set before the thread starts; `stopping` and `answers` are guarded by `lock`; the
+    // clients table belongs to the loop's thread alone.
     let path: String
     private let logger: Logger
-    private let handler: @Sendable (ControlRequest, Peer) -> ControlResponse
+    private let handler: @Sendable (ControlRequest, Peer) async -> ControlResponse
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stopping = false
+    /// Answers finished by handler tasks, by client id, for the loop to send.
+    private var answers: [UInt64: Data] = [:]
+    private let wake: WakePipe
+
+    static let maxClients = 256
+    static let maxRequestBytes = 65536
+    static let requestDeadline: Duration = .seconds(5)
+    static let answerTimeout: Duration = .seconds(30)
+    static let sendDeadline: Duration = .seconds(10)
 
     /// Who is on the other end of a connection, as the kernel reports it (SO_PEERCRED): the socket's file mode
     /// (0660, the daemon's user and group) decides who may connect at all, and this names them in the journal.
@@ -23,10 +39,13 @@ final class ControlServer: Service, @unchecked Sendable {
         var user: String
     }
 
-    init(path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, Peer) -> ControlResponse) {
+    init(
+        path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, Peer) async -> ControlResponse
+    ) throws(SystemCallError) {
         self.path = path
         self.logger = logger
         self.handler = handler
+        wake = try WakePipe()
     }
 
     /// Binds the socket; called before the service group runs so a bad path stops the daemon with a clear error.
@@ -49,39 +68,208 @@ final class ControlServer: Service, @unchecked Sendable {
                 Glibc.bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard rc == 0, listen(s, 16) == 0 else {
+        guard rc == 0, listen(s, SOMAXCONN) == 0 else {
             let e = errno
             close(s)
             throw ControlError(socket: path, message: "cannot listen: \(String(cString: strerror(e)))")
         }
         chmod(path, 0o660)
+        _ = fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK)
         fd = s
     }
 
     func run() async throws {
-        let thread = Thread { [self] in self.acceptLoop() }
+        let thread = Thread { [self] in self.loop() }
         thread.name = "levee-control"
         thread.start()
         logger.info("control socket listening", metadata: ["socket": "\(path)"])
         try? await gracefulShutdown()
         lock.withLock { stopping = true }
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        wake.wake()
+        // The loop closes the listening socket and every client on its way out.
+        while lock.withLock({ fd >= 0 }) { try? await Task.sleep(for: .milliseconds(10)) }
         unlink(path)
     }
 
-    private func acceptLoop() {
+    /// One connection and where it is in its exchange.
+    private struct Client {
+        enum Phase { case reading, answering, sending }
+        var id: UInt64
+        var peer: Peer
+        var phase = Phase.reading
+        var input = Data()
+        var output = Data()
+        var sent = 0
+        var deadline: ContinuousClock.Instant
+    }
+
+    private func loop() {
+        var clients: [Int32: Client] = [:]
+        var nextID: UInt64 = 0
+        while !lock.withLock({ stopping }) {
+            var fds = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0),
+            ]
+            for (cfd, client) in clients {
+                let events: Int32 =
+                    switch client.phase {
+                    case .reading: POLLIN
+                    case .answering: 0  // a hang-up still shows in revents
+                    case .sending: POLLOUT
+                    }
+                fds.append(pollfd(fd: cfd, events: Int16(events), revents: 0))
+            }
+            let now = ContinuousClock.now
+            let soonest = clients.values.map(\.deadline).min()
+            let wait = soonest.map { max(0, Self.milliseconds(now.duration(to: $0))) } ?? 1000
+            if poll(&fds, nfds_t(fds.count), Int32(min(wait, 1000))) < 0 && errno != EINTR { break }
+            if fds[1].revents != 0 { wake.drain() }
+
+            // Answers the handler finished: queue them for sending (an answer for a client already gone, or one
+            // that came after its timeout was sent, is dropped).
+            let finished = lock.withLock { () -> [UInt64: Data] in
+                defer { answers.removeAll() }
+                return answers
+            }
+            if !finished.isEmpty {
+                for (cfd, client) in clients where client.phase == .answering {
+                    if let body = finished[client.id] { clients[cfd] = startSending(client, body) }
+                }
+            }
+            for entry in fds.dropFirst(2) where entry.revents != 0 {
+                guard let client = clients[entry.fd] else { continue }
+                if let next = service(entry.fd, client, revents: entry.revents) {
+                    clients[entry.fd] = next
+                } else {
+                    close(entry.fd)
+                    clients[entry.fd] = nil
+                }
+            }
+            // Deadlines: a request that has not arrived is cut off; an answer that has not come is a timeout reply;
+            // a reply that is not being taken is dropped.
+            let later = ContinuousClock.now
+            for (cfd, client) in clients where client.deadline <= later {
+                switch client.phase {
+                case .reading, .sending:
+                    close(cfd)
+                    clients[cfd] = nil
+                case .answering:
+                    let seconds = Self.answerTimeout.components.seconds
+                    clients[cfd] = startSending(
+                        client, Self.encode(ControlResponse(ok: false, error: "request timed out after \(seconds) s")))
+                }
+            }
+            if fds[0].revents != 0 {
+                acceptAll(into: &clients, nextID: &nextID)
+            }
+        }
+        for cfd in clients.keys { close(cfd) }
+        lock.withLock {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+            fd = -1
+        }
+    }
+
+    private func acceptAll(into clients: inout [Int32: Client], nextID: inout UInt64) {
         while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopping }) { return }
+            // accept4 is hidden behind _GNU_SOURCE; leveed spawns no processes, so setting the flags after is safe.
+            let cfd = accept(fd, nil, nil)
+            if cfd < 0 {
                 if errno == EINTR { continue }
-                if errno == EBADF || errno == EINVAL { return }
+                return  // EAGAIN: none left; EMFILE and the like: try again on the next turn
+            }
+            _ = fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(cfd, F_SETFD, FD_CLOEXEC)
+            nextID += 1
+            let client = Client(
+                id: nextID, peer: Self.peer(of: cfd), deadline: .now + Self.requestDeadline)
+            if clients.count >= Self.maxClients {
+                let busy = ControlResponse(
+                    ok: false, error: "control socket busy: \(Self.maxClients) clients connected")
+                var body = Self.encode(busy)
+                _ = body.withUnsafeMutableBytes { send(cfd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(cfd)
                 continue
             }
-            serve(client)
-            close(client)
+            clients[cfd] = client
         }
+    }
+
+    /// Reads or writes what the socket has room for; nil when the connection is finished.
+    private func service(_ cfd: Int32, _ client: Client, revents: Int16) -> Client? {
+        var client = client
+        switch client.phase {
+        case .reading:
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { recv(cfd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+            if n == 0 { return nil }  // gone before sending a whole line
+            client.input.append(contentsOf: chunk[..<n])
+            if client.input.contains(UInt8(ascii: "\n")) {
+                return answer(client)
+            }
+            if client.input.count > Self.maxRequestBytes {
+                let refusal = ControlResponse(
+                    ok: false, error: "request longer than \(Self.maxRequestBytes) bytes without a newline")
+                return startSending(client, Self.encode(refusal))
+            }
+            return client
+        case .answering:
+            // Only a hang-up or an error shows here: the client gave up waiting.
+            return revents & Int16(POLLHUP | POLLERR) != 0 ? nil : client
+        case .sending:
+            let n = client.output.withUnsafeBytes { raw in
+                send(cfd, raw.baseAddress! + client.sent, raw.count - client.sent, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+            client.sent += n
+            return client.sent < client.output.count ? client : nil
+        }
+    }
+
+    /// Decodes the request line and hands it to the handler on the cooperative pool; the loop sends the answer.
+    private func answer(_ client: Client) -> Client {
+        var client = client
+        let line = client.input.prefix { $0 != UInt8(ascii: "\n") }
+        guard let request = try? JSONDecoder.control.decode(ControlRequest.self, from: line) else {
+            let text = String(decoding: line.prefix(200), as: UTF8.self)
+            logger.warning("malformed control request", metadata: ["request": "\(text)"])
+            let refusal = ControlResponse(
+                ok: false, error: "malformed request \(text.debugDescription): expected {\"op\": ...}")
+            return startSending(client, Self.encode(refusal))
+        }
+        client.phase = .answering
+        client.deadline = .now + Self.answerTimeout
+        let (id, peer, handler) = (client.id, client.peer, self.handler)
+        Task { [self] in
+            let response = await handler(request, peer)
+            lock.withLock { answers[id] = Self.encode(response) }
+            wake.wake()
+        }
+        return client
+    }
+
+    private func startSending(_ client: Client, _ body: Data) -> Client {
+        var client = client
+        client.phase = .sending
+        client.output = body
+        client.sent = 0
+        client.deadline = .now + Self.sendDeadline
+        return client
+    }
+
+    private static func encode(_ response: ControlResponse) -> Data {
+        var body =
+            (try? JSONEncoder.control.encode(response)) ?? Data(#"{"ok":false,"error":"unencodable reply"}"#.utf8)
+        body.append(UInt8(ascii: "\n"))
+        return body
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000) + 1
     }
 
     static func peer(of fd: Int32) -> Peer {
@@ -96,29 +284,5 @@ final class ControlServer: Service, @unchecked Sendable {
         var name = "uid \(uid)"
         if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
         return Peer(uid: uid, pid: cred[0], user: name)
-    }
-
-    private func serve(_ client: Int32) {
-        var tv = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while !data.contains(UInt8(ascii: "\n")) && data.count < 65536 {
-            let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            data.append(contentsOf: chunk[..<n])
-        }
-        let response: ControlResponse
-        if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: data) {
-            response = handler(request, Self.peer(of: client))
-        } else {
-            let text = String(decoding: data.prefix(200), as: UTF8.self)
-            response = ControlResponse(
-                ok: false, error: "malformed request \(text.debugDescription): expected {\"op\": ...}")
-            logger.warning("malformed control request", metadata: ["request": "\(text)"])
-        }
-        guard var body = try? JSONEncoder.control.encode(response) else { return }
-        body.append(UInt8(ascii: "\n"))
-        _ = body.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 }
