@@ -38,6 +38,7 @@ struct Run: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "leveed")
+        FileLimit.raise(logger: logger)
 
         let settings: LeveeConfig
         do {

@@ -187,4 +187,51 @@ struct HTTPDaemonTests {
         #expect(ok == 0, "\(okText)")
         #expect(await H.wait { h.plant.valve("valve-b-rain")?.closedLimit == true })
     }
+
+    @Test func elevenHundredIdleConnectionsNeitherStarveTheBusesNorHoldDescriptors() async throws {
+        // This test process holds the 1,100 connections itself, so it needs more than the usual 1024 descriptors.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 4096))
+        try #require(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur >= 1500)
+
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        let base = try await Self.startWithAPI(h)
+        let port = try #require(URLComponents(string: base)?.port)
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
+
+        // 1,100 connections that never send a byte, as the hostile test opened.
+        var idle: [Int32] = []
+        defer { idle.forEach { close($0) } }
+        for _ in 0..<1100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            try #require(fd >= 0, "socket: \(String(cString: strerror(errno)))")
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            idle.append(fd)
+        }
+        try await Task.sleep(for: .seconds(2))
+
+        // leveed accepted no more than its cap: the rest wait in the kernel's queue, holding none of its descriptors.
+        let pid = try #require(h.process?.processIdentifier)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        #expect(open < 512 + 100, "leveed holds \(open) descriptors")
+
+        // The PLC drops every connection: the bus must open a new one, and does, while the flood holds on.
+        try h.plant.inject(.drop, device: "rain-outlet-1", duration: 1)
+        #expect(await H.wait(10) { try h.status()?.summary.hasPrefix("8/8 devices answering") == false })
+        #expect(await H.wait(30) { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
+        #expect(!h.log.contains("Too many open files"), "\(h.log)")
+        // And the one-key shutoff still works end to end.
+        #expect(try h.request(ControlRequest(op: "shutoff", reason: "flood test")).ok)
+        #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
+    }
 }

@@ -178,6 +178,31 @@ struct StreamTests {
 
 /// A raw HTTP/1.1 connection read on a thread of its own, so that a blocking `recv` never holds a thread of the
 /// cooperative pool the server needs.
+/// Connections that hold the server without asking anything are closed by its idle timeout; a live stream, which
+/// is a request being answered, is not.
+struct IdleConnectionTests {
+    @Test func silentAndHalfSentConnectionsAreClosedButALiveStreamIsNot() async throws {
+        let t = try TestServer(idleTimeout: .milliseconds(500))
+        defer { t.remove() }
+        try await t.server.makeApplication().test(.live) { client in
+            let port = try #require(client.port)
+            let silent = try await SSEConnection.open(port: port, request: "")
+            let halfSent = try await SSEConnection.open(port: port, request: "GET /api/v1/status HTTP/1.1\r\nHost: x")
+            let stream = try await SSEConnection.open(
+                port: port,
+                request: "GET /api/v1/stream HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(Tokens.viewer)\r\n"
+                    + "Accept: text/event-stream\r\n\r\n")
+            defer { [silent, halfSent, stream].forEach { $0.close() } }
+            #expect(try await silent.isClosedByServer())
+            #expect(try await halfSent.isClosedByServer())
+            // Well past the idle timeout, the stream still delivers status events.
+            try await Task.sleep(for: .seconds(2))
+            let text = try await stream.read(until: { $0.components(separatedBy: "event: status\n").count > 6 })
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        }
+    }
+}
+
 final class SSEConnection: Sendable {
     let fd: Int32
     private let received = Mutex<[UInt8]>([])

@@ -140,7 +140,8 @@ struct TestServer {
     init(
         _ name: String = #function, loginFailures: Int = 5, maxHistoryPoints: Int = 1000,
         chartJS: URL? = URL(fileURLWithPath: "/usr/share/javascript/chart.js/chart.min.js"),
-        requestTimeout: Duration = .seconds(40), pollInterval: Duration = .milliseconds(50), dateNow: Date? = nil
+        requestTimeout: Duration = .seconds(40), pollInterval: Duration = .milliseconds(50), dateNow: Date? = nil,
+        idleTimeout: Duration = .seconds(30)
     ) throws {
         clock = ManualClock(dateNow: dateNow)
         let safe = name.filter { $0.isLetter || $0.isNumber }
@@ -163,12 +164,14 @@ struct TestServer {
                 path: folder.appendingPathComponent("h.db").path, batchInterval: 0.02, busyTimeout: 0.1,
                 maxRetryInterval: 0.1),
             logger: Logger(label: "web-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        var configuration = WebServerConfiguration(
+            host: "127.0.0.1", port: 0, users: Tokens.users, loginFailures: loginFailures,
+            loginWindow: .seconds(60), maxHistoryPoints: maxHistoryPoints, dashboardDirectory: dashboard,
+            chartJS: chartJS, requestTimeout: requestTimeout, streamPollInterval: pollInterval,
+            statusInterval: .milliseconds(200), keepaliveInterval: .seconds(1))
+        configuration.idleTimeout = idleTimeout
         server = try WebServer(
-            configuration: WebServerConfiguration(
-                host: "127.0.0.1", port: 0, users: Tokens.users, loginFailures: loginFailures,
-                loginWindow: .seconds(60), maxHistoryPoints: maxHistoryPoints, dashboardDirectory: dashboard,
-                chartJS: chartJS, requestTimeout: requestTimeout, streamPollInterval: pollInterval,
-                statusInterval: .milliseconds(200), keepaliveInterval: .seconds(1)),
+            configuration: configuration,
             backend: backend, historian: historian,
             logger: Logger(label: "web-tests", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock.apiClock)
     }

@@ -62,10 +62,15 @@ public struct WebServer: Service {
 
     /// The Hummingbird application, for tests (`app.test(.router)`) or to run inside another service group.
     public func makeApplication() -> some ApplicationProtocol {
-        Application(
+        let limits = api.configuration
+        let (seconds, attoseconds) = limits.idleTimeout.components
+        let idleNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        return Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idleNanoseconds))),
             configuration: .init(
-                address: .hostname(api.configuration.host, port: api.configuration.port), serverName: nil),
+                address: .hostname(limits.host, port: limits.port), serverName: nil,
+                availableConnectionsDelegate: .maximum(limits.maxConnections, logger: api.logger)),
             logger: api.logger)
     }
 

@@ -70,6 +70,13 @@ public struct WebServerConfiguration: Sendable {
     public var streamWriteTimeout: Duration
     /// The Prometheus text exposition served at `/metrics` (to a viewer token); nil answers 404.
     public var metrics: (@Sendable () -> String)?
+    /// The most connections served at once. Past it, new connections wait in the kernel's listen queue (holding no
+    /// file descriptor of leveed's) until one closes, so a flood of connections can never take the descriptors the
+    /// field buses and the historian need. Well below the unit's `LimitNOFILE=8192`.
+    public var maxConnections: Int = 512
+    /// A connection that sends no request for this long is closed: an idle or half-sent request (slowloris) holds
+    /// a connection for at most this. A live stream being answered is never idle.
+    public var idleTimeout: Duration = .seconds(30)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, users: [APIUser], loginFailures: Int = 5,
