@@ -43,6 +43,12 @@ let package = Package(
         // poll(2): the basics every module with its own I/O thread shares. Glibc only.
         .target(name: "SystemCalls"),
 
+        // Small state files that must survive a crash and a full disk (the shutoff latch, the alarm states): two
+        // preallocated slots rewritten in place, and one writer thread per file that keeps saves in order.
+        .target(
+            name: "DurableState",
+            dependencies: ["SystemCalls", .product(name: "Logging", package: "swift-log")]),
+
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
         .target(name: "ModbusWire"),
@@ -168,6 +174,7 @@ let package = Package(
                 "HJ212",
                 "Uplink",
                 "SystemCalls",
+                "DurableState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -233,6 +240,7 @@ let package = Package(
         .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
+        .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),

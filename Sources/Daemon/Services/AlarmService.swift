@@ -3,6 +3,7 @@ import Config
 import ControlAPI
 import Devices
 import Drills
+import DurableState
 import Foundation
 import Historian
 import Logging
@@ -22,6 +23,8 @@ final class AlarmService: Service, Sendable {
     private let logger: Logger
     private let engine: Mutex<AlarmEngine>
     private let snapshotPath: String
+    /// The alarm-state file's one writer; nil when it could not be opened (logged at critical).
+    private let snapshots: SnapshotWriter?
     private let annunciation: [AlarmPriority: [String]]
     private let events: AsyncStream<FieldEvent>
     private let alarmedPoints: Set<String>
@@ -36,10 +39,11 @@ final class AlarmService: Service, Sendable {
         self.logger = logger
         self.annunciation = config.alarmSettings.annunciation
         self.snapshotPath = config.historian.path + ".alarms.json"
+        self.snapshots = SnapshotWriter.openOrLog(path: snapshotPath, what: "alarm states", logger: logger)
         self.alarmedPoints = Set(config.alarms.map(\.point))
         var engine = try AlarmEngine(definitions: config.alarms, options: config.alarmSettings.engineOptions)
         var restored: [AlarmAction] = []
-        if let data = FileManager.default.contents(atPath: snapshotPath) {
+        if let data = snapshots.map({ $0.initial }) ?? FileManager.default.contents(atPath: snapshotPath) {
             do {
                 let snapshot = try JSONDecoder.control.decode(AlarmSnapshot.self, from: data)
                 let outcome = engine.restore(snapshot, at: .now, date: Date())
@@ -89,7 +93,8 @@ final class AlarmService: Service, Sendable {
             try? await gracefulShutdown()
             group.cancelAll()
         }
-        saveSnapshot()
+        await saveSnapshot()
+        snapshots?.close()
     }
 
     // MARK: - Inputs
@@ -318,7 +323,7 @@ final class AlarmService: Service, Sendable {
                         message: "alarm flood \(change): \(count) alarms in 10 minutes", at: date))
             }
         }
-        if journaled { saveSnapshot() }
+        if journaled { await saveSnapshot() }
     }
 
     /// "1004 m³ of 5000, filling 240 m³/h, full in 16 h 39 min" for a pool, so the journal says how long is left.
@@ -352,11 +357,16 @@ final class AlarmService: Service, Sendable {
         }
     }
 
-    /// Writes the engine's states atomically (`AtomicFile`), so a crash leaves the old or the new snapshot.
-    private func saveSnapshot() {
-        let snapshot = engine.withLock { $0.snapshot(at: .now, date: Date()) }
+    /// Saves the engine's states and returns once they are on disk (`SnapshotWriter`). Taken and submitted under
+    /// the engine's lock, so concurrent changes land in their order.
+    private func saveSnapshot() async {
+        guard let snapshots else { return }
+        let sequence = engine.withLock { e in
+            (try? JSONEncoder.control.encode(e.snapshot(at: .now, date: Date()))).map { snapshots.submit($0) }
+        }
+        guard let sequence else { return }
         do {
-            try AtomicFile.write(JSONEncoder.control.encode(snapshot), to: snapshotPath)
+            try await snapshots.durable(sequence)
         } catch {
             logger.error("alarm states not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
         }

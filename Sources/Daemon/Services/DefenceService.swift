@@ -4,6 +4,7 @@ import ControlAPI
 import Defence
 import Devices
 import Drills
+import DurableState
 import Foundation
 import Historian
 import Logging
@@ -31,6 +32,8 @@ final class DefenceService: Service, Sendable {
     let site: Site
     let sequencer: Mutex<ShutoffSequencer>
     private let snapshotPath: String
+    /// The latch file's one writer; nil when it could not be opened (logged at critical; the shutoff still runs).
+    private let snapshots: SnapshotWriter?
     private let events: AsyncStream<FieldEvent>
     private let buttons: Set<String>
     private let pressed = Mutex<[String: Bool]>([:])
@@ -56,6 +59,7 @@ final class DefenceService: Service, Sendable {
         self.settings = config.defence
         self.site = config.site
         self.snapshotPath = config.historian.path + ".defence.json"
+        self.snapshots = SnapshotWriter.openOrLog(path: snapshotPath, what: "shutoff latch", logger: logger)
         self.buttons = Set(
             config.devices.filter { $0.kind == .digitalInput && $0.digitalInputSettings?.role == .button }.map(\.id))
         self.interlockPoints = Set(book.automaticTriggers.map(\.point))
@@ -64,7 +68,7 @@ final class DefenceService: Service, Sendable {
             config: config, automaticTriggers: book.automaticTriggers,
             options: ShutoffSequencer.Options(settings: config.defence))
         var actions: [ShutoffAction] = []
-        if let data = FileManager.default.contents(atPath: snapshotPath) {
+        if let data = snapshots.map({ $0.initial }) ?? FileManager.default.contents(atPath: snapshotPath) {
             do {
                 let snapshot = try JSONDecoder.control.decode(ShutoffSnapshot.self, from: data)
                 actions = sequencer.restore(snapshot, at: .now)
@@ -129,7 +133,8 @@ final class DefenceService: Service, Sendable {
             try? await gracefulShutdown()
             group.cancelAll()
         }
-        saveSnapshot()
+        await saveSnapshot()
+        snapshots?.close()
     }
 
     // MARK: - Inputs
@@ -337,7 +342,7 @@ final class DefenceService: Service, Sendable {
         // Commands first, each handed to its bus's priority queue right here (no task hop), so the buses put them
         // on the wire in parallel; nothing below waits for them.
         for case .command(let c) in actions { execute(c) }
-        saveSnapshot()
+        await saveSnapshot()
         let latch = latchState
         // During a drill the alarms it raises say so, as every other event of it does.
         let tag = sequencer.withLock { $0.isLatched && $0.isDrill } ? "DRILL: " : ""
@@ -427,11 +432,21 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    /// Writes the latch atomically (`AtomicFile`): a crash leaves the old or the new latch, never half of one.
-    private func saveSnapshot() {
-        let snapshot = sequencer.withLock { $0.snapshot }
+    /// Saves the latch and returns once it is on disk (`SnapshotWriter`: in order, a full disk included).
+    ///
+    /// The snapshot is taken and submitted under the sequencer's lock, so however many tasks perform actions at
+    /// once, the file ends with the newest state; and the caller (a trip, a reset) is answered only after this.
+    private func saveSnapshot() async {
+        guard let snapshots else { return }
+        let sequence = sequencer.withLock { s in
+            (try? JSONEncoder.control.encode(s.snapshot)).map { snapshots.submit($0) }
+        }
+        guard let sequence else {
+            logger.critical("shutoff latch cannot be encoded", metadata: ["file": "\(snapshotPath)"])
+            return
+        }
         do {
-            try AtomicFile.write(JSONEncoder.control.encode(snapshot), to: snapshotPath)
+            try await snapshots.durable(sequence)
         } catch {
             logger.critical("shutoff latch not saved", metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
         }
