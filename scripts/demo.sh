@@ -4,7 +4,8 @@
 #
 #   ./scripts/demo.sh              run until Ctrl-C
 #   ./scripts/demo.sh --for 30     run for 30 seconds, printing the status once at the end (no terminal needed)
-#   ./scripts/demo.sh --browser-test   drive the dashboard in headless Chromium against the demo, then stop
+#   ./scripts/demo.sh --browser-test   drive the dashboard in headless Chromium against the demo, fuzz the API
+#                                      (Tests/fuzz/api_fuzz.sh), then stop
 #
 # The dashboard is at http://127.0.0.1:8080/ (demo tokens in config/demo.toml).
 set -euo pipefail
@@ -100,6 +101,10 @@ if [ -n "$browser_test" ]; then
     # The park's view of the plant, in the park instance's dashboard.
     LEVEE_PARK_URL=http://127.0.0.1:8081/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
         .venv/bin/python Tests/browser/park_view_test.py
+    # Last, as it trips and resets the plant at random: the API under an independent fuzzer (schemathesis), with
+    # each role's token. No answer may be a 5xx, and leveed must still be running and answering afterwards.
+    LEVEE_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID="$daemon_pid" LEVEE_CTL="$bin/leveectl" \
+        LEVEE_CONFIG=config/demo.toml Tests/fuzz/api_fuzz.sh
 elif [ -n "$seconds" ]; then
     sleep "$seconds"
     "$bin/leveectl" status --config config/demo.toml

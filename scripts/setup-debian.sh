@@ -24,6 +24,7 @@ packages=(
     mosquitto-clients  # mosquitto_sub/pub: an independent MQTT peer for the tests
     mbpoll          # independent Modbus client used by the tests
     socat
+    curl            # the API fuzz script checks the daemon still answers
     python3 python3-venv
     openssl         # the MQTT TLS test makes its certificates with it
     e2fsprogs       # mkfs.ext4 and chattr: the historian's full-disk and unwritable-file tests
@@ -46,11 +47,12 @@ fi
 
 # pymodbus is the independent Modbus implementation the tests check word order and addressing against. Pinned:
 # its datastore API was rewritten in 3.9.
-# openapi-spec-validator checks the API's OpenAPI document; websocket-client drives Chromium for the dashboard test.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, openapi_spec_validator, websocket, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
+# openapi-spec-validator checks the API's OpenAPI document; websocket-client drives Chromium for the dashboard test;
+# schemathesis fuzzes the API from that document.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pymodbus, openapi_spec_validator, websocket, schemathesis, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
     # Debian's interpreter by path: whatever python3 is first on PATH (someone's venv) is not what we build on.
     /usr/bin/python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check "pymodbus==3.8.6" "openapi-spec-validator==0.9.0" \
-        "websocket-client==1.9.2"
+        "websocket-client==1.9.2" "schemathesis==4.32.5"
 fi
 echo "setup: ready"
