@@ -84,6 +84,31 @@ struct DaemonTests {
         #expect(lines.dropFirst().first?.contains("+08:00") == true, "times in the site's zone: \(csv)")
     }
 
+    @Test func sighupWithAChangedValveStrokeIsNotAppliedAtAllAndSaysARestartIsNeeded() async throws {
+        let h = try H()
+        defer { h.stop() }
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("2/2 devices answering") == true }, "\(h.log)")
+        let port = try #require(h.plant.tcpPort(server: "plc"))
+        // The valve's stroke time (which its shutoff step is timed by) changes, and a detector is added.
+        let changed = H.config(port: port, withH2S: true).replacingOccurrences(
+            of: "stroke_s = 1.0", with: "stroke_s = 2.0")
+        try h.write(config: changed)
+        h.signal(SIGHUP)
+        #expect(
+            await H.wait {
+                h.log.contains("configuration needs a restart; keeping the running one")
+                    && h.log.contains(#"device \"rain-outlet-1\" changed, which a safety function uses"#)
+            }, "\(h.log)")
+        // Nothing of the file was applied: not even the new detector.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try h.status()?.devices.map(\.id) == ["gas-a1", "rain-outlet-1"])
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0)
+        let rejected = try await h.journal().filter { $0.kind == "config-rejected" }
+        #expect(rejected.count == 1 && rejected[0].message.contains("restart leveed"), "\(rejected)")
+    }
+
     @Test func sighupAppliesAGoodFileAndKeepsTheRunningOneOnABadFile() async throws {
         let h = try H()
         defer { h.stop() }

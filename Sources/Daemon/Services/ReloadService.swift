@@ -9,7 +9,9 @@ import UnixSignals
 
 /// SIGHUP reloads the configuration file. The new file is validated first: a file with mistakes changes nothing
 /// and every mistake is logged with its key path. A valid file is applied to the running field I/O, where
-/// devices that did not change keep polling without a gap.
+/// devices that did not change keep polling without a gap, but only when it leaves alone everything the alarms,
+/// the shutoff plans, first flush and the links were built from (``ReloadScope``); otherwise it is not applied at
+/// all and the log says a restart is needed, so the daemon never runs two configurations at once.
 struct ReloadService: Service {
     let path: String
     let field: FieldIO
@@ -48,22 +50,18 @@ struct ReloadService: Service {
                 unready.joined(separator: "\n"))
             return
         }
-        if config.historian != field.config.historian || config.daemon != field.config.daemon {
-            logger.warning(
-                "historian and daemon sections take effect at the next restart", metadata: ["file": "\(path)"])
-        }
-        if config.alarms != field.config.alarms || config.alarmSettings != field.config.alarmSettings {
-            // The engine keeps its running definitions, so no alarm is lost or re-raised by a reload.
-            logger.warning("alarm definitions take effect at the next restart", metadata: ["file": "\(path)"])
-        }
-        if config.defence != field.config.defence || config.plans != field.config.plans
-            || config.interlocks != field.config.interlocks || config.firstFlush != field.config.firstFlush
-            || PlanBook(config: config) != PlanBook(config: field.config)
-        {
-            // A plan must not change under a latched trip; the running plans stay until the restart.
-            logger.warning(
-                "shutoff plans, interlocks and first flush take effect at the next restart",
-                metadata: ["file": "\(path)"])
+        // Whole or not at all: one configuration is in force for the field, the alarms and the plans at any moment.
+        let restart = ReloadScope.restartRequired(from: field.config, to: config)
+        guard restart.isEmpty else {
+            for reason in restart {
+                logger.error(
+                    "configuration needs a restart; keeping the running one", metadata: ["reason": "\(reason)"])
+            }
+            await record(
+                "config-rejected",
+                "configuration \(path) not applied: it changes what the safety functions run on; restart leveed",
+                restart.joined(separator: "\n"))
+            return
         }
         let report = field.reconfigure(to: config)
         await record("config-load", "configuration \(path) reloaded: \(report)", nil)
