@@ -98,6 +98,32 @@ final class ControlServer: Service, @unchecked Sendable {
         return Peer(uid: uid, pid: cred[0], user: name)
     }
 
+    /// The field a request could not be decoded for and what it must be (`field "seconds" must be a number`), or
+    /// nil when the line is not a JSON object at all.
+    static func fieldProblem(_ error: any Error) -> String? {
+        func name(_ path: [any CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Double.Type, is Int.Type: "a number"
+            case is Bool.Type: "true or false"
+            case is String.Type: "a string"
+            default: "\(type)"
+            }
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(let type, let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
+        case .valueNotFound(let type, let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
+        case .keyNotFound(let key, _)?:
+            return "field \"\(key.stringValue)\" is required"
+        case .dataCorrupted(let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\": \(c.debugDescription)"
+        default:
+            return nil
+        }
+    }
+
     private func serve(_ client: Int32) {
         var tv = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -109,12 +135,13 @@ final class ControlServer: Service, @unchecked Sendable {
             data.append(contentsOf: chunk[..<n])
         }
         let response: ControlResponse
-        if let request = try? JSONDecoder.control.decode(ControlRequest.self, from: data) {
+        do {
+            let request = try JSONDecoder.control.decode(ControlRequest.self, from: data)
             response = handler(request, Self.peer(of: client))
-        } else {
+        } catch {
             let text = String(decoding: data.prefix(200), as: UTF8.self)
-            response = ControlResponse(
-                ok: false, error: "malformed request \(text.debugDescription): expected {\"op\": ...}")
+            let why = Self.fieldProblem(error).map { ": \($0)" } ?? ": expected {\"op\": ...}"
+            response = ControlResponse(ok: false, error: "malformed request \(text.debugDescription)\(why)")
             logger.warning("malformed control request", metadata: ["request": "\(text)"])
         }
         guard var body = try? JSONEncoder.control.encode(response) else { return }
