@@ -85,6 +85,27 @@ struct RangeDaemonTests {
         #expect(await h.waitForExit(20) == 0, "\(h.log)")
     }
 
+    @Test func leveectlRefusesARelativeTimeBeyondAHundredYears() throws {
+        let h = try H()
+        defer { h.stop() }
+        let ctl = try #require(H.binaries).appendingPathComponent("leveectl")
+        for from in ["-1e300d", "-36526d", "-infh", "-nanm"] {
+            let p = Process()
+            p.executableURL = ctl
+            p.arguments = [
+                "history", "export", "--config", h.configPath, "--point", "gas-a1.concentration", "--from=\(from)",
+            ]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            p.waitUntilExit()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(p.terminationReason == .exit && p.terminationStatus == 1, "\(from): \(text)")
+            #expect(text.contains("leveectl: --from \"\(from)\" is not a time"), "\(from): \(text)")
+        }
+    }
+
     static let rtuBus = """
 
         [buses.rtu]
