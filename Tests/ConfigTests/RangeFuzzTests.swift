@@ -153,6 +153,39 @@ struct RangeFuzzTests {
         "accident-pool": "pool_high_high",
     ]
 
+    /// The documentation of `key` in the example: each comment paragraph that defines or mentions it, from the key
+    /// on. A definition (`#   baud   ...`) runs on over its indented continuation lines; a mention in running text
+    /// must give the range right after the key.
+    /// Definitions come first, since a mention may sit in another key's definition (`raw * scale + offset`).
+    static func documentation(of key: String, in lines: [String]) -> [String] {
+        var paragraphs: [String] = []
+        var mentions: [String] = []
+        for (i, line) in lines.enumerated() where line.hasPrefix("#") {
+            let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+            let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
+            guard words.contains(Substring(key)), !body.hasPrefix("\(key) ="), let at = line.range(of: key) else {
+                continue
+            }
+            let rest = line[at.upperBound...]
+            var paragraph = String(rest.prefix(90))
+            let indent = line.dropFirst().prefix { $0 == " " }.count
+            guard body.hasPrefix(key + " ") else {
+                mentions.append(paragraph)
+                continue
+            }
+            paragraph = String(rest)
+            var j = i + 1
+            while j < lines.count, lines[j].hasPrefix("#"),
+                lines[j].dropFirst().prefix(while: { $0 == " " }).count > indent
+            {
+                paragraph += lines[j]
+                j += 1
+            }
+            paragraphs.append(paragraph)
+        }
+        return paragraphs + mentions
+    }
+
     @Test func everyNumericKeyOfTheExampleDocumentsItsRange() throws {
         let file = "config/levee.example.toml"
         let text = try Self.text(file)
@@ -161,32 +194,61 @@ struct RangeFuzzTests {
         #expect(keys.contains("baud") && keys.contains("stroke_margin") && keys.contains("keepalive_s"))
         let marker = try Regex(#"\.\.\.|>=|<=|> 0|one of|0 or 1|7 or 8|1 or 2|divisor"#)
         for key in keys.sorted() {
-            let documented = Self.documentedUnder[key] ?? key
-            var found = false
-            for (i, line) in lines.enumerated() where line.hasPrefix("#") {
-                let words = line.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
-                guard words.contains(Substring(documented)),
-                    !line.dropFirst().trimmingCharacters(in: .whitespaces).hasPrefix("\(documented) =")
-                else { continue }
-                // A definition (`#   baud   ...`) runs on over its indented continuation lines; a mention in
-                // running text must give the range right after the key.
-                let rest = line[line.range(of: documented)!.upperBound...]
-                var paragraph = String(rest.prefix(90))
-                let indent = line.dropFirst().prefix { $0 == " " }.count
-                if line.dropFirst().trimmingCharacters(in: .whitespaces).hasPrefix(documented + " ") {
-                    paragraph = String(rest)
-                    var j = i + 1
-                    while j < lines.count, lines[j].hasPrefix("#"),
-                        lines[j].dropFirst().prefix(while: { $0 == " " }).count > indent
-                    {
-                        paragraph += lines[j]
-                        j += 1
-                    }
-                }
-                if paragraph.contains(marker) { found = true }
-            }
-            #expect(found, "\(key): config/levee.example.toml documents no range for it")
+            let paragraphs = Self.documentation(of: Self.documentedUnder[key] ?? key, in: lines)
+            #expect(
+                paragraphs.contains { $0.contains(marker) },
+                "\(key): config/levee.example.toml documents no range for it")
         }
+    }
+
+    /// The documentation and the checks agree: for each key of the example whose documentation gives its range as
+    /// `low...high` (or `> 0 and <= high`), the value just outside either end is refused, naming the key.
+    @Test func theDocumentedRangesAreTheEnforcedOnes() throws {
+        let file = "config/levee.example.toml"
+        let text = try Self.text(file)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let docs = lines
+        let span = try Regex(#"(-?[0-9][0-9_]*(?:\.[0-9]+)?)\.\.\.(-?[0-9][0-9_]*(?:\.[0-9]+)?)"#)
+        let upTo = try Regex(#"> 0,? and <= ([0-9][0-9_]*(?:\.[0-9]+)?)|> 0, <= ([0-9][0-9_]*(?:\.[0-9]+)?)"#)
+        var checked: Set<String> = []
+        for site in Self.sites(in: file, text: text) where !checked.contains(site.key) {
+            checked.insert(site.key)
+            let paragraphs = Self.documentation(of: Self.documentedUnder[site.key] ?? site.key, in: docs)
+            var outside: [String] = []
+            func number(_ s: Substring?) -> Double? { s.flatMap { Double($0.replacingOccurrences(of: "_", with: "")) } }
+            // The first paragraph that gives a range, and in it whichever form comes first.
+            for paragraph in paragraphs {
+                let a = paragraph.firstMatch(of: span)
+                let b = paragraph.firstMatch(of: upTo)
+                if let a, b.map({ a.range.lowerBound < $0.range.lowerBound }) ?? true,
+                    let low = number(a.output[1].substring), let high = number(a.output[2].substring)
+                {
+                    outside = [low - 1, high + 1].map(RangeFuzzTests.spell)
+                    break
+                }
+                if let b, let high = number(b.output[1].substring ?? b.output[2].substring) {
+                    outside = ["0", RangeFuzzTests.spell(high + 1)]
+                    break
+                }
+            }
+            let original = lines[site.line]
+            for value in outside {
+                lines[site.line] = original.replacingCharacters(in: site.range, with: value)
+                do {
+                    _ = try ConfigLoader.parse(lines.joined(separator: "\n"), file: file)
+                    Issue.record("\(site) = \(value), outside its documented range, was accepted")
+                } catch {
+                    #expect(error.lines.contains { $0.contains(site.key) }, "\(site) = \(value) gave:\n\(error)")
+                }
+            }
+            lines[site.line] = original
+        }
+        #expect(checked.count > 40)
+    }
+
+    /// A TOML number: whole values as integers (so an integer key gets an integer), others as Swift prints them.
+    static func spell(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
     }
 
     // MARK: The crashes found by the hostile tester
