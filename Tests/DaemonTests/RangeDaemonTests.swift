@@ -85,6 +85,37 @@ struct RangeDaemonTests {
         #expect(await h.waitForExit(20) == 0, "\(h.log)")
     }
 
+    @Test func theHTTPShelveOf1e21IsRefusedAndGuessesDoNotLockOutAnOperator() async throws {
+        typealias W = HTTPDaemonTests
+        let h = try H()
+        defer { h.stop() }
+        let port = try W.freePort()
+        try h.write(config: H.config(port: h.plant.tcpPort(server: "plc")!, withH2S: false, extra: W.users(port: port)))
+        try h.start()
+        let base = "http://127.0.0.1:\(port)"
+        #expect(
+            await W.eventually {
+                (try? await W.call("GET", base + "/api/v1/whoami", token: "test-viewer"))?.status == 200
+            },
+            "\(h.log)")
+
+        // The tester's request: an operator token, {"reason":"rt","seconds":1e21}.
+        let shelve = try await W.call(
+            "POST", base + "/api/v1/alarms/gas-a1.concentration.H/shelve", token: "test-operator",
+            json: #"{"reason":"rt","seconds":1e21}"#)
+        #expect(shelve.status == 400)
+        #expect(shelve.body.contains(#"\"seconds\" 1e+21 is outside 1...2592000 seconds"#), "\(shelve.body)")
+
+        // Someone on the same address guesses tokens until limited; the operator is still served.
+        for _ in 0..<6 { _ = try await W.call("GET", base + "/api/v1/status", token: "guess") }
+        #expect(try await W.call("GET", base + "/api/v1/status", token: "guess").status == 429)
+        #expect(try await W.call("GET", base + "/api/v1/status", token: "test-operator").status == 200)
+
+        #expect(try h.request(ControlRequest(op: "ping")).ok)
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(20) == 0, "\(h.log)")
+    }
+
     @Test func leveectlRefusesARelativeTimeBeyondAHundredYears() throws {
         let h = try H()
         defer { h.stop() }
