@@ -78,6 +78,15 @@ public enum JournalText {
         return String(out)
     }
 
+    /// Details as stored: JSON has its strings escaped (`escapeJSON`); plain text, such as the list of a rejected
+    /// configuration's issues, keeps its lines, each escaped (`escape`).
+    public static func escapeDetails(_ details: String) -> String {
+        let start = details.first { !$0.isWhitespace }
+        if start == "{" || start == "[" { return escapeJSON(details) }
+        return details.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }
+            .joined(separator: "\n")
+    }
+
     private static func visible(_ code: UInt32) -> String {
         let hex = String(code, radix: 16, uppercase: true)
         return "\\u{" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "}"
@@ -91,7 +100,7 @@ extension PendingRecord {
         case .event(var e):
             e.source = JournalText.escape(e.source)
             e.message = JournalText.escape(e.message)
-            e.details = e.details.map(JournalText.escapeJSON)
+            e.details = e.details.map(JournalText.escapeDetails)
             return .event(e)
         case .command(var c):
             c.device = JournalText.escape(c.device)

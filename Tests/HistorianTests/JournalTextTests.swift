@@ -39,6 +39,14 @@ struct JournalTextTests {
         #expect(object["reason"] == "a\\u{000A}b \\u{202E} c \\n")
     }
 
+    @Test func plainTextDetailsKeepTheirLines() {
+        let issues = "levee.toml: devices[2] \"x\u{202E}\": unknown key\nlevee.toml: devices[2] \"x\": name is required"
+        #expect(
+            JournalText.escapeDetails(issues)
+                == "levee.toml: devices[2] \"x\\u{202E}\": unknown key\nlevee.toml: devices[2] \"x\": name is required")
+        #expect(JournalText.escapeDetails(#"{"a":"\u202e"}"#) == #"{"a":"\\u{202E}"}"#)
+    }
+
     @Test func eventsAndCommandsAreStoredEscaped() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
