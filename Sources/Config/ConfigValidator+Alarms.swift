@@ -131,7 +131,7 @@ extension ConfigValidator {
                     return []
                 }
             default:
-                guard let limit = number(t, "limit", required: true) else { return [] }
+                guard let limit = number(t, "limit", required: true, in: Self.engineeringValues) else { return [] }
                 let priority = choice(t, "priority", AlarmPriority.self) ?? .high
                 definitions = [
                     preset == "dust-dp"
@@ -184,7 +184,7 @@ extension ConfigValidator {
             }
         }
         if let after = seconds(t, "frozen_after_s") {
-            let band = number(t, "frozen_band") ?? 0
+            let band = number(t, "frozen_band", in: 0...Self.engineeringValues.upperBound) ?? 0
             for i in definitions.indices { definitions[i].frozenAfter = FrozenCheck(after: after, noiseBand: band) }
         }
         return definitions
@@ -226,7 +226,7 @@ extension ConfigValidator {
 
     /// Reads the tuning keys, each optional; a bad one is recorded and left nil.
     mutating func conditionTuning(_ t: ConfigTable) -> ConditionTuning {
-        let deadband = number(t, "deadband")
+        let deadband = number(t, "deadband", in: 0...Self.engineeringValues.upperBound)
         let offDelay = seconds(t, "off_delay_s")
         let onDelay = seconds(t, "on_delay_s")
         return ConditionTuning(deadband: deadband, onDelay: onDelay, offDelay: offDelay)
@@ -248,7 +248,7 @@ extension ConfigValidator {
             guard let state = boolean(t, "state", required: true) else { return nil }
             kind = .state(state)
         default:
-            guard let limit = number(t, "limit", required: true) else { return nil }
+            guard let limit = number(t, "limit", required: true, in: Self.engineeringValues) else { return nil }
             switch kindName {
             case "high": kind = .high(limit)
             case "low": kind = .low(limit)
@@ -265,11 +265,7 @@ extension ConfigValidator {
 
     /// A duration given in seconds (`on_delay_s = 5`), at least 0 and at most a day.
     mutating func seconds(_ t: ConfigTable, _ key: String) -> Duration? {
-        guard let s = number(t, key) else { return nil }
-        guard s >= 0, s <= 86400 else {
-            report(t.path.appending(key), "\(formatted(s)) is outside 0...86400")
-            return nil
-        }
+        guard let s = number(t, key, in: 0...86400) else { return nil }
         return .milliseconds(Int(s * 1000))
     }
 }

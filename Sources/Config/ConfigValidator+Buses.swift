@@ -66,11 +66,9 @@ extension ConfigValidator {
             kind = host.map { .modbusTCP(host: $0, port: port) }
         case .modbusRTU:
             let device = nonEmptyString(t, "device", required: true)
-            var baud = integer(t, "baud") ?? 9600
-            if baud <= 0 {
-                report(t.path.appending("baud"), "\(baud) must be > 0")
-                baud = 9600
-            }
+            // libmodbus takes the rate as a C int; 300 is the slowest and 4 Mbit/s the fastest rate a serial
+            // adapter Levee would meet offers.
+            let baud = integer(t, "baud", in: 300...4_000_000) ?? 9600
             let parity = choice(t, "parity", RTUSettings.Parity.self) ?? .none
             let dataBits = oneOf(t, "data_bits", [7, 8]) ?? 8
             let stopBits = oneOf(t, "stop_bits", [1, 2]) ?? 1
@@ -99,7 +97,8 @@ extension ConfigValidator {
 
     /// An integer that must be one of a few values, such as `data_bits` 7 or 8.
     mutating func oneOf(_ t: ConfigTable, _ key: String, _ allowed: [Int]) -> Int? {
-        guard let n = integer(t, key) else { return nil }
+        // Any integer is safe to compare; the message below names the values allowed.
+        guard let n = integer(t, key, in: Int.min...Int.max) else { return nil }
         guard allowed.contains(n) else {
             let list = allowed.map(String.init)
             let spelled = list.count == 2 ? "\(list[0]) or \(list[1])" : "one of \(list.joined(separator: ", "))"

@@ -27,7 +27,7 @@ extension ConfigValidator {
         if let levels = table(t, "pool_high_high") {
             let pools = devices.filter { $0.kind == .level && $0.levelSettings?.isPool == true }.map(\.id)
             for id in levels.entries.keys.sorted() {
-                let level = number(levels, id)
+                let level = number(levels, id, in: Self.engineeringValues)
                 let path = levels.path.appending(id)
                 guard let device = devices.first(where: { $0.id == id }) else {
                     report(path, "is not a device" + Suggestion.hint(for: id, in: pools))
@@ -425,18 +425,6 @@ extension ConfigValidator {
     }
 
     // MARK: Readers
-
-    /// A number within `range`, for keys where both ends mean something (`t2_h`: 0.1...72).
-    mutating func number(_ t: ConfigTable, _ key: String, in range: ClosedRange<Double>) -> Double? {
-        guard let d = number(t, key) else { return nil }
-        guard range.contains(d) else {
-            report(
-                t.path.appending(key),
-                "\(formatted(d)) is outside \(formatted(range.lowerBound))...\(formatted(range.upperBound))")
-            return nil
-        }
-        return d
-    }
 
     /// The tables of an array of tables (`[[plans]]`, `[[plans.steps]]`) at `key`, each with its index and path;
     /// nil when absent. An item that is not a table is recorded and left out.

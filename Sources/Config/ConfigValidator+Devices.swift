@@ -145,7 +145,7 @@ extension ConfigValidator {
                 report(path, "is required on a \(family!.rawValue) bus (the Modbus unit id, 1...247)")
                 return nil
             }
-            guard let n = integer(t, "unit") else { return nil }
+            guard let n = integer(t, "unit", in: 0...255) else { return nil }
             if n == 0 {
                 report(path, "0 is the broadcast address, which gets no reply; use 1...247")
                 return nil
@@ -168,18 +168,15 @@ extension ConfigValidator {
         switch kind {
         case .valve:
             let stroke = positiveNumber(t, "stroke_s", required: true, atMost: 3600)
-            var margin = number(t, "stroke_margin") ?? 1.5
-            if margin < 1 {
-                report(t.path.appending("stroke_margin"), "\(formatted(margin)) must be >= 1")
-                margin = 1.5
-            }
+            // The fault deadline is stroke_s × stroke_margin, built into a Duration: both are bounded so it is too.
+            let margin = number(t, "stroke_margin", in: 1...10) ?? 1.5
             let role = choice(t, "role", ValveRole.self) ?? (line == .boundary ? .rainOutlet : nil)
             return .valve(ValveSettings(strokeSeconds: stroke ?? 0, strokeMargin: margin, role: role))
         case .level:
             let pool = boolean(t, "pool") ?? false
-            let area = positiveNumber(t, "area_m2")
+            let area = positiveNumber(t, "area_m2", atMost: 1e6)
             let table = volumeTable(t)
-            let design = positiveNumber(t, "design_volume_m3")
+            let design = positiveNumber(t, "design_volume_m3", atMost: 1e8)
             if pool, !t.has("area_m2"), !t.has("volume_table") {
                 reportTable(t.path, "a pool (pool = true) needs area_m2 or volume_table to compute its volume")
             }
@@ -208,7 +205,11 @@ extension ConfigValidator {
             guard case .array(let pair) = row, pair.count == 2, let level = pair[0].finiteNumber,
                 let volume = pair[1].finiteNumber
             else {
-                report(path.indexed(i), "must be a pair [level, m³] such as [1.5, 300]")
+                let bounds = ConfigValidator.engineeringValues
+                report(
+                    path.indexed(i),
+                    "must be a pair [level, m³] such as [1.5, 300], each within "
+                        + "\(formatted(bounds.lowerBound))...\(formatted(bounds.upperBound))")
                 continue
             }
             if volume < 0 { report(path.indexed(i), "volume \(formatted(volume)) must be >= 0") }
@@ -325,12 +326,15 @@ struct BusRef: Sendable {
 }
 
 extension TOMLNode {
-    /// The value as a finite number, for integers and floats; nil otherwise.
+    /// The value as a number within `ConfigValidator.engineeringValues`, for integers and floats; nil otherwise
+    /// (NaN, infinities and sizes no plant has included).
     var finiteNumber: Double? {
+        let d: Double
         switch self {
-        case .integer(let n): Double(n)
-        case .float(let d) where d.isFinite: d
-        default: nil
+        case .integer(let n): d = Double(n)
+        case .float(let f): d = f
+        default: return nil
         }
+        return ConfigValidator.engineeringValues.contains(d) ? d : nil
     }
 }

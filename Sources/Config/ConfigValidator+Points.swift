@@ -45,11 +45,7 @@ extension ConfigValidator {
         )
         let unit = string(p, "unit") ?? ""
         let range = range(p)
-        var deadband = number(p, "deadband") ?? 0
-        if deadband < 0 {
-            report(p.path.appending("deadband"), "\(formatted(deadband)) must be >= 0")
-            deadband = 0
-        }
+        let deadband = number(p, "deadband", in: 0...Self.engineeringValues.upperBound) ?? 0
         let source: Point.Source? =
             isGPIO ? gpioLine(p, kind: kind).map { .gpio($0) } : modbusPoint(p).map { .modbus($0) }
         guard let source else { return nil }
@@ -75,12 +71,16 @@ extension ConfigValidator {
         return result
     }
 
-    /// `range = [min, max]` with min < max.
+    /// `range = [min, max]` with min < max, both engineering values (`engineeringValues`).
     private mutating func range(_ p: ConfigTable) -> ClosedRange<Double>? {
         guard let items = array(p, "range") else { return nil }
         let path = p.path.appending("range")
         guard items.count == 2, let low = items[0].finiteNumber, let high = items[1].finiteNumber else {
-            report(path, "must be [min, max] such as [0, 100]")
+            let bounds = ConfigValidator.engineeringValues
+            report(
+                path,
+                "must be [min, max] such as [0, 100], each within \(formatted(bounds.lowerBound))...\(formatted(bounds.upperBound))"
+            )
             return nil
         }
         guard low < high else {
@@ -102,12 +102,12 @@ extension ConfigValidator {
         let typeName = choice(p, "type", among: Self.valueTypeNames)
         let bitNumber = integer(p, "bit", in: 0...15)
         let order = choice(p, "word_order", WordOrder.self)
-        var scale = number(p, "scale") ?? 1
+        var scale = number(p, "scale", in: -1e6...1e6) ?? 1
         if scale == 0 {
             report(p.path.appending("scale"), "0 must be non-zero (engineering = raw * scale + offset)")
             scale = 1
         }
-        let offset = number(p, "offset") ?? 0
+        let offset = number(p, "offset", in: Self.engineeringValues) ?? 0
         let invert = boolean(p, "invert") ?? false
         guard let table else { return nil }
 
@@ -218,11 +218,7 @@ extension ConfigValidator {
 
     /// `line`: a line offset on the bus's chip.
     mutating func lineOffset(_ t: ConfigTable) -> Int? {
-        guard let n = integer(t, "line", required: true) else { return nil }
-        guard n >= 0 else {
-            report(t.path.appending("line"), "\(n) must be >= 0")
-            return nil
-        }
-        return n
+        // A chip has at most a few hundred lines; the offset goes to libgpiod as an unsigned int.
+        integer(t, "line", required: true, in: 0...65535)
     }
 }

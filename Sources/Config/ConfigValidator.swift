@@ -62,6 +62,11 @@ struct ConfigTable: Sendable {
 struct ConfigValidator {
     var issues: [ConfigIssue] = []
 
+    /// The range of engineering values (alarm limits, point ranges, offsets, pool levels, deadbands): wider than
+    /// any plant needs, and far enough from `Double`'s and `Float`'s limits that sums and products of them stay
+    /// finite.
+    static let engineeringValues: ClosedRange<Double> = -1e9...1e9
+
     /// Records that the value at `path` breaks a rule; `message` reads on from the key.
     mutating func report(_ path: KeyPath, _ message: String) {
         issues.append(ConfigIssue(keyPath: path.description, message: message))
@@ -109,22 +114,50 @@ struct ConfigValidator {
         return s
     }
 
-    /// An integer, checked against `range` when given.
+    /// An integer within `range`. Every integer key has one: a value that passes here must be usable as it is, as an
+    /// `Int32`, a port, a count or milliseconds of a `Duration`, without another check downstream.
     mutating func integer(
-        _ table: ConfigTable, _ key: String, required: Bool = false, in range: ClosedRange<Int>? = nil
+        _ table: ConfigTable, _ key: String, required: Bool = false, in range: ClosedRange<Int>
     ) -> Int? {
         guard let node = present(table, key, required: required) else { return nil }
         guard case .integer(let n) = node else { return typeMismatch(table, key, "an integer", node) }
-        if let range, !range.contains(n) {
+        if !range.contains(n) {
             report(table.path.appending(key), "\(n) is outside \(range.lowerBound)...\(range.upperBound)")
             return nil
         }
         return n
     }
 
-    /// A number; TOML integers are accepted too (`stroke_s = 30`). NaN and infinities are refused: no Levee key
-    /// means anything by them.
-    mutating func number(_ table: ConfigTable, _ key: String, required: Bool = false) -> Double? {
+    /// A number within `range`; TOML integers are accepted too (`stroke_s = 30`). NaN and infinities are refused:
+    /// no Levee key means anything by them. Every number key has a range, so that a value that passes here cannot
+    /// overflow a `Duration` or a product such as stroke time × margin later.
+    mutating func number(
+        _ table: ConfigTable, _ key: String, required: Bool = false, in range: ClosedRange<Double>
+    ) -> Double? {
+        guard let d = finiteNumber(table, key, required: required) else { return nil }
+        guard range.contains(d) else {
+            report(
+                table.path.appending(key),
+                "\(formatted(d)) is outside \(formatted(range.lowerBound))...\(formatted(range.upperBound))")
+            return nil
+        }
+        return d
+    }
+
+    /// A number above 0 and at most `limit`, for quantities such as stroke times where 0 means nothing.
+    mutating func positiveNumber(
+        _ table: ConfigTable, _ key: String, required: Bool = false, atMost limit: Double
+    ) -> Double? {
+        guard let d = finiteNumber(table, key, required: required) else { return nil }
+        if d <= 0 || d > limit {
+            report(table.path.appending(key), "\(formatted(d)) must be > 0 and <= \(formatted(limit))")
+            return nil
+        }
+        return d
+    }
+
+    /// Any finite number, integer or float; only the range readers above use it.
+    private mutating func finiteNumber(_ table: ConfigTable, _ key: String, required: Bool) -> Double? {
         guard let node = present(table, key, required: required) else { return nil }
         switch node {
         case .integer(let n): return Double(n)
@@ -136,19 +169,6 @@ struct ConfigValidator {
             return d
         default: return typeMismatch(table, key, "a number", node)
         }
-    }
-
-    /// A number above 0 (and at most `limit` when given), for quantities such as stroke times where 0 means nothing.
-    mutating func positiveNumber(
-        _ table: ConfigTable, _ key: String, required: Bool = false, atMost limit: Double? = nil
-    ) -> Double? {
-        guard let d = number(table, key, required: required) else { return nil }
-        if d <= 0 || (limit.map { d > $0 } ?? false) {
-            let bound = limit.map { " and <= \(formatted($0))" } ?? ""
-            report(table.path.appending(key), "\(formatted(d)) must be > 0\(bound)")
-            return nil
-        }
-        return d
     }
 
     mutating func boolean(_ table: ConfigTable, _ key: String, required: Bool = false) -> Bool? {

@@ -93,8 +93,11 @@ enum TimeArgument {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t == "now" { return now }
         if t.hasPrefix("-"), let unit = t.last, let n = Double(t.dropFirst().dropLast()) {
-            let seconds: Double? = ["s": 1, "m": 60, "h": 3600, "d": 86400][unit]
-            return seconds.map { now.addingTimeInterval(-n * $0) }
+            // As on the HTTP API: at most 100 years back, so `-1e300d` is refused, not turned into a date.
+            guard let seconds: Double = ["s": 1, "m": 60, "h": 3600, "d": 86400][unit],
+                RequestLimits.relativeTimeSeconds.contains(n * seconds)
+            else { return nil }
+            return now.addingTimeInterval(-n * seconds)
         }
         if let d = ControlDates.parse(t) { return d }
         var calendar = Calendar(identifier: .gregorian)

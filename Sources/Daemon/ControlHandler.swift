@@ -118,6 +118,10 @@ enum ControlHandler {
     {
         let from = peer.from
         let isAdmin = peer.isAdmin
+        // Authorisation comes before anything else in the request is looked at, numbers included.
+        if request.op == "bypass" && !isAdmin {
+            return ControlResponse(ok: false, error: "bypass refused: \(BypassRefusal.notAdmin)")
+        }
         let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let needsReason = ["shutoff", "reset", "restore", "bypass", "escalate", "drill-start"]
         if needsReason.contains(request.op) && reason.isEmpty {

@@ -99,6 +99,8 @@ public final class Historian: Sendable {
     }
 
     private func recordDurably(_ record: PendingRecord, operation: String) throws {
+        // The one door into the journal: text from people is escaped here, whoever sent it.
+        let record = record.escaped
         // In fault, the writer thread retries on its own backoff; waking it for every record would turn a burst of
         // events into a burst of doomed writes.
         if try core.enqueue(record, operation: operation) {
@@ -113,6 +115,7 @@ public final class Historian: Sendable {
     }
 
     private func recordDurably(_ record: PendingRecord, operation: String) async throws {
+        let record = record.escaped
         // In fault, the writer thread retries on its own backoff; waking it for every record would turn a burst of
         // events into a burst of doomed writes.
         if try core.enqueue(record, operation: operation) {

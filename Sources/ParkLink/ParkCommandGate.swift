@@ -92,6 +92,12 @@ public struct ParkCommandGate: Sendable {
         } catch {
             return .failure(ParkCommandRefusal(.malformed(PayloadError(error))))
         }
+        // JSONDecoder reads 1.0 and 1e0 as the Int 1; the documented form is the integer only (docs/mqtt.md).
+        guard Self.topLevelToken("v", in: payload).map(Self.isPlainInteger) == true else {
+            return .failure(
+                ParkCommandRefusal(
+                    .malformed(PayloadError(field: "v", "must be an integer such as 1")), partial: Self.partial(data)))
+        }
         guard version == ParkJSON.version else {
             return .failure(ParkCommandRefusal(.unsupportedVersion(version), partial: Self.partial(data)))
         }
@@ -120,8 +126,11 @@ public struct ParkCommandGate: Sendable {
             return refuse(
                 .malformed(PayloadError(field: "issuedAt", "must be a UTC time like 2024-05-01T08:00:00.123Z")))
         }
-        guard wire.sig.utf8.count == 64, SHA256.bytes(hex: wire.sig) != nil else {
-            return refuse(.malformed(PayloadError(field: "sig", "must be 64 hex digits")))
+        // Lowercase only: one spelling per signature, as documented, so that no two payloads carry the same one.
+        guard wire.sig.utf8.count == 64,
+            wire.sig.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else {
+            return refuse(.malformed(PayloadError(field: "sig", "must be 64 lowercase hex digits")))
         }
         for (name, text) in [("reason", wire.reason), ("user", wire.user)] {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -170,6 +179,74 @@ public struct ParkCommandGate: Sendable {
         default:
             return .success(command)
         }
+    }
+
+    /// The raw text of the value of `key` in the top-level JSON object `payload`, or nil when there is none.
+    ///
+    /// A small scanner rather than a decoder, because decoders normalise numbers and the gate must see the token as
+    /// sent. It only needs to step over strings and nested values; the payload was already parsed once.
+    static func topLevelToken(_ key: String, in payload: [UInt8]) -> String? {
+        var i = 0
+        var depth = 0
+        var expectKey = false
+        var pendingKey: [UInt8]?
+        let target = Array(key.utf8)
+        func skipString() -> [UInt8] {
+            // At the opening quote; returns the raw contents and leaves i after the closing quote.
+            var out: [UInt8] = []
+            i += 1
+            while i < payload.count, payload[i] != UInt8(ascii: "\"") {
+                if payload[i] == UInt8(ascii: "\\"), i + 1 < payload.count {
+                    out.append(payload[i])
+                    i += 1
+                }
+                out.append(payload[i])
+                i += 1
+            }
+            i += 1
+            return out
+        }
+        while i < payload.count {
+            let c = payload[i]
+            switch c {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectKey = depth == 1 && c == UInt8(ascii: "{")
+                i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                i += 1
+            case UInt8(ascii: ","):
+                expectKey = depth == 1
+                i += 1
+            case UInt8(ascii: "\""):
+                let text = skipString()
+                if depth == 1 && expectKey {
+                    pendingKey = text
+                    expectKey = false
+                }
+            case UInt8(ascii: ":"):
+                i += 1
+                guard depth == 1, pendingKey == target else {
+                    pendingKey = nil
+                    continue
+                }
+                while i < payload.count, [0x20, 0x09, 0x0A, 0x0D].contains(payload[i]) { i += 1 }
+                let start = i
+                while i < payload.count, !",}] \t\r\n".utf8.contains(payload[i]) { i += 1 }
+                return String(decoding: payload[start..<i], as: UTF8.self)
+            default:
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// An optional minus sign and decimal digits, without a fraction, an exponent or a leading zero.
+    static func isPlainInteger(_ token: String) -> Bool {
+        let digits = token.hasPrefix("-") ? token.dropFirst() : Substring(token)
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+            && (digits == "0" || !digits.hasPrefix("0"))
     }
 
     /// What could be read of a command refused as malformed, for its acknowledgement.

@@ -6,6 +6,8 @@ extension UplinkSession {
     /// The most periods one history request (2031, 2051, 2061) may ask for; a longer range is refused (QnRtn=2)
     /// rather than flood the link.
     static let maxRequestedPeriods = 2000
+    /// The years, in the station's own time, the platform may set the clock to (1012).
+    static let settableYears = 2000...2099
 
     /// Answers a platform request: 9011, the data, 9012 (see ``received(_:now:)``).
     mutating func request(_ frame: Frame, now: Date) -> [Action] {
@@ -97,8 +99,13 @@ extension UplinkSession {
         metadata: [String: String]
     ) -> ([Action], ExecutionResult) {
         var metadata = metadata
-        guard let text = frame.cp["SystemTime"], let time = builder.time.date(from: text) else {
+        // A clock set to year 0000 or 9999 would date every reading wrongly until someone noticed; the range is
+        // the years HJ 212-2017 stations can meet.
+        guard let text = frame.cp["SystemTime"], let time = builder.time.date(from: text),
+            let year = Int(text.prefix(4)), Self.settableYears.contains(year)
+        else {
             metadata["systemTime"] = frame.cp["SystemTime"] ?? "-"
+            metadata["why"] = "SystemTime must be yyyyMMddHHmmss in 2000...2099"
             return ([.journal(UplinkJournalEntry(.warning, "uplink got a bad SystemTime to set", metadata))], .failed)
         }
         metadata["systemTime"] = text
@@ -130,7 +137,10 @@ extension UplinkSession {
                     .journal(
                         UplinkJournalEntry(
                             .warning, "uplink got a bad RtdInterval to set",
-                            ["rtdInterval": frame.cp["RtdInterval"] ?? "-"]))
+                            [
+                                "rtdInterval": frame.cp["RtdInterval"] ?? "-",
+                                "why": "RtdInterval must be whole seconds in \(UplinkConfiguration.realTimeIntervals)",
+                            ]))
                 ], .failed
             )
         }
@@ -154,7 +164,10 @@ extension UplinkSession {
                     .journal(
                         UplinkJournalEntry(
                             .warning, "uplink got a bad MinInterval to set (it must divide 60)",
-                            ["minInterval": frame.cp["MinInterval"] ?? "-"]))
+                            [
+                                "minInterval": frame.cp["MinInterval"] ?? "-",
+                                "why": "MinInterval must be whole minutes in 1...60 that divide 60",
+                            ]))
                 ], .failed
             )
         }

@@ -285,7 +285,7 @@ struct ValidationTests {
         Mistake(
             "rtu baud",
             F.config(buses: "[buses.plc]\ntype = \"modbus-rtu\"\ndevice = \"/dev/ttyS0\"\nbaud = -9600", F.valve),
-            "levee.toml: buses.plc.baud -9600 must be > 0"
+            "levee.toml: buses.plc.baud -9600 is outside 300...4000000"
         ),
         Mistake(
             "rtu parity",
@@ -492,7 +492,7 @@ struct ValidationTests {
         Mistake(
             "gpio line negative",
             F.config(F.with(F.button, ["points.state": "{ line = -1 }"])),
-            #"levee.toml: devices[0] "button": points.state.line -1 must be >= 0"#
+            #"levee.toml: devices[0] "button": points.state.line -1 is outside 0...65535"#
         ),
         Mistake(
             "output only on a digital-output",
@@ -574,7 +574,7 @@ struct ValidationTests {
         Mistake(
             "stroke_margin",
             F.config(F.with(F.valve, ["stroke_margin": "0.8"])),
-            #"levee.toml: devices[0] "v1": stroke_margin 0.8 must be >= 1"#
+            #"levee.toml: devices[0] "v1": stroke_margin 0.8 is outside 1...10"#
         ),
         Mistake(
             "valve role",
@@ -590,7 +590,7 @@ struct ValidationTests {
         Mistake(
             "pool area",
             F.config(F.with(F.level, ["pool": "true", "area_m2": "0"])),
-            #"levee.toml: devices[0] "pool": area_m2 0 must be > 0"#
+            #"levee.toml: devices[0] "pool": area_m2 0 must be > 0 and <= 1000000"#
         ),
         Mistake(
             "volume table rows",

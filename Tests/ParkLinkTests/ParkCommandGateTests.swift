@@ -234,6 +234,49 @@ struct ParkCommandGateTests {
         #expect(field { $0["id"] = "" } == "id")
     }
 
+    /// Only the documented spelling passes (docs/mqtt.md): an integer `v` and a lowercase signature. A decoder
+    /// reads `1.0` as 1 and hex digits in either case, so the gate checks the text as sent.
+    @Test(arguments: [
+        (#""v":1"#, #""v":1.0"#, "v"), (#""v":1"#, #""v":1e0"#, "v"), (#""v":1"#, #""v":1.0e0"#, "v"),
+        (#""v":1"#, #""v":1.00000"#, "v"),
+    ])
+    func onlyAnIntegerVersionIsAccepted(original: String, replacement: String, field: String) throws {
+        var g = gate()
+        let text = String(decoding: command().signed(key: Fixtures.key), as: UTF8.self)
+        #expect(text.contains(original))
+        let altered = text.replacingOccurrences(of: original, with: replacement)
+        guard case .malformed(let e) = refusal(g.verify(Array(altered.utf8), now: now))?.reason else {
+            Issue.record("\(altered) was not refused as malformed")
+            return
+        }
+        #expect(e.field == field)
+        #expect(g.rememberedNonces.isEmpty)
+    }
+
+    @Test func anUppercaseSignatureIsRefusedAndTheLowercaseOneAccepted() throws {
+        var g = gate()
+        var o = object(command())
+        let sig = try #require(o["sig"] as? String)
+        o["sig"] = sig.uppercased()
+        guard case .malformed(let e) = refusal(g.verify(bytes(o), now: now))?.reason else {
+            Issue.record("an uppercase signature was not refused as malformed")
+            return
+        }
+        #expect(e.field == "sig")
+        #expect(e.description.contains("lowercase"))
+        o["sig"] = sig
+        #expect(try g.verify(bytes(o), now: now).get().id == "cmd-1")
+    }
+
+    @Test func theVersionTokenIsFoundOnlyAtTheTopLevel() {
+        let text = #"{"id":"a \"v\":2","x":{"v":3.5},"v" : 1 ,"sig":"00"}"#
+        #expect(ParkCommandGate.topLevelToken("v", in: Array(text.utf8)) == "1")
+        #expect(ParkCommandGate.topLevelToken("v", in: Array(#"{"a":[{"v":1}]}"#.utf8)) == nil)
+        #expect(ParkCommandGate.isPlainInteger("1") && ParkCommandGate.isPlainInteger("-2"))
+        #expect(!ParkCommandGate.isPlainInteger("1.0") && !ParkCommandGate.isPlainInteger("01"))
+        #expect(!ParkCommandGate.isPlainInteger("") && !ParkCommandGate.isPlainInteger("\"1\""))
+    }
+
     @Test func aWrongVersionIsRefusedAsSuch() {
         var g = gate()
         var o = object(command())

@@ -251,14 +251,20 @@ final class AlarmService: Service, Sendable {
         let now = ContinuousClock.now
         let id = request.alarm ?? ""
         let reason = request.reason ?? ""
+        // The shelve's length is checked before it becomes a Duration, and before the alarm is looked up.
+        let shelveFor: Duration
+        switch RequestLimits.duration("seconds", seconds: request.seconds ?? 3600, in: RequestLimits.shelveSeconds) {
+        case .success(let d): shelveFor = d
+        case .failure(let refusal):
+            guard request.op != "shelve" else { return ControlResponse(ok: false, error: "shelve refused: \(refusal)") }
+            shelveFor = .zero
+        }
         let result: Result<[AlarmAction], AlarmError> = engine.withLock { e in
             do throws(AlarmError) {
                 switch request.op {
                 case "ack": return .success(try e.acknowledge(id, user: user, reason: reason, at: now))
                 case "shelve":
-                    let seconds = request.seconds ?? 3600
-                    return .success(
-                        try e.shelve(id, until: now + .seconds(seconds), user: user, reason: reason, at: now))
+                    return .success(try e.shelve(id, until: now + shelveFor, user: user, reason: reason, at: now))
                 case "unshelve": return .success(try e.unshelve(id, user: user, reason: request.reason, at: now))
                 case "remove-from-service":
                     return .success(try e.removeFromService(id, user: user, reason: reason, at: now))

@@ -233,11 +233,14 @@ final class ControlServer: Service, @unchecked Sendable {
     private func answer(_ client: Client) -> Client {
         var client = client
         let line = client.input.prefix { $0 != UInt8(ascii: "\n") }
-        guard let request = try? JSONDecoder.control.decode(ControlRequest.self, from: line) else {
+        let request: ControlRequest
+        do {
+            request = try JSONDecoder.control.decode(ControlRequest.self, from: line)
+        } catch {
             let text = String(decoding: line.prefix(200), as: UTF8.self)
             logger.warning("malformed control request", metadata: ["request": "\(text)"])
-            let refusal = ControlResponse(
-                ok: false, error: "malformed request \(text.debugDescription): expected {\"op\": ...}")
+            let why = Self.fieldProblem(error).map { ": \($0)" } ?? ": expected {\"op\": ...}"
+            let refusal = ControlResponse(ok: false, error: "malformed request \(text.debugDescription)\(why)")
             return startSending(client, Self.encode(refusal))
         }
         client.phase = .answering
@@ -284,5 +287,31 @@ final class ControlServer: Service, @unchecked Sendable {
         var name = "uid \(uid)"
         if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
         return Peer(uid: uid, pid: cred[0], user: name)
+    }
+
+    /// The field a request could not be decoded for and what it must be (`field "seconds" must be a number`), or
+    /// nil when the line is not a JSON object at all.
+    static func fieldProblem(_ error: any Error) -> String? {
+        func name(_ path: [any CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Double.Type, is Int.Type: "a number"
+            case is Bool.Type: "true or false"
+            case is String.Type: "a string"
+            default: "\(type)"
+            }
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(let type, let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
+        case .valueNotFound(let type, let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
+        case .keyNotFound(let key, _)?:
+            return "field \"\(key.stringValue)\" is required"
+        case .dataCorrupted(let c)? where !c.codingPath.isEmpty:
+            return "field \"\(name(c.codingPath))\": \(c.debugDescription)"
+        default:
+            return nil
+        }
     }
 }

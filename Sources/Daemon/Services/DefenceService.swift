@@ -276,7 +276,15 @@ final class DefenceService: Service, Sendable {
     func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
         -> ControlResponse
     {
-        let duration = Duration.milliseconds(Int((seconds ?? settings.maximumBypassHours * 3600) * 1000))
+        // Who may bypass is decided before anything in the request is read, its length before it is converted.
+        guard isAdmin else { return ControlResponse(ok: false, error: "bypass refused: \(BypassRefusal.notAdmin)") }
+        var duration = Duration.milliseconds(Int(settings.maximumBypassHours * 3_600_000))
+        if let seconds {
+            switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.bypassSeconds) {
+            case .success(let d): duration = d
+            case .failure(let refusal): return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+            }
+        }
         let result = sequencer.withLock {
             $0.bypass(trigger: id, by: user, reason: reason, isAdmin: isAdmin, for: duration, at: .now)
         }

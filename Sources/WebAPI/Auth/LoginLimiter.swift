@@ -1,5 +1,6 @@
-/// Counts failed authentications per source address over a sliding window, and refuses an address that made too
-/// many, good token or not, until the oldest of them leaves the window.
+/// Counts failed authentications per source address over a sliding window, and refuses further failed attempts
+/// from an address that made too many until the oldest of them leaves the window. A good token is never asked about
+/// here (`API.authorize`): someone else's failures from the same address must not lock out an operator.
 ///
 /// A plain value on an injected clock, like the other state machines in Levee: the server keeps one behind a lock,
 /// and the tests drive it with instants they choose. Refused attempts are not counted, so a client that keeps

@@ -43,7 +43,7 @@ extension API {
             action("/api/v1/alarms/{id}/shelve", role: .operator, fields: ["reason", "seconds"]) { body, context in
                 ControlRequest(
                     op: "shelve", alarm: try Self.parameter(context, "id"), reason: try body.reason(),
-                    seconds: try body.seconds("seconds", required: true))
+                    seconds: try body.seconds("seconds", required: true, in: RequestLimits.shelveSeconds))
             },
             action("/api/v1/drills", role: .operator, fields: ["plan", "live", "reason"]) { body, _ in
                 ControlRequest(
@@ -52,7 +52,8 @@ extension API {
             },
             action("/api/v1/interlocks/{id}/bypass", role: .admin, fields: ["reason", "seconds"]) { body, context in
                 ControlRequest(
-                    op: "bypass", reason: try body.reason(), seconds: try body.seconds("seconds", required: false),
+                    op: "bypass", reason: try body.reason(),
+                    seconds: try body.seconds("seconds", required: false, in: RequestLimits.bypassSeconds),
                     interlock: try Self.parameter(context, "id"))
             },
             Route(method: .delete, path: "/api/v1/interlocks/{id}/bypass", role: .admin) { _, context, caller in

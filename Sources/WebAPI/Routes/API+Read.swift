@@ -56,8 +56,11 @@ extension API {
         let limit = configuration.maxHistoryPoints
         var step: Double?
         if let text = query.get("step"), !text.isEmpty {
-            guard let s = Double(text), s.isFinite, s >= 0.001 else {
-                throw APIError.badRequest("step: \"\(text)\" must be a number of seconds, at least 0.001")
+            let steps = RequestLimits.historyStepSeconds
+            guard let s = Double(text), s.isFinite, steps.contains(s) else {
+                throw APIError.badRequest(
+                    "step: \"\(text)\" must be a number of seconds in \(RangeRefusal.spell(steps.lowerBound))..."
+                        + RangeRefusal.spell(steps.upperBound))
             }
             let buckets = (range.to.timeIntervalSince(range.from) / s).rounded(.up)
             if buckets > Double(limit) {

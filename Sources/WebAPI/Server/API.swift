@@ -51,28 +51,32 @@ struct API: Sendable {
 
     // MARK: - Authentication
 
-    /// The caller behind `request`, if its token is good, its address not refused, and its role enough for
-    /// `role`.
+    /// The caller behind `request`, if its token is good and its role enough for `role`.
     ///
-    /// - Throws: 429 (with `Retry-After`) while the address has made too many failed attempts, whatever the token;
-    ///   401 for a missing or wrong token, with the same body either way; 403 for a role below `role`.
+    /// Only failures are rate-limited: a valid token is always served, so that a guesser behind the same NAT as
+    /// the control room cannot keep operators from tripping. An address that made too many failed attempts gets
+    /// 429 for its further failed attempts instead of 401, which tells a guesser nothing more and counts nothing.
+    ///
+    /// - Throws: 401 for a missing or wrong token, with the same body either way; 429 (with `Retry-After`) instead
+    ///   while the address has made too many failed attempts; 403 for a role below `role`.
     func authorize(_ request: Request, _ context: WebContext, _ role: APIRole) throws(APIError) -> Caller {
         let address = context.remoteAddress
-        let now = clock.now()
-        if case .refused(let retryAfter) = limiter.state.withLock({ $0.check(address, at: now) }) {
-            // Whole seconds, rounded up, so that a client waiting that long is let in.
-            let c = retryAfter.components
-            let seconds = max(1, c.seconds + (c.attoseconds > 0 ? 1 : 0))
-            throw APIError(
-                status: .tooManyRequests, message: "too many failed logins from this address; try again later",
-                headers: [.retryAfter: "\(seconds)"])
-        }
-        guard let header = request.headers[.authorization] else { throw .unauthorized }
-        guard let token = Authenticator.bearerToken(header),
-            let user = accounts.current.withLock({ $0.user(forToken: token) })
-        else {
-            limiter.state.withLock { $0.recordFailure(address, at: now) }
-            logger.notice("HTTP authentication failed", metadata: ["address": "\(address)"])
+        let token = request.headers[.authorization].flatMap(Authenticator.bearerToken)
+        guard let user = token.flatMap({ token in accounts.current.withLock { $0.user(forToken: token) } }) else {
+            let now = clock.now()
+            if case .refused(let retryAfter) = limiter.state.withLock({ $0.check(address, at: now) }) {
+                // Whole seconds, rounded up, so that a client waiting that long is let in.
+                let c = retryAfter.components
+                let seconds = max(1, c.seconds + (c.attoseconds > 0 ? 1 : 0))
+                throw APIError(
+                    status: .tooManyRequests, message: "too many failed logins from this address; try again later",
+                    headers: [.retryAfter: "\(seconds)"])
+            }
+            // A request without the header is not a guess, so it is refused without being counted.
+            if request.headers[.authorization] != nil {
+                limiter.state.withLock { $0.recordFailure(address, at: now) }
+                logger.notice("HTTP authentication failed", metadata: ["address": "\(address)"])
+            }
             throw .unauthorized
         }
         guard user.role >= role else {

@@ -1,3 +1,4 @@
+import ControlAPI
 import Foundation
 
 /// A JSON value as it arrived, so that each field can be checked with a message naming it.
@@ -96,15 +97,18 @@ struct JSONBody: Sendable {
         }
     }
 
-    /// A number of seconds above 0.
-    func seconds(_ key: String, required: Bool) throws(APIError) -> Double? {
+    /// A number of seconds within `range` (one of `RequestLimits`), refused with the field and its range before
+    /// anything converts it.
+    func seconds(_ key: String, required: Bool, in range: ClosedRange<Double>) throws(APIError) -> Double? {
         switch fields[key] {
         case nil, .null?:
             if required { throw .badRequest("body: \"\(key)\" is required") }
             return nil
         case .number(let d)?:
-            guard d.isFinite, d > 0 else { throw .badRequest("body: \"\(key)\" must be more than 0 seconds") }
-            return d
+            switch RequestLimits.check(key, d, in: range) {
+            case .success(let seconds): return seconds
+            case .failure(let refusal): throw .badRequest("body: \(refusal) seconds")
+            }
         case let other?: throw .badRequest("body: \"\(key)\" must be a number of seconds, got \(other.typeName)")
         }
     }

@@ -9,7 +9,8 @@ enum QueryTime {
         let s = text.trimmingCharacters(in: .whitespaces)
         if s == "now" { return now }
         if s.hasPrefix("-"), let unit = s.last, let seconds = unitSeconds[unit],
-            let amount = Double(s.dropFirst().dropLast()), amount.isFinite, amount >= 0
+            let amount = Double(s.dropFirst().dropLast()), amount.isFinite,
+            RequestLimits.relativeTimeSeconds.contains(amount * seconds)
         {
             return now.addingTimeInterval(-amount * seconds)
         }
