@@ -13,7 +13,7 @@
  *       link is idle when each starts. Prints:
  *           n N p50_us P50 p99_us P99 min_us MIN
  *
- * Same settings as Levee's ModbusConnection: error recovery off, 500 ms response timeout.
+ * libmodbus set up as Levee sets up its links: error recovery off, 500 ms response timeout.
  */
 #include <errno.h>
 #include <modbus/modbus.h>

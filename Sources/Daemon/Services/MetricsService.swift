@@ -86,6 +86,9 @@ final class MetricsService: Service, Sendable {
             for (device, n) in now.failures {
                 add(n - (before.failures[device] ?? 0), "levee_poll_failures_total", bus.id, device)
             }
+            for (device, n) in now.droppedReplies {
+                add(n - (before.droppedReplies[device] ?? 0), "levee_poll_replies_dropped_total", bus.id, device)
+            }
             for (device, n) in now.cycles {
                 add(n - (before.cycles[device] ?? 0), "levee_poll_cycles_total", bus.id, device)
             }

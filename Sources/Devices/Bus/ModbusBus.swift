@@ -19,12 +19,15 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
     private var pendingDevices: [Device]?
 
     // Bus thread only.
-    private var connection: ModbusConnection?
+    private var connection: (any ModbusLink)?
     private var schedules: [Schedule]
     private var releases: [(due: ContinuousClock.Instant, device: Device, command: Command)] = []
     private var reconnectAt: ContinuousClock.Instant = .now
     private var reconnectDelay: Duration = .milliseconds(250)
     private var lastLinkError: String?
+    /// The device on each unit id, to charge a dropped reply to; kept apart from `schedules`, which a poll holds
+    /// exclusively while the link reports drops.
+    private var deviceByUnit: [Int: String] = [:]
     /// Timeouts in a row on this bus with no answer from any device in between.
     private var silentTransactions = 0
 
@@ -49,6 +52,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
         self.publish = publish
         let now = ContinuousClock.now
         self.schedules = devices.map { Self.schedule(for: $0, on: bus, at: now) }
+        self.deviceByUnit = Self.units(devices)
         super.init(bus: bus, logger: logger, threadName: "levee-bus-\(bus.id)")
     }
 
@@ -64,6 +68,10 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                 updatedAt: Date())
         }
         return s
+    }
+
+    private static func units(_ devices: [Device]) -> [Int: String] {
+        Dictionary(devices.map { ($0.unit ?? 1, $0.id) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Replaces the devices this bus polls, between two transactions. A device whose configuration is unchanged
@@ -97,10 +105,18 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
 
     override func run() {
         do {
-            connection = try ModbusConnection(bus: bus)
+            switch bus.kind {
+            case .modbusTCP(let host, let port):
+                connection = ModbusTCPClient(host: host, port: port, timeoutMs: bus.timeoutMs)
+            case .modbusRTU(let rtu):
+                connection = try ModbusRTUClient(device: rtu, timeoutMs: bus.timeoutMs)
+            case .gpio:
+                preconditionFailure("Modbus bus made for GPIO bus \(bus.id)")
+            }
         } catch {
             logger.error("bus cannot be set up", metadata: ["bus": "\(bus.id)", "error": "\(error)"])
         }
+        connection?.onDrop = { [unowned self] unit, fault in self.dropped(unit: unit, fault) }
         while true {
             switch nextJob() {
             case .stop:
@@ -111,6 +127,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                 schedules = devices.map { d in
                     schedules.first { $0.device == d } ?? Self.schedule(for: d, on: bus, at: now)
                 }
+                deviceByUnit = Self.units(devices)
                 logger.info("bus devices replaced", metadata: ["bus": "\(bus.id)", "devices": "\(devices.count)"])
             case .writes(let batch): perform(batch)
             case .release(let i):
@@ -186,7 +203,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
     }
 
     /// Opens the link if it is down. Commands pass `force` to try at once, ignoring the reconnect backoff.
-    private func ensureLink(force: Bool) throws(ModbusError) -> ModbusConnection {
+    private func ensureLink(force: Bool) throws(ModbusError) -> any ModbusLink {
         guard let connection else {
             throw ModbusError(code: EINVAL, operation: "bus \(bus.id) could not be set up")
         }
@@ -235,6 +252,24 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
         logger.warning("bus link lost", metadata: ["bus": "\(bus.id)", "error": "\(error)"])
     }
 
+    /// A reply the link dropped unread: counted against the device it came from and logged with the reason.
+    private func dropped(unit: Int, _ fault: ReplyFault) {
+        let device = deviceByUnit[unit]
+        condition.lock()
+        if let device {
+            stats.droppedReplies[device, default: 0] += 1
+            stats.lastDropReason[device] = fault.description
+        } else {
+            stats.droppedUnattributed += 1
+        }
+        condition.unlock()
+        logger.warning(
+            "reply dropped",
+            metadata: [
+                "bus": "\(bus.id)", "device": "\(device ?? "?")", "unit": "\(unit)", "reason": "\(fault)",
+            ])
+    }
+
     // MARK: Writes
 
     /// Puts a batch of writes on the wire back to back (a shutoff's commands to one bus arrive together), then
@@ -270,7 +305,6 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
         } catch {
             count(\.failures, device.id)
             if error.kind == .link { linkLost(error) }
-            if error.kind == .timeout || error.kind == .badReply { connection?.flush() }
             return .failure(
                 CommandError(
                     kind: .notAcknowledged, device: device.id,
@@ -367,16 +401,17 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
                 problem = "\(s.device.id) (unit \(unit) on \(bus.id)): \(describe(request)): \(describe(error))"
                 switch error.kind {
                 case .link: linkLost(error)
-                case .timeout, .badReply:
-                    connection?.flush()
-                    if error.kind == .timeout { silentTransactions += 1 }
+                case .timeout:
+                    // A late reply is dropped by the link (by transaction id on TCP, by slave address on RTU), so a
+                    // timeout costs only the device that was slow. Silence from every device is the link's fault.
+                    silentTransactions += 1
                     if silentTransactions >= Self.silenceBeforeReopen {
                         silentTransactions = 0
                         linkLost(
                             ModbusError(
                                 code: ETIMEDOUT, operation: "every device on \(bus.id) silent; reopening the link"))
                     }
-                case .exception: silentTransactions = 0
+                case .exception, .badReply: silentTransactions = 0
                 default: break
                 }
                 for rest in requests[r...] { mark(rest, .commFail, in: &s) }
@@ -433,7 +468,7 @@ final class ModbusBus: BusWorker, @unchecked Sendable {
 
     private func describe(_ error: ModbusError) -> String {
         switch error.kind {
-        case .timeout: "no answer within \(bus.timeoutMs) ms"
+        case .timeout: "no answer within \(bus.timeoutMs) ms" + (error.reason.map { " (\($0))" } ?? "")
         case .exception(let code):
             "exception \(code) (\(ModbusExceptionCode(rawValue: code).map { "\($0)" } ?? "unknown"))"
         default: error.description
