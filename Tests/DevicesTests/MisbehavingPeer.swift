@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import LeveeTestSupport
 import Logging
 import ModbusWire
 
@@ -9,57 +10,29 @@ import ModbusWire
 /// the way `mode` names. The script binds port 0 (or makes its own pty) and says where on its first line, so no test
 /// races another for a port.
 final class MisbehavingPeer {
-    let process = Process()
-    private let output = Pipe()
+    let process: ChildProcess
     /// The TCP port, or the RTU link path, the peer printed.
-    private(set) var endpoint = ""
+    let endpoint: String
 
     /// The value every unit holds, distinct per unit, so that a reply delivered to the wrong request shows.
     static func holding(unit: Int, _ address: Int) -> Double { Double(unit * 1000 + address) }
     static func input(unit: Int, _ address: Int) -> Double { Double(unit * 1000 + 500 + address) }
 
-    init(transport: String, mode: String, faultyUnit: Int, delayMs: Int = 800, link: String? = nil) throws {
-        let script = TestSupport.repoRoot.appendingPathComponent("scripts/peers/misbehaving_modbus.py").path
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [script, transport, mode, String(faultyUnit), String(delayMs)] + (link.map { [$0] } ?? [])
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let handle = output.fileHandleForReading
-        var seen = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !seen.contains("\n") {
-            guard Date() < deadline, process.isRunning else {
-                stop()
-                throw PeerError(message: "misbehaving_modbus.py \(mode) did not say it was ready: \(seen)")
-            }
-            let data = handle.availableData
-            if data.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
-            seen += String(decoding: data, as: UTF8.self)
+    init(transport: String, mode: String, faultyUnit: Int, delayMs: Int = 800, link: String? = nil) async throws {
+        let script = TestTools.file("scripts/peers/misbehaving_modbus.py")
+        process = try ChildProcess(
+            try TestTools.python(),
+            ["-u", script, transport, mode, String(faultyUnit), String(delayMs)] + (link.map { [$0] } ?? []),
+            captureOutput: true)
+        let ready = await process.line { $0.hasPrefix("ready ") }
+        guard let ready, case let words = ready.split(separator: " "), words.count == 2 else {
+            process.kill(SIGKILL)
+            throw PeerError(message: "misbehaving_modbus.py \(mode) did not say it was ready: \(process.output)")
         }
-        let line = seen.split(separator: "\n")[0].split(separator: " ")
-        guard line.count == 2, line[0] == "ready" else {
-            stop()
-            throw PeerError(message: "misbehaving_modbus.py printed \(seen)")
-        }
-        endpoint = String(line[1])
+        endpoint = String(words[1])
     }
 
-    /// The project's venv Python (LEVEE_PYTHON, else <repo>/.venv/bin/python), never a bare `python3` whose
-    /// version nobody chose.
-    static var python: String {
-        ProcessInfo.processInfo.environment["LEVEE_PYTHON"]
-            ?? TestSupport.repoRoot.appendingPathComponent(".venv/bin/python").path
-    }
-
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
+    func stop() { process.kill(SIGKILL) }
 
     /// A device on unit `unit` with two holding registers and one input register: two requests per poll.
     static func device(unit: Int, bus: String, pollMs: Int, coil: Bool = false) -> Device {

@@ -63,7 +63,7 @@ struct SharedLinkFaultTests {
 
     @Test(arguments: tcpFaults)
     func tcpFaultStaysWithTheFaultyUnit(_ fault: Fault) async throws {
-        let peer = try MisbehavingPeer(transport: "tcp", mode: fault.mode, faultyUnit: Self.faulty, delayMs: 400)
+        let peer = try await MisbehavingPeer(transport: "tcp", mode: fault.mode, faultyUnit: Self.faulty, delayMs: 400)
         defer { peer.stop() }
         let bus = S.tcpBus("gw", port: Int(peer.endpoint)!, timeoutMs: Self.timeoutMs, backoffMax: 2)
         try await Self.check(fault, bus: bus)
@@ -74,7 +74,7 @@ struct SharedLinkFaultTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("levee-rtu-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let peer = try MisbehavingPeer(
+        let peer = try await MisbehavingPeer(
             transport: "rtu", mode: fault.mode, faultyUnit: Self.faulty, delayMs: 400,
             link: dir.appendingPathComponent("ttyRTU").path)
         defer { peer.stop() }
@@ -155,7 +155,7 @@ struct SharedLinkFaultTests {
     /// duplicate is never taken for the next command's reply (issue 13: executed commands reported as refused).
     @Test(arguments: ["late-write", "twice-write"])
     func aWriteWithADelayedOrRepeatedReplyIsAcknowledged(_ mode: String) async throws {
-        let peer = try MisbehavingPeer(transport: "tcp", mode: mode, faultyUnit: Self.faulty, delayMs: 150)
+        let peer = try await MisbehavingPeer(transport: "tcp", mode: mode, faultyUnit: Self.faulty, delayMs: 150)
         defer { peer.stop() }
         // 150 ms late is within this bus's 600 ms timeout: the reply arrives in time and must be taken.
         let bus = S.tcpBus("gw", port: Int(peer.endpoint)!, timeoutMs: 600, backoffMax: 2)
