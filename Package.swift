@@ -232,7 +232,7 @@ let package = Package(
         .target(name: "LeveeTestSupport", path: "Tests/Support"),
 
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm", "LeveeTestSupport"]),
         .testTarget(
             name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire", "LeveeTestSupport"]),

@@ -19,3 +19,16 @@ public struct TestFailure: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// Work a test must do synchronously for a long time (CPU-bound loops, blocking system calls), moved off Swift's
+/// cooperative pool. The pool has one thread per core (two on CI): a test that held one for half a minute starved
+/// every other test's waits, and they failed on their deadlines instead of on what they check.
+public enum OffPool {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}
