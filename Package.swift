@@ -86,6 +86,7 @@ let package = Package(
         .target(
             name: "Historian",
             dependencies: [
+                "SystemCalls",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
