@@ -186,7 +186,7 @@ final class JournalFile {
             Glibc.close(lockFD)
             throw MQTTJournalError(
                 code: code == EWOULDBLOCK ? 0 : code,
-                operation: code == EWOULDBLOCK ? "in use by another MQTT client or process (flock):" : "flock",
+                operation: code == EWOULDBLOCK ? MQTTJournalError.inUse + " (flock):" : "flock",
                 path: lockPath)
         }
         let fd: Int32

@@ -60,6 +60,8 @@ public final class MQTTClient: Sendable {
         if let path = options.persistencePath {
             do {
                 opened = try JournalFile.open(path: path)
+            } catch let error where error.isInUse {
+                throw MQTTConfigurationError(key: "persistencePath", message: error.description)
             } catch {
                 // The link matters more than its journal: a full disk after a crash must not keep the daemon down.
                 logger.error(
