@@ -145,8 +145,10 @@ public final class Historian: Sendable {
     /// Health and counters, for the status page and metrics.
     public var status: HistorianStatus { core.status }
 
-    /// A new stream of faults and recoveries. A subscriber that arrives during a fault gets it at once. The stream
-    /// finishes when the historian closes.
+    /// A new stream of faults and recoveries. A subscriber that arrives during a fault gets it at once, and the
+    /// first one also gets what happened before anyone subscribed (a damaged file set aside at open, and its
+    /// recovery), so the alarm is raised even when the fault was over before the daemon's services started. The
+    /// stream finishes when the historian closes.
     public func healthChanges() -> AsyncStream<HistorianHealthChange> {
         core.healthChanges()
     }
