@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import GRDB
 import Historian
 import Logging
 import PlantSim
@@ -44,6 +45,40 @@ struct HistorianFaultDaemonTests {
         let events = try await h.journal()
         #expect(events.contains { $0.kind == "historian-fault" && $0.message.contains(aside) }, "\(events)")
         #expect(events.contains { $0.kind == "historian-recovered" }, "\(events)")
+    }
+
+    /// A newer Levee's database is not damaged: leveed leaves it alone and runs without storage, in fault, saying
+    /// why in its status and its alarm.
+    @Test func withANewerVersionsDatabaseLeveedRunsInFaultAndLeavesTheFileAlone() async throws {
+        let h = try H()
+        defer { h.stop() }
+        Historian(configuration: HistorianConfiguration(path: h.databasePath), logger: .init(label: "t")).close()
+        let newer = try DatabaseQueue(path: h.databasePath)
+        try await newer.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9')") }
+        try await newer.close()
+        try h.start()
+
+        #expect(await H.wait(60) { try h.status()?.summary.hasPrefix("2/2 devices answering") == true }, "\(h.log)")
+        let summary = try h.status()?.summary ?? ""
+        #expect(summary.contains("historian FAULT") && !summary.contains("historian ok"), "\(summary)")
+        #expect(await H.wait(60) { try h.alarm("historian.fault")?.conditionActive == true }, "\(h.log)")
+        let alarm = try #require(try h.alarm("historian.fault"))
+        #expect(alarm.priority == "critical")
+        #expect(alarm.message.contains("written by a newer version of Levee"), "\(alarm.message)")
+        #expect(try h.request(ControlRequest(op: "shutoff", reason: "gas leak, no history")).ok)
+        #expect(await H.wait(60) { h.plant.valve("rain-outlet-1")?.closedLimit == true }, "\(h.log)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: h.directory)
+        #expect(!names.contains { $0.contains("damaged") }, "\(names)")
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(60) != nil)
+        let check = try DatabaseQueue(path: h.databasePath)
+        let applied = try await check.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        let events = try await check.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") }
+        try await check.close()
+        #expect(applied.contains("v9"))
+        #expect(events == 0)
     }
 
     @Test func aDatabaseDeletedWhileRunningIsAFaultAndWritingResumesInANewFile() async throws {
