@@ -105,10 +105,12 @@ extension HistorianCore {
         return aside
     }
 
-    /// After the database file was deleted while open: removes the `-wal` and `-shm` it left, which SQLite would
-    /// otherwise replay into the new file at the same path.
-    func removeOrphanedJournal() {
-        guard FileIdentity.of(path).missing else { return }
+    /// After the database file was deleted or replaced while open, and the old pool closed: removes the `-wal` and
+    /// `-shm` at the path. They are the old file's (its connections used them until now; GRDB's readers are
+    /// read-only, so closing does not delete them), and SQLite would replay the old file's pages from that WAL into
+    /// the new file at the same path. A database restored over a running one must so come without a `-wal`, as
+    /// `sqlite3 .backup` and `VACUUM INTO` make it.
+    func removeOldJournal() {
         for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
     }
 

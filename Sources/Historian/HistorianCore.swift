@@ -230,7 +230,7 @@ final class HistorianCore: Sendable {
             state.withLock { $0.damage = nil }
         }
         if fileChanged {
-            removeOrphanedJournal()
+            removeOldJournal()
             state.withLock { $0.fileChange = nil }
         }
         let fresh = try openRecoveringDamage()

@@ -165,6 +165,34 @@ import Testing
         #expect(!names.contains { $0.contains("damaged") }, "\(names)")
     }
 
+    /// A backup restored over the running daemon's file (`mv backup.db history.db`): the historian opens the file
+    /// now at the path and writes there, instead of going on with the one that was replaced.
+    @Test func aFileReplacedWhileRunningIsOpenedAgainAtThePath() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let path = scratch.path("history.db")
+        let backup = scratch.path("backup.db")
+        // Checkpointed, without a -wal: as `sqlite3 .backup` leaves a backup. Point p0 holds one reading, 0.
+        _ = try Self.realDatabase(backup, count: 7)
+
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        defer { historian.close() }
+        historian.record(reading("replaced", 1, at: 0))
+        try historian.flush()
+        #expect(rename(backup, path) == 0)
+        try await waitUntil("the replacement noticed") {
+            historian.status.lastError?.message.contains("replaced while open") == true
+        }
+        try await waitUntil("the file at the path opened") {
+            historian.status.healthy && historian.status.queueDepth == 0
+        }
+        historian.record(reading("p0", 100, at: 100))
+        try historian.flush()
+        let stored = try await historian.readings(point: "p0", from: .distantPast, to: .distantFuture)
+        #expect(stored.map(\.value) == [0, 100])
+        #expect(try await historian.readings(point: "replaced", from: .distantPast, to: .distantFuture).isEmpty)
+    }
+
     /// `rm history.db` under the running daemon: without the check, every later write would go to the unlinked
     /// file and be lost.
     @Test func aFileDeletedWhileRunningIsAFaultAndANewDatabaseIsCreatedAtThePath() async throws {
