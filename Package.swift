@@ -92,6 +92,7 @@ let package = Package(
         .target(
             name: "Historian",
             dependencies: [
+                "SystemCalls",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -256,7 +257,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport"]),
+            dependencies: [
+                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
+                // To stage a database written by a newer version of Levee.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -123,8 +123,10 @@ public enum HealthCondition: Sendable, Hashable, Codable {
 
 /// The priority of each kind of health alarm. The defaults follow what stops the three lines of defence:
 /// a valve that does not move when commanded, a shutoff step that needs a person on site or failed, and an
-/// escalation to the park are critical; a dead device, a bad loop, a valve that cannot be commanded or a faulted
-/// actuator is high; data quality, the historian and a slowing valve (a maintenance finding) are medium.
+/// escalation to the park are critical; so is the historian in fault, because while it lasts the plant's record of
+/// what happened (the evidence the bureau asks for) is held only in memory or not kept at all. A dead device, a
+/// bad loop, a valve that cannot be commanded or a faulted actuator is high; data quality and a slowing valve (a
+/// maintenance finding) are medium.
 public struct HealthPolicy: Sendable, Hashable, Codable {
     public var priorities: [HealthCondition.Kind: AlarmPriority]
 
@@ -135,10 +137,11 @@ public struct HealthPolicy: Sendable, Hashable, Codable {
     public func priority(of kind: HealthCondition.Kind) -> AlarmPriority {
         if let p = priorities[kind] { return p }
         switch kind {
-        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation, .plantEscalated, .plantCommandFailed:
+        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation, .plantEscalated, .plantCommandFailed,
+            .historianFault:
             return .critical
         case .commFail, .outOfRange, .valveFault, .valveLocal, .plantLinkLost: return .high
-        case .stale, .frozen, .historianFault, .strokeDrift, .linkDown: return .medium
+        case .stale, .frozen, .strokeDrift, .linkDown: return .medium
         }
     }
 }

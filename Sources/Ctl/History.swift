@@ -70,8 +70,9 @@ struct History: ParsableCommand {
             var logger = Logger(label: "leveectl")
             logger.logLevel = .error
             do {
-                let historian = try Historian(
-                    configuration: HistorianConfiguration(path: settings.historian.path), logger: logger)
+                let historian = Historian(
+                    configuration: HistorianConfiguration(path: settings.historian.path, setsAsideDamage: false),
+                    logger: logger)
                 defer { historian.close() }
                 let csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)
                 if let output {

@@ -67,23 +67,26 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        let historian: Historian
+        // The historian is never a precondition for safety: when its database cannot be opened (damaged, disk full,
+        // unwritable, a newer version's), it starts in fault, raises its alarm, keeps records in memory and retries;
+        // polling, alarms, the button, the interlocks and the latch start regardless.
         do {
             try FileManager.default.createDirectory(
                 atPath: (settings.historian.path as NSString).deletingLastPathComponent,
                 withIntermediateDirectories: true)
-            historian = try Historian(
-                configuration: HistorianConfiguration(
-                    path: settings.historian.path, heartbeatSeconds: settings.historian.heartbeatSeconds,
-                    readingsRetentionDays: Double(settings.historian.retentionDays.readings),
-                    eventsRetentionDays: Double(settings.historian.retentionDays.events),
-                    commandsRetentionDays: Double(settings.historian.retentionDays.commands),
-                    bufferLimit: settings.historian.bufferLimit),
-                logger: logger)
         } catch {
-            logger.critical("historian cannot be opened; not starting", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            logger.error(
+                "historian directory cannot be created",
+                metadata: ["path": "\(settings.historian.path)", "error": "\(error)"])
         }
+        let historian = Historian(
+            configuration: HistorianConfiguration(
+                path: settings.historian.path, heartbeatSeconds: settings.historian.heartbeatSeconds,
+                readingsRetentionDays: Double(settings.historian.retentionDays.readings),
+                eventsRetentionDays: Double(settings.historian.retentionDays.events),
+                commandsRetentionDays: Double(settings.historian.retentionDays.commands),
+                bufferLimit: settings.historian.bufferLimit),
+            logger: logger)
         do {
             try await historian.recordEvent(
                 StoredEvent(

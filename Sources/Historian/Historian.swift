@@ -11,9 +11,11 @@ import Logging
 /// - Events and commands go through ``recordEvent(_:)`` and ``recordCommand(_:)``, which return once the record is
 ///   committed and synced to disk, and throw when it is not (saying whether it was kept in memory for later).
 ///   Drill reports go through ``saveDrill(_:)`` the same way.
-/// - When the database cannot be written (disk full, locked, read-only, I/O error), the historian raises a fault
-///   once (``status``, ``healthChanges()``, a `historian-fault` event), buffers, retries with backoff, and on
+/// - When the database cannot be opened or written (disk full, locked, read-only, I/O error), the historian raises a
+///   fault once (``status``, ``healthChanges()``, a `historian-fault` event), buffers, retries with backoff, and on
 ///   recovery writes the backlog in order and records a `historian-recovered` event with the readings it dropped.
+///   A damaged file is moved aside and a new one started; a file deleted or replaced while open is noticed by the
+///   writer (its device and inode) and the path opened again.
 ///
 /// Call ``close()`` before exit: it writes what is queued. Dropping the last reference also stops the writer thread
 /// after a last write, without waiting for it.
@@ -22,12 +24,18 @@ public final class Historian: Sendable {
 
     /// Opens or creates the database at `configuration.path` (WAL mode) and brings its schema up to date.
     ///
-    /// - Throws: ``HistorianError`` naming the file when it cannot be opened or migrated, or when it was written by a
-    ///   newer version of Levee (it has migrations this version does not know). Nothing is written then.
-    public init(configuration: HistorianConfiguration, logger: Logger) throws {
-        core = try HistorianCore(configuration: configuration, logger: logger)
+    /// Never throws: the historian is never a precondition for safety. When the database cannot be opened (disk
+    /// full, directory unwritable, I/O error) the historian starts in fault (``status``, ``healthChanges()``),
+    /// keeps records in memory up to its limits, and its writer thread retries opening with backoff. A damaged file
+    /// (not a database, corrupt, truncated) is moved aside to `<path>.damaged-<UTC time>` with its `-wal` and `-shm`
+    /// and a new database is started. A file written by a newer version of Levee (migrations this version does not
+    /// know) is left untouched: the historian stays in fault, saying so, without storage.
+    public init(configuration: HistorianConfiguration, logger: Logger) {
+        core = HistorianCore(configuration: configuration, logger: logger)
         core.startWriter()
-        logger.info("historian opened the database", metadata: ["path": "\(configuration.path)"])
+        if core.status.healthy {
+            logger.info("historian opened the database", metadata: ["path": "\(configuration.path)"])
+        }
     }
 
     deinit {
@@ -108,7 +116,10 @@ public final class Historian: Sendable {
         }
         do {
             let pool = try core.pool(for: operation)
-            try pool.writeWithoutTransaction { db in try core.writeRecords(db) }
+            try pool.writeWithoutTransaction { db in
+                try core.checkFile()
+                try core.writeRecords(db)
+            }
         } catch {
             throw core.recordWriteFailed(error, operation: operation)
         }
@@ -123,7 +134,10 @@ public final class Historian: Sendable {
         }
         do {
             let pool = try core.pool(for: operation)
-            try await pool.writeWithoutTransaction { [core] db in try core.writeRecords(db) }
+            try await pool.writeWithoutTransaction { [core] db in
+                try core.checkFile()
+                try core.writeRecords(db)
+            }
         } catch {
             throw core.recordWriteFailed(error, operation: operation)
         }
@@ -134,8 +148,10 @@ public final class Historian: Sendable {
     /// Health and counters, for the status page and metrics.
     public var status: HistorianStatus { core.status }
 
-    /// A new stream of faults and recoveries. A subscriber that arrives during a fault gets it at once. The stream
-    /// finishes when the historian closes.
+    /// A new stream of faults and recoveries. A subscriber that arrives during a fault gets it at once, and the
+    /// first one also gets what happened before anyone subscribed (a damaged file set aside at open, and its
+    /// recovery), so the alarm is raised even when the fault was over before the daemon's services started. The
+    /// stream finishes when the historian closes.
     public func healthChanges() -> AsyncStream<HistorianHealthChange> {
         core.healthChanges()
     }

@@ -19,6 +19,8 @@ import Foundation
 ///   at a quarter of a second and double.
 /// - `pruneInterval` (3600 s) and `pruneBatchSize` (1000): retention runs this often, deleting at most this many rows
 ///   per transaction so that it never holds the write lock long.
+/// - `setsAsideDamage` (true): a damaged file is moved aside and a new database started. A tool that only reads
+///   (`leveectl history`) sets it false: moving the daemon's files is the daemon's business.
 public struct HistorianConfiguration: Sendable, Hashable {
     public var path: String
     public var heartbeatSeconds: Double
@@ -32,6 +34,7 @@ public struct HistorianConfiguration: Sendable, Hashable {
     public var maxRetryInterval: Double
     public var pruneInterval: Double
     public var pruneBatchSize: Int
+    public var setsAsideDamage: Bool
 
     public init(
         path: String,
@@ -45,7 +48,8 @@ public struct HistorianConfiguration: Sendable, Hashable {
         busyTimeout: Double = 2,
         maxRetryInterval: Double = 10,
         pruneInterval: Double = 3600,
-        pruneBatchSize: Int = 1000
+        pruneBatchSize: Int = 1000,
+        setsAsideDamage: Bool = true
     ) {
         self.path = path
         self.heartbeatSeconds = heartbeatSeconds
@@ -59,5 +63,6 @@ public struct HistorianConfiguration: Sendable, Hashable {
         self.maxRetryInterval = maxRetryInterval
         self.pruneInterval = pruneInterval
         self.pruneBatchSize = pruneBatchSize
+        self.setsAsideDamage = setsAsideDamage
     }
 }

@@ -49,13 +49,15 @@ extension HistorianCore {
         }
     }
 
-    /// One attempt to write everything queued: reopens the database first when the last failure asked for it,
-    /// and declares recovery when a fault is on.
+    /// One attempt to write everything queued: (re)opens the database first when it is not open or the last
+    /// failure asked for it, checks that the file at the path is still the one open, and declares recovery when a
+    /// fault is on.
     func writeCycle() throws {
-        if state.withLock({ $0.needsReopen }) {
+        if state.withLock({ $0.needsReopen }) || database.withLock({ $0 == nil }) {
             try reopen()
             state.withLock { $0.needsReopen = false }
         }
+        try checkFile()
         let pool = try pool(for: "write")
         try writePending(pool)
         if state.withLock({ $0.fault != nil }) {

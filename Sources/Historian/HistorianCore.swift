@@ -34,6 +34,15 @@ final class HistorianCore: Sendable {
         var lastError: HistorianError?
         /// Set by a failure that a fresh connection may cure (read-only, I/O error): the writer reopens first.
         var needsReopen = false
+        /// Set when a read or write found the file damaged (SQLITE_CORRUPT, SQLITE_NOTADB): the next reopen moves
+        /// it aside first, since reopening the same bytes would fail the same way for ever.
+        var damage: HistorianError?
+        /// Set when the file at `path` is no longer the one open (deleted or replaced): the next reopen lets go of
+        /// the old file before opening the path again, and until then nothing is written to the old one.
+        var fileChange: HistorianError?
+        /// Health changes that happened while nobody subscribed, for the first subscriber: the database is opened
+        /// (and a damaged one set aside) before the daemon's alarm service subscribes.
+        var unheard: [HistorianHealthChange] = []
         var dropped = 0
         /// Dropping has been logged; cleared when the buffer empties, so each episode is logged once.
         var droppingLogged = false
@@ -48,6 +57,13 @@ final class HistorianCore: Sendable {
         var flushWaiters: [FlushWaiter] = []
         var subscribers: [Int: AsyncStream<HistorianHealthChange>.Continuation] = [:]
         var nextSubscriber = 0
+    }
+
+    /// The open database's connections, and the identity of the file they opened, to notice the file at the path
+    /// being deleted or replaced.
+    struct OpenDatabase: Sendable {
+        let pool: DatabasePool
+        let file: FileIdentity?
     }
 
     /// A caller of ``Historian/flush()`` waiting for the writer.
@@ -72,8 +88,8 @@ final class HistorianCore: Sendable {
     /// The writer thread's numbering of point names and qualities, as committed; emptied when the database is
     /// reopened. Apart from `state` because it is read and replaced around SQLite work, not during it.
     let ids = Mutex(Schema.IDCache())
-    /// nil once closed.
-    private let database: Mutex<DatabasePool?>
+    /// The open database, and the file it was opened on; nil while it cannot be opened, and once closed.
+    let database = Mutex<OpenDatabase?>(nil)
     /// Signalled to make the writer run a cycle now instead of at the end of its wait.
     let wakeUp = DispatchSemaphore(value: 0)
     /// Signalled once by the writer thread when it exits.
@@ -81,7 +97,9 @@ final class HistorianCore: Sendable {
 
     var path: String { configuration.path }
 
-    init(configuration: HistorianConfiguration, logger: Logger) throws {
+    /// Opens the database; when it cannot, raises the fault and leaves the opening to the writer thread's retries.
+    /// Never throws: the historian is never a precondition for the daemon's safety functions.
+    init(configuration: HistorianConfiguration, logger: Logger) {
         var configuration = configuration
         configuration.bufferLimit = max(1, configuration.bufferLimit)
         configuration.recordBufferLimit = max(1, configuration.recordBufferLimit)
@@ -91,7 +109,16 @@ final class HistorianCore: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(State(filter: StoreOnChangeFilter(heartbeat: configuration.heartbeatSeconds)))
-        self.database = Mutex(try Self.open(configuration))
+        do {
+            try reopen()
+        } catch {
+            let error = HistorianError(path: configuration.path, operation: "open", error: error)
+            logger.critical(
+                "historian cannot open the database; running without storage until it can",
+                metadata: ["path": "\(configuration.path)", "error": "\(error.message)"]
+            )
+            noteFailure(error)
+        }
     }
 
     func startWriter() {
@@ -177,22 +204,41 @@ final class HistorianCore: Sendable {
 
     /// The open database, or an error saying the historian is closed.
     func pool(for operation: String) throws -> DatabasePool {
-        guard let pool = database.withLock({ $0 }) else {
-            throw HistorianError(path: path, operation: operation, message: "the historian is closed")
-        }
-        return pool
+        if let open = database.withLock({ $0 }) { return open.pool }
+        let (closed, last) = state.withLock { ($0.closed, $0.lastError) }
+        if closed { throw HistorianError(path: path, operation: operation, message: "the historian is closed") }
+        throw HistorianError(
+            path: path, operation: operation,
+            message: "the database is not open" + (last.map { ": \($0.message)" } ?? ""),
+            resultCode: last?.resultCode
+        )
     }
 
     /// Replaces the connection pool with a new one, for failures a new connection may cure: a file reopened after
-    /// it became writable again is opened read-write, where SQLite had fallen back to read-only.
+    /// it became writable again is opened read-write, where SQLite had fallen back to read-only. Also opens the
+    /// database the first time, and after it could not be opened.
+    ///
+    /// A file found damaged is moved aside first, and a file deleted or replaced while open is let go of first; the
+    /// old pool is otherwise closed only once the new one is open, so reads go on during a fault.
     func reopen() throws {
-        let fresh = try Self.open(configuration)
-        let old = database.withLock { pool -> DatabasePool? in
-            guard pool != nil else { return nil }
-            defer { pool = fresh }
-            return pool
+        let (damage, fileChanged) = state.withLock { ($0.damage, $0.fileChange != nil) }
+        if damage != nil || fileChanged {
+            closeCurrent()
         }
-        try? old?.close()
+        if let damage {
+            try setAside(because: damage)
+            state.withLock { $0.damage = nil }
+        }
+        if fileChanged {
+            removeOldJournal()
+            state.withLock { $0.fileChange = nil }
+        }
+        let fresh = try openRecoveringDamage()
+        let old = database.withLock { open -> OpenDatabase? in
+            defer { open = fresh }
+            return open
+        }
+        try? old?.pool.close()
         // The file may not be the one the ids came from (moved away, restored from a backup).
         ids.withLock { $0 = Schema.IDCache() }
         // Debug only: during a fault that a reopen may cure, every retry reopens.
@@ -317,16 +363,21 @@ final class HistorianCore: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(
             of: HistorianHealthChange.self, bufferingPolicy: .bufferingNewest(64)
         )
-        let (id, current) = state.withLock { state -> (Int, HistorianError?) in
+        let (id, replay) = state.withLock { state -> (Int, [HistorianHealthChange]) in
             state.nextSubscriber += 1
             state.subscribers[state.nextSubscriber] = continuation
-            return (state.nextSubscriber, state.fault != nil ? state.lastError : nil)
+            var replay = state.unheard
+            state.unheard = []
+            // A subscriber that arrives during a fault learns of it at once.
+            if state.fault != nil, let error = state.lastError, !(replay.last?.isFault ?? false) {
+                replay.append(.fault(error))
+            }
+            return (state.nextSubscriber, replay)
         }
         continuation.onTermination = { [weak self] _ in
             self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
         }
-        // A subscriber that arrives during a fault learns of it at once.
-        if let current { continuation.yield(.fault(current)) }
+        for change in replay { continuation.yield(change) }
         return stream
     }
 
@@ -339,6 +390,10 @@ final class HistorianCore: Sendable {
             let changed = state.lastError?.message != error.message || state.lastError?.resultCode != error.resultCode
             state.lastError = error
             if let code = error.primaryResultCode, curable.contains(code) { state.needsReopen = true }
+            // Damage found at open is set aside there; found by a write, it is set aside by the next reopen.
+            if error.isDamage, configuration.setsAsideDamage, !["open", "migrate"].contains(error.operation) {
+                state.damage = error
+            }
             guard state.fault == nil else { return (false, changed, []) }
             let now = Date()
             state.fault = Fault(since: now, started: .now, droppedAtStart: state.dropped)
@@ -352,6 +407,7 @@ final class HistorianCore: Sendable {
                     )
                 )
             )
+            if state.subscribers.isEmpty { state.keepUnheard(.fault(error)) }
             return (true, changed, Array(state.subscribers.values))
         }
         if isNew {
@@ -394,6 +450,9 @@ final class HistorianCore: Sendable {
                     )
                 )
             )
+            if state.subscribers.isEmpty {
+                state.keepUnheard(.recovered(droppedReadings: dropped, faultDuration: duration))
+            }
             return (dropped, duration, Array(state.subscribers.values))
         }
         guard let (dropped, duration, subscribers) = recovered else { return }
@@ -454,12 +513,12 @@ final class HistorianCore: Sendable {
             state.subscribers = [:]
             return (subscribers, (state.readings.count, state.records.count))
         }
-        if let pool = database.withLock({ pool -> DatabasePool? in
-            defer { pool = nil }
-            return pool
+        if let open = database.withLock({ open -> OpenDatabase? in
+            defer { open = nil }
+            return open
         }) {
             do {
-                try pool.close()
+                try open.pool.close()
             } catch {
                 logger.warning("historian could not close the database", metadata: ["error": "\(error)"])
             }

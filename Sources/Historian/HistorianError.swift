@@ -16,7 +16,8 @@ public struct HistorianError: Error, Sendable, Hashable, CustomStringConvertible
 
     /// The database file.
     public var path: String
-    /// What the historian was doing: `open`, `write readings`, `record event`, `query readings`, ...
+    /// What the historian was doing: `open`, `write readings`, `record event`, `query readings`, `check file` (the
+    /// file at the path is no longer the one open), `move aside` (a damaged file could not be renamed), ...
     public var operation: String
     /// SQLite's explanation, led by the result code's name (`SQLITE_BUSY: database is locked`), or the
     /// historian's own.

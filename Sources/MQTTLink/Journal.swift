@@ -165,6 +165,8 @@ final class JournalFile {
         var messages: [JournalCodec.Live]
         var tornBytes: Int
         var acknowledgedRecords: Int
+        /// The rewrite at open failed (a full disk); the file is used as it is, a torn tail cut off in place.
+        var compactionFailure: MQTTJournalError?
     }
 
     /// Opens (creating if needed) and loads the journal, rewriting it if it held acknowledged or torn records.
@@ -184,7 +186,7 @@ final class JournalFile {
             Glibc.close(lockFD)
             throw MQTTJournalError(
                 code: code == EWOULDBLOCK ? 0 : code,
-                operation: code == EWOULDBLOCK ? "in use by another MQTT client or process (flock):" : "flock",
+                operation: code == EWOULDBLOCK ? MQTTJournalError.inUse + " (flock):" : "flock",
                 path: lockPath)
         }
         let fd: Int32
@@ -208,10 +210,28 @@ final class JournalFile {
         }
         let acknowledged = decoded.records - decoded.live.count
         file.dead = acknowledged
+        var compactionFailure: MQTTJournalError?
         if bytes.isEmpty || decoded.tornBytes > 0 || acknowledged > 0 {
-            try file.rewrite()
+            do {
+                try file.rewrite()
+            } catch {
+                // A new file needs its header written; an old one still holds every live message as it is, and
+                // cutting a torn tail shrinks the file, which needs no free space (after kill -9 on a full disk).
+                guard !bytes.isEmpty else { throw error }
+                compactionFailure = error
+                let whole = bytes.count - decoded.tornBytes
+                if decoded.tornBytes > 0 {
+                    _ = try sys("ftruncate", path) { ftruncate(fd, off_t(whole)) }
+                }
+                file.size = whole
+            }
         }
-        return (file, Loaded(messages: decoded.live, tornBytes: decoded.tornBytes, acknowledgedRecords: acknowledged))
+        return (
+            file,
+            Loaded(
+                messages: decoded.live, tornBytes: decoded.tornBytes, acknowledgedRecords: acknowledged,
+                compactionFailure: compactionFailure)
+        )
     }
 
     private init(path: String, fd: Int32, lockFD: Int32, size: Int) {

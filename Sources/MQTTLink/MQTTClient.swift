@@ -32,7 +32,9 @@ public final class MQTTClient: Sendable {
     /// Checks the options and loads the persistence journal; starts nothing.
     ///
     /// Reads the journal file synchronously (a start-up cost, once). Durable messages found there are queued
-    /// first, in their original order, ahead of anything published in this run.
+    /// first, in their original order, ahead of anything published in this run. A journal that cannot be opened
+    /// (disk full, directory unwritable) does not stop the client: it logs the error, keeps durable messages in the
+    /// in-memory outbox only, and says why in `statistics.journalFault`.
     ///
     /// - Parameter onStateChange: called on the network thread at each change of `status`; keep it short.
     /// - Throws: `MQTTConfigurationError` naming the option and the rule it breaks.
@@ -54,13 +56,26 @@ public final class MQTTClient: Sendable {
         var shared = SharedState(outbox: Outbox(limits: limits), nextID: 1)
         var journal: JournalWriter?
         var restoredDrops: [Outbox.Removal] = []
+        var opened: (file: JournalFile, loaded: JournalFile.Loaded)?
         if let path = options.persistencePath {
-            let file: JournalFile
-            let loaded: JournalFile.Loaded
             do {
-                (file, loaded) = try JournalFile.open(path: path)
-            } catch {
+                opened = try JournalFile.open(path: path)
+            } catch let error where error.isInUse {
                 throw MQTTConfigurationError(key: "persistencePath", message: error.description)
+            } catch {
+                // The link matters more than its journal: a full disk after a crash must not keep the daemon down.
+                logger.error(
+                    "MQTT journal cannot be opened; durable messages are kept in memory only",
+                    metadata: ["path": "\(path)", "error": "\(error)"])
+                shared.stats.journalFault = error.description
+            }
+        }
+        if let path = options.persistencePath, let opened {
+            let (file, loaded) = opened
+            if let failure = loaded.compactionFailure {
+                logger.warning(
+                    "MQTT journal could not be compacted; it is used as it is",
+                    metadata: ["path": "\(path)", "error": "\(failure)"])
             }
             if loaded.tornBytes > 0 {
                 logger.warning(

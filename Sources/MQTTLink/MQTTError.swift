@@ -98,6 +98,12 @@ public struct MQTTJournalError: Error, Hashable, Sendable, CustomStringConvertib
     public var description: String {
         code == 0 ? "\(operation) \(path)" : "\(operation) \(path): \(String(cString: strerror(code)))"
     }
+
+    /// Another client or process holds the journal's lock: a configuration mistake (two daemons on one journal),
+    /// unlike a disk that cannot be written.
+    public var isInUse: Bool { code == 0 && operation.hasPrefix(Self.inUse) }
+
+    static let inUse = "in use by another MQTT client or process"
 }
 
 /// libmosquitto's result codes as `Int32`: the C enum imports as a struct, while every call returns `int`.

@@ -42,9 +42,8 @@ extension MQTTOptions {
             if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) || !isDirectory.boolValue {
                 throw fail("persistencePath", "directory \(dir) does not exist")
             }
-            if access(dir, W_OK) != 0 {
-                throw fail("persistencePath", "directory \(dir) is not writable: \(String(cString: strerror(errno)))")
-            }
+            // Not writable is no configuration mistake: a full or read-only disk must not stop the link, which then
+            // runs on its in-memory outbox (MQTTClient.init).
         }
     }
 

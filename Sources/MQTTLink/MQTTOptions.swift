@@ -218,6 +218,9 @@ public struct MQTTStatistics: Sendable, Hashable {
     public var restored = 0
     /// Failed journal writes (the message stays in memory and is still sent).
     public var journalErrors: UInt64 = 0
+    /// Why the journal could not be opened at start, when it could not: durable messages are then kept in memory
+    /// only, and lost if the daemon stops before they are sent.
+    public var journalFault: String?
 
     public init() {}
 }

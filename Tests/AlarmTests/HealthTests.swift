@@ -72,7 +72,7 @@ struct HealthTests {
         (.valveFault(valve: "v1"), "v1.valve-fault", .high),
         (.valveFailedToMove(valve: "v1"), "v1.failed-to-move", .critical),
         (.valveLocal(valve: "v1"), "v1.local", .high),
-        (.historianFault, "historian.fault", .medium),
+        (.historianFault, "historian.fault", .critical),
     ])
     func everyHealthConditionBecomesAnAlarmWithItsIdAndPriority(
         _ condition: HealthCondition, _ id: String, _ priority: AlarmPriority

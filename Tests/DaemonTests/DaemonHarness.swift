@@ -224,7 +224,7 @@ final class DaemonHarness: @unchecked Sendable {
     func journal() async throws -> [StoredEvent] {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let historian = try Historian(configuration: HistorianConfiguration(path: databasePath), logger: logger)
+        let historian = Historian(configuration: HistorianConfiguration(path: databasePath), logger: logger)
         defer { historian.close() }
         return try await historian.events(from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(1))
     }

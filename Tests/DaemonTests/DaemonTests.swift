@@ -56,7 +56,7 @@ struct DaemonTests {
 
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let historian = try Historian(configuration: HistorianConfiguration(path: h.databasePath), logger: logger)
+        let historian = Historian(configuration: HistorianConfiguration(path: h.databasePath), logger: logger)
         defer { historian.close() }
         let readings = try await historian.readings(
             point: "gas-a1.concentration", from: Date().addingTimeInterval(-600), to: Date().addingTimeInterval(1))

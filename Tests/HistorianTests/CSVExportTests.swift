@@ -7,7 +7,7 @@ struct CSVExportTests {
     @Test func exportWritesISOTimesWithMillisecondsAndOffsetAndQuotesAsRFC4180() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 

@@ -86,7 +86,7 @@ struct CrashTests {
             #expect(committed == Array(0..<committed.count))
             #expect(committed.count >= killAfter)
 
-            let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+            let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
             let stored = try await historian.events(from: .distantPast, to: .distantFuture)
             historian.close()
             let storedThisRound = Set(stored.filter { $0.kind == "probe" }.map(\.message))

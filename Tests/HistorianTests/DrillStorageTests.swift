@@ -37,7 +37,7 @@ struct DrillStorageTests {
     @Test func drillsAreSavedListedNewestFirstAndFoundById() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -61,7 +61,7 @@ struct DrillStorageTests {
     @Test func drillsSavedAndReadFromAsyncCode() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -80,7 +80,7 @@ struct DrillStorageTests {
     @Test func savingAnIdAgainReplacesTheDrill() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -101,11 +101,11 @@ struct DrillStorageTests {
         defer { scratch.remove() }
         let path = scratch.path("h.db")
         let saved = drill("drill-1", startedAt: t0, finishedAt: t0 + 60)
-        let first = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let first = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         try first.saveDrill(saved)
         first.close()
 
-        let second = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let second = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         defer { second.close() }
         expectSame(try second.drill(id: "drill-1"), saved)
     }
@@ -118,7 +118,7 @@ struct DrillStorageTests {
         configuration.eventsRetentionDays = 1
         configuration.commandsRetentionDays = 1
         configuration.readingsRetentionDays = 1
-        let historian = try Historian(configuration: configuration, logger: LogCapture().logger)
+        let historian = Historian(configuration: configuration, logger: LogCapture().logger)
         defer { historian.close() }
 
         let ancient = drill("drill-2015", startedAt: t0 - 3700 * 86_400)
@@ -132,7 +132,7 @@ struct DrillStorageTests {
     @Test func strokesAreConfirmedMeasuredMovementsNewestFirst() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -177,7 +177,7 @@ struct DrillStorageTests {
     @Test func strokesFromAsyncCode() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
         for (offset, seconds) in [(0.0, 18.0), (10, 19.0), (20, 20.0)] {
@@ -210,7 +210,7 @@ struct DrillStorageTests {
         #expect(try old.read { try $0.tableExists("drills") } == false)
         try old.close()
 
-        let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         #expect(try historian.events(from: .distantPast, to: .distantFuture).map(\.message) == ["v1 run"])
         #expect(try historian.strokes(device: "rain-outlet-1").map(\.seconds) == [18.2])
         #expect(

@@ -67,7 +67,7 @@ import Testing
         var configuration = testConfiguration(path)
         configuration.bufferLimit = 50
         let log = LogCapture()
-        let historian = try Historian(configuration: configuration, logger: log.logger)
+        let historian = Historian(configuration: configuration, logger: log.logger)
         defer { historian.close() }
         let health = HealthLog(historian)
         defer { health.stop() }
@@ -140,7 +140,7 @@ import Testing
         defer { scratch.remove() }
         let path = scratch.path("history.db")
         let log = LogCapture()
-        let historian = try Historian(configuration: testConfiguration(path), logger: log.logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: log.logger)
         defer { historian.close() }
         let health = HealthLog(historian)
         defer { health.stop() }
@@ -205,7 +205,7 @@ import Testing
         let path = scratch.path("history.db")
         var configuration = testConfiguration(path)
         configuration.bufferLimit = 10
-        let historian = try Historian(configuration: configuration, logger: LogCapture().logger)
+        let historian = Historian(configuration: configuration, logger: LogCapture().logger)
         defer { historian.close() }
         let health = HealthLog(historian)
         defer { health.stop() }
@@ -248,7 +248,7 @@ import Testing
         run("chattr", "-i", probe)
 
         let path = scratch.path("history.db")
-        let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         defer { historian.close() }
         historian.record(reading("a", 0, at: 0))
         try historian.flush()

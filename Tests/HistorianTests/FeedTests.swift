@@ -10,7 +10,7 @@ struct FeedTests {
     @Test func eventsAfterAnIDComeInTheOrderTheyWereWrittenWithTheirIDs() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
         #expect(try await historian.lastEventID() == nil)
@@ -41,7 +41,7 @@ struct FeedTests {
     @Test func countsAndKnownPoints() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
         historian.record((0..<10).map { reading("gas-a1.concentration", Double($0), at: Double($0)) })
@@ -58,7 +58,7 @@ struct FeedTests {
     @Test func bucketsKeepTheLastReadingAndTheExtremes() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
         let point = "pool.level"

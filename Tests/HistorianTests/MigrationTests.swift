@@ -9,7 +9,7 @@ struct MigrationTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("h.db")
-        let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         historian.close()
 
         let db = try DatabaseQueue(path: path)
@@ -54,34 +54,41 @@ struct MigrationTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("h.db")
-        let first = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let first = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         try first.recordEvent(StoredEvent(kind: "config-load", source: "leveed", message: "first run", at: Date()))
         first.close()
 
-        let second = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let second = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         defer { second.close() }
         #expect(try second.events(from: .distantPast, to: .distantFuture).map(\.message) == ["first run"])
     }
 
+    /// A newer version's file is not damaged: it is left where it is, untouched, and the historian runs in fault
+    /// without storage, saying why, rather than stopping the daemon.
     @Test func aDatabaseFromANewerVersionIsRefusedNamingTheFileAndTheMigrations() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("history.db")
-        try Historian(configuration: testConfiguration(path), logger: LogCapture().logger).close()
+        Historian(configuration: testConfiguration(path), logger: LogCapture().logger).close()
         let newer = try DatabaseQueue(path: path)
         try newer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3-alarm-shelving'), ('v4')")
         }
         try newer.close()
 
-        let error = #expect(throws: HistorianError.self) {
-            _ = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
-        }
-        let description = try #require(error?.description)
-        #expect(error?.path == path)
-        #expect(error?.operation == "open")
-        #expect(description.hasPrefix("\(path): open: written by a newer version of Levee"))
-        #expect(description.contains("v3-alarm-shelving, v4"))
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        defer { historian.close() }
+        #expect(!historian.status.healthy)
+        let error = try #require(historian.status.lastError)
+        #expect(error.path == path)
+        #expect(error.operation == "open")
+        #expect(error.description.hasPrefix("\(path): open: written by a newer version of Levee"))
+        #expect(error.description.contains("v3-alarm-shelving, v4"))
+        let event = StoredEvent(kind: "trip", source: "sequencer", message: "kept in memory", at: Date())
+        #expect(throws: HistorianError.self) { try historian.recordEvent(event) }
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).allSatisfy { !$0.contains("damaged") }
+        )
 
         // Refusing wrote nothing.
         let check = try DatabaseQueue(path: path)
@@ -109,9 +116,9 @@ struct MigrationTests {
         }
         try old.close()
 
-        let error = #expect(throws: HistorianError.self) {
-            _ = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
-        }
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let error = historian.status.lastError
+        historian.close()
         #expect(error?.description.hasPrefix("\(path): open: written by a development build of Levee") == true)
         #expect(error?.description.contains("move the file away") == true)
         let check = try DatabaseQueue(path: path)
@@ -120,23 +127,11 @@ struct MigrationTests {
         #expect(try check.read { try $0.tableExists("points") } == false)
     }
 
-    @Test func aFileThatIsNotADatabaseIsRefusedNamingTheFile() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
-        let path = scratch.path("history.db")
-        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
-
-        let error = #expect(throws: HistorianError.self) {
-            _ = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
-        }
-        #expect(error?.description.hasPrefix("\(path): open: SQLITE_NOTADB") == true)
-    }
-
-    @Test func aMissingDirectoryIsReportedNamingTheFile() throws {
+    @Test func aMissingDirectoryIsAFaultNamingTheFile() throws {
         let path = "/nonexistent-levee-dir/history.db"
-        let error = #expect(throws: HistorianError.self) {
-            _ = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
-        }
-        #expect(error?.description.hasPrefix("\(path): open: SQLITE_CANTOPEN") == true)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        defer { historian.close() }
+        #expect(!historian.status.healthy)
+        #expect(historian.status.lastError?.description.hasPrefix("\(path): open: SQLITE_CANTOPEN") == true)
     }
 }

@@ -10,7 +10,7 @@ struct ReadingStorageTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("h.db")
-        let first = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let first = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         first.record([
             reading("gas-a1.concentration", 12.5, "good", at: 0),
             reading("gas-a1.concentration", nil, "comm-fail", at: 1),
@@ -28,7 +28,7 @@ struct ReadingStorageTests {
         first.close()
 
         // A new historian on the same file numbers what it meets again the same way.
-        let second = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let second = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         second.record([
             reading("液位-1.level", 2.7, "manual-override", at: 5), reading("valve-1.position", 0, "stale", at: 5),
         ])
@@ -72,7 +72,7 @@ struct ReadingStorageTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("h.db")
-        let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         defer { historian.close() }
         historian.record(reading("known", 1, at: 0))
         try historian.flush()

@@ -11,7 +11,7 @@ struct RecordsTests {
     @Test func eventsRoundTripWithChineseText() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -46,7 +46,7 @@ struct RecordsTests {
     @Test func commandsRoundTripAndFilterByDevice() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -86,7 +86,7 @@ struct RecordsTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let path = scratch.path("h.db")
-        let historian = try Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
+        let historian = Historian(configuration: testConfiguration(path), logger: LogCapture().logger)
         defer { historian.close() }
 
         try historian.recordEvent(StoredEvent(kind: "fault", source: "bus-1", message: "timeout", at: t0))
@@ -99,7 +99,7 @@ struct RecordsTests {
     @Test func theDatabaseIsInWALModeWithFullSynchronous() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
@@ -114,7 +114,7 @@ struct RecordsTests {
     @Test func afterCloseRecordsAreRefusedAsLost() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         historian.record(reading("a.value", 1, at: 0))
         historian.close()
@@ -128,7 +128,7 @@ struct RecordsTests {
         #expect(historian.status.droppedReadings == 1)
         #expect(historian.status.writtenReadings == 1)
 
-        let reopened = try Historian(
+        let reopened = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { reopened.close() }
         #expect(try reopened.readings(point: "a.value", from: .distantPast, to: .distantFuture).map(\.value) == [1])

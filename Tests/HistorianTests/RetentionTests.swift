@@ -9,7 +9,7 @@ struct RetentionTests {
         defer { scratch.remove() }
         var configuration = testConfiguration(scratch.path("h.db"))
         configuration.pruneBatchSize = 100
-        let historian = try Historian(configuration: configuration, logger: LogCapture().logger)
+        let historian = Historian(configuration: configuration, logger: LogCapture().logger)
         defer { historian.close() }
 
         let now = Date(timeIntervalSince1970: 1_740_787_200)
@@ -71,7 +71,7 @@ struct RetentionTests {
         configuration.pruneBatchSize = 100
         configuration.eventsRetentionDays = 0
         configuration.commandsRetentionDays = 0
-        let historian = try Historian(configuration: configuration, logger: LogCapture().logger)
+        let historian = Historian(configuration: configuration, logger: LogCapture().logger)
         defer { historian.close() }
 
         let now = Date(timeIntervalSince1970: 1_740_787_200)
@@ -125,7 +125,7 @@ struct RetentionTests {
         var configuration = testConfiguration(scratch.path("h.db"))
         configuration.pruneInterval = 0.05
         configuration.pruneBatchSize = 7
-        let historian = try Historian(configuration: configuration, logger: LogCapture().logger)
+        let historian = Historian(configuration: configuration, logger: LogCapture().logger)
         defer { historian.close() }
 
         let now = Date()

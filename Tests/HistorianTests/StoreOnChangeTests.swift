@@ -79,7 +79,7 @@ struct StoreOnChangeTests {
     @Test func onlyTheKeptReadingsReachTheDatabase() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 

@@ -87,4 +87,41 @@ struct JournalTests {
         defer { file.close() }
         #expect(loaded.messages.map(\.seq) == [7, 9])
     }
+
+    /// After kill -9 on a full disk the journal holds acknowledged records and a torn tail; the rewrite that drops
+    /// them cannot be written, yet the journal opens with every live message (the tail cut in place).
+    @Test func aFullDiskAtOpenKeepsTheJournalAsItIs() async throws {
+        guard getuid() == 0 else { try Test.cancel("needs root to mount a tiny tmpfs") }
+        let dir = try TestSupport.temporaryDirectory("journal-full")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let mount = try await TestSupport.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir])
+        guard mount.status == 0 else { try Test.cancel("cannot mount a tmpfs: \(mount.output)") }
+        defer {
+            let unmount = Process()
+            unmount.executableURL = URL(fileURLWithPath: "/usr/bin/umount")
+            unmount.arguments = ["-l", dir]
+            try? unmount.run()
+            unmount.waitUntilExit()
+        }
+        let path = dir + "/outbox.journal"
+        let whole =
+            JournalCodec.magic + JournalCodec.encode(.message(seq: 1, message(1)))
+            + JournalCodec.encode(.message(seq: 2, message(2))) + JournalCodec.encode(.ack(seq: 1))
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(whole + JournalCodec.encode(.message(seq: 3, message(3))).prefix(9)))
+        // Fill what is left of the filesystem.
+        let fd = open(dir + "/filler", O_WRONLY | O_CREAT, 0o600)
+        try #require(fd >= 0)
+        let chunk = [UInt8](repeating: 0x55, count: 4096)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+
+        let (file, loaded) = try JournalFile.open(path: path)
+        defer { file.close() }
+        #expect(loaded.compactionFailure != nil)
+        #expect(loaded.messages.map(\.seq) == [2])
+        #expect(loaded.tornBytes == 9)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(size == whole.count)
+    }
 }

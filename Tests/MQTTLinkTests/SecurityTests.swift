@@ -114,7 +114,22 @@ struct SecurityTests {
         check("will.topic", "Invalid") { $0.will = .init(topic: "a/#", payload: []) }
         check("reconnectBackoff.max", "below") { $0.reconnectBackoff = .init(min: .seconds(2), max: .seconds(1)) }
         check("persistencePath", "does not exist") { $0.persistencePath = dir + "/nowhere/journal" }
-        check("persistencePath", "not a Levee MQTT journal") { $0.persistencePath = dir + "/foreign" }
+    }
+
+    /// A journal that cannot be opened (not a journal, disk full, unwritable) must not stop the link: it runs on its
+    /// in-memory outbox and says why, and a file that is not a journal is left as it was.
+    @Test func aJournalThatCannotBeOpenedFallsBackToMemory() async throws {
+        let dir = try TestSupport.temporaryDirectory("journal-fallback")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "precious".write(toFile: dir + "/foreign", atomically: true, encoding: .utf8)
+        var options = TestSupport.options(port: 1883, id: "x")
+        options.persistencePath = dir + "/foreign"
+        let client = try MQTTClient(options: options, logger: logger)
+        let fault = try #require(client.statistics.journalFault)
+        #expect(fault.contains("not a Levee MQTT journal"), "\(fault)")
+        #expect(fault.contains(dir + "/foreign"), "\(fault)")
+        try client.publish(topic: "plant/1/alarm", payload: Array("kept".utf8), qos: .atLeastOnce, durable: true)
+        #expect(client.statistics.queued == 1)
         #expect(try String(contentsOfFile: dir + "/foreign", encoding: .utf8) == "precious")
     }
 }

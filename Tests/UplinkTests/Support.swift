@@ -217,7 +217,7 @@ struct ScratchDirectory {
 }
 
 func openHistorian(_ scratch: ScratchDirectory) throws -> Historian {
-    try Historian(
+    Historian(
         configuration: HistorianConfiguration(
             path: scratch.path("history.db"), batchInterval: 0.02, busyTimeout: 0.5, maxRetryInterval: 0.1),
         logger: Logger(label: "uplink-tests") { _ in SwiftLogNoOpLogHandler() })

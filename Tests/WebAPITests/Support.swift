@@ -159,7 +159,7 @@ struct TestServer {
         try FileManager.default.createSymbolicLink(
             at: dashboard.appendingPathComponent("escape.txt"),
             withDestinationURL: folder.appendingPathComponent("secret.txt"))
-        historian = try Historian(
+        historian = Historian(
             configuration: HistorianConfiguration(
                 path: folder.appendingPathComponent("h.db").path, batchInterval: 0.02, busyTimeout: 0.1,
                 maxRetryInterval: 0.1),

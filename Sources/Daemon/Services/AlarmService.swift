@@ -79,9 +79,15 @@ final class AlarmService: Service, Sendable {
             }
             group.addTask { [self] in
                 for await change in historian.healthChanges().cancelOnGracefulShutdown() {
-                    let active: Bool
-                    if case .fault = change { active = true } else { active = false }
-                    await report(.historianFault, active: active, detail: "\(change)")
+                    // The fault's detail names the file and the error, as the operator needs them.
+                    switch change {
+                    case .fault(let error):
+                        await report(.historianFault, active: true, detail: error.description)
+                    case .recovered(let dropped, let duration):
+                        await report(
+                            .historianFault, active: false,
+                            detail: "recovered after \(duration); \(dropped) readings were dropped")
+                    }
                 }
             }
             group.addTask { [self] in

@@ -106,6 +106,13 @@ final class MQTTService: Service, Sendable {
 
     func run() async throws {
         client.start()
+        // The outbox's journal could not be opened (disk full, unwritable): the link runs on its in-memory outbox,
+        // and the operator must know that durable messages would not survive a restart.
+        if let fault = client.statistics.journalFault {
+            await alarms.raise(
+                .linkDown(link: "mqtt-outbox"), active: true,
+                detail: "outbox journal unavailable, durable messages kept in memory only: \(fault)")
+        }
         if gate.withLock({ $0 != nil }) {
             let input = commandInput
             try client.subscribe(topics.command(site), qos: .atLeastOnce) { message in input.yield(message) }

@@ -15,13 +15,11 @@ let tag = CommandLine.arguments.count == 3 ? CommandLine.arguments[2] : "run"
 
 var logger = Logger(label: "historian-probe")
 logger.logLevel = .warning
-let historian: Historian
-do {
-    historian = try Historian(
-        configuration: HistorianConfiguration(path: CommandLine.arguments[1], batchInterval: 0.01),
-        logger: logger
-    )
-} catch {
+let historian = Historian(
+    configuration: HistorianConfiguration(path: CommandLine.arguments[1], batchInterval: 0.01),
+    logger: logger
+)
+if let error = historian.status.lastError {
     FileHandle.standardError.write(Data("historian-probe: \(error)\n".utf8))
     exit(1)
 }

@@ -98,7 +98,7 @@ struct HistorianThroughput {
         removeDatabase(path)
         defer { removeDatabase(path) }
         let rows = batches.reduce(0) { $0 + $1.count }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: HistorianConfiguration(path: path, heartbeatSeconds: 60, bufferLimit: rows + 1),
             logger: logger)
         defer { historian.close() }
