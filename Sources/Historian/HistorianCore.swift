@@ -229,6 +229,11 @@ final class HistorianCore: Sendable {
             try setAside(because: damage)
             state.withLock { $0.damage = nil }
         }
+        if fileChanged || damage != nil {
+            // The new file starts empty: forget what store-on-change last kept, so every point's next reading is
+            // written to it instead of waiting for a change or the heartbeat.
+            state.withLock { $0.filter = StoreOnChangeFilter(heartbeat: configuration.heartbeatSeconds) }
+        }
         if fileChanged {
             removeOldJournal()
             state.withLock { $0.fileChange = nil }

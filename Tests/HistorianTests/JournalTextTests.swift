@@ -50,7 +50,7 @@ struct JournalTextTests {
     @Test func eventsAndCommandsAreStoredEscaped() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let historian = try Historian(
+        let historian = Historian(
             configuration: testConfiguration(scratch.path("h.db")), logger: LogCapture().logger)
         defer { historian.close() }
 
