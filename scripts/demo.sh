@@ -103,7 +103,7 @@ if [ -n "$browser_test" ]; then
         .venv/bin/python Tests/browser/park_view_test.py
     # Last, as it trips and resets the plant at random: the API under an independent fuzzer (schemathesis), with
     # each role's token. No answer may be a 5xx, and leveed must still be running and answering afterwards.
-    LEVEE_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID="$daemon_pid" LEVEE_CTL="$bin/leveectl" \
+    LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID="$daemon_pid" LEVEE_CTL="$bin/leveectl" \
         LEVEE_CONFIG=config/demo.toml Tests/fuzz/api_fuzz.sh
 elif [ -n "$seconds" ]; then
     sleep "$seconds"

@@ -4,13 +4,13 @@
 # answering its control socket afterwards. Run by scripts/demo.sh --browser-test against the demo's leveed, once
 # with each role's token.
 #
-#   LEVEE_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID=1234 Tests/fuzz/api_fuzz.sh
+#   LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID=1234 Tests/fuzz/api_fuzz.sh
 #
 # LEVEE_FUZZ_SECONDS (default 40) bounds each role's run; LEVEE_FUZZ_SEED (default fixed) makes a failure
 # reproducible; set it to "random" to explore.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-url=${LEVEE_URL:?LEVEE_URL is the API base URL}
+url=${LEVEE_FUZZ_URL:?LEVEE_FUZZ_URL is the API base URL}
 pid=${LEVEE_DAEMON_PID:?LEVEE_DAEMON_PID is the leveed under test}
 seconds=${LEVEE_FUZZ_SECONDS:-40}
 seed=${LEVEE_FUZZ_SEED:-20261207}
