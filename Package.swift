@@ -68,6 +68,7 @@ let package = Package(
             name: "Devices",
             dependencies: [
                 "Config",
+                "SystemCalls",
                 "ModbusWire",
                 "CModbus",
                 "CGPIOD",
@@ -245,7 +246,7 @@ let package = Package(
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
-        .testTarget(name: "HJ212Tests", dependencies: ["HJ212"]),
+        .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),
         .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian", "LeveeTestSupport"]),
         .testTarget(
             name: "WebAPITests",

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import Testing
 
 /// kill -9 at random moments while trips, resets, SIGHUPs and the valves' own feedback run concurrently: every
@@ -26,7 +27,7 @@ struct LatchStressTests {
         defer { h.stop() }
         try h.write(
             config: DefencePlant.config(port: try #require(h.plant.tcpPort(server: "plc")), directory: h.directory))
-        var random = SplitMix(seed: UInt64(ProcessInfo.processInfo.environment["LEVEE_STRESS_SEED"] ?? "") ?? 14)
+        var random = SplitMix64(seed: UInt64(ProcessInfo.processInfo.environment["LEVEE_STRESS_SEED"] ?? "") ?? 14)
         var expected = Expectation()
         for round in 1...Self.rounds {
             try h.start()
@@ -81,18 +82,5 @@ struct LatchStressTests {
             await h.killDaemon()
             if last == "shutoff" && !expected.latched { expected.tripReasons = [] }
         }
-    }
-}
-
-/// A small seeded generator, so a failing run can be replayed with LEVEE_STRESS_SEED.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import LeveeTestSupport
 import Testing
 
 @testable import HJ212

@@ -1,6 +1,7 @@
 import CModbus
 import Foundation
 import ModbusWire
+import SystemCalls
 
 /// A Modbus TCP client framed in Swift over a non-blocking POSIX socket, waited on with `poll` deadlines.
 ///
@@ -42,63 +43,17 @@ final class ModbusTCPClient: ModbusLink {
 
     func connect() throws(ModbusError) {
         if fd >= 0 { return }
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw ModbusError(
-                code: EHOSTUNREACH, operation: "connect \(label)", reason: String(cString: gai_strerror(rc)))
+        do {
+            fd = try TCPConnect.open(host: host, port: port, timeoutMs: Self.milliseconds(timeout))
+        } catch {
+            throw ModbusError(code: error.code, operation: "connect \(label)", reason: error.message)
         }
-        defer { freeaddrinfo(list) }
-        var failure = ModbusError(code: ECONNREFUSED, operation: "connect \(label)")
-        var ai: UnsafeMutablePointer<addrinfo>? = first
-        while let a = ai {
-            ai = a.pointee.ai_next
-            do throws(ModbusError) {
-                fd = try open(a.pointee)
-                stream.reset()
-                return
-            } catch {
-                failure = error
-            }
-        }
-        throw failure
+        stream.reset()
     }
 
-    /// Connects one socket to one resolved address within the timeout, as libmodbus does.
-    private func open(_ a: addrinfo) throws(ModbusError) -> Int32 {
-        let s = socket(
-            a.ai_family,
-            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                | Int32(SOCK_CLOEXEC.rawValue), a.ai_protocol)
-        if s < 0 { throw posixFailure("connect \(label): socket") }
-        var one: Int32 = 1
-        // Requests are small and each waits for its reply: Nagle's algorithm would only delay them.
-        _ = setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if Glibc.connect(s, a.ai_addr, a.ai_addrlen) != 0 {
-            guard errno == EINPROGRESS else {
-                let e = posixFailure("connect \(label)")
-                Glibc.close(s)
-                throw e
-            }
-            let ready: Bool
-            do throws(ModbusError) {
-                ready = try waitReady(s, Int16(POLLOUT), until: .now + timeout)
-            } catch {
-                Glibc.close(s)
-                throw error
-            }
-            var soError: Int32 = 0
-            var len = socklen_t(MemoryLayout<Int32>.size)
-            _ = getsockopt(s, SOL_SOCKET, SO_ERROR, &soError, &len)
-            if !ready || soError != 0 {
-                Glibc.close(s)
-                throw ModbusError(code: ready ? soError : ETIMEDOUT, operation: "connect \(label)")
-            }
-        }
-        return s
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     func close() {
