@@ -190,9 +190,12 @@ extension ShutoffSequencer {
                 id: "restore-\(target.operation.commandName)-\(item.device)", device: item.device,
                 operation: target.operation, line: line)
         }
+        let wasDrill = isDrill
         trips = []
         plan = ResponsePlan(name: "restore:\(preview.plan)", steps: moves)
-        let cause = Trigger(kind: kind, who: who, from: from, why: "restore: \(reason)", action: action)
+        // The restore after a drill is part of the drill: its commands and events say so.
+        let cause = Trigger(
+            kind: kind, who: who, from: from, why: "restore: \(reason)", drill: wasDrill, action: action)
         steps = moves.map { StepState(step: $0, cause: cause) }
         lastRestore = preview
         var actions: [ShutoffAction] = [

@@ -259,7 +259,8 @@ public struct ShutoffSequencer: Sendable {
             .command(
                 DeviceCommand(
                     step: step.id, device: step.device, command: step.operation.commandName,
-                    attempt: steps[i].runAttempts, trigger: steps[i].cause ?? trips.first, drill: isDrill))
+                    attempt: steps[i].runAttempts, trigger: steps[i].cause ?? trips.first,
+                    drill: isLatched ? isDrill : steps[i].cause?.drill ?? false))
         ]
         if let seen, seen.confirms(step.operation) {
             actions += confirm(i, at: now)

@@ -47,4 +47,17 @@ struct LedgerTests {
         #expect(cause.who == Trigger.daemonUser && cause.from == "restart")
         #expect(cause.why.hasPrefix("re-asserted after restart (operator from control room"))
     }
+
+    @Test func theRestoreAfterADrillIsPartOfTheDrill() throws {
+        var seq = ShutoffSequencer(config: config)
+        for (device, state) in RestoreTests.normal { _ = seq.feedback(device: device, observed: state, at: at(0)) }
+        var drill = Fixture.button
+        drill.drill = true
+        _ = seq.trip(drill, plan: DefaultPlans.plantWide(config: config), at: at(1))
+        for (device, state) in RestoreTests.tripped { _ = seq.feedback(device: device, observed: state, at: at(2)) }
+        _ = seq.reset(by: "op", reason: "drill over", activeConditions: [], override: false, isAdmin: false, at: at(3))
+        let restore = try seq.restore(by: "op", reason: "drill over", holds: [:], at: at(4)).get()
+        #expect(!restore.commands.isEmpty)
+        #expect(restore.commands.allSatisfy { $0.drill && $0.trigger?.drill == true })
+    }
 }

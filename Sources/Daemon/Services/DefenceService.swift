@@ -487,7 +487,9 @@ final class DefenceService: Service, Sendable {
     }
 
     func record(_ kind: String, _ message: String, drill: Bool? = nil, details: String? = nil) async {
-        let isDrill = drill ?? sequencer.withLock { $0.isLatched && $0.isDrill }
+        // A drill's events are drill until its report is final: its reset and restore included.
+        let (latched, latchedDrill) = sequencer.withLock { ($0.isLatched, $0.isDrill) }
+        let isDrill = drill ?? (latched ? latchedDrill : self.drill.withLock { $0 != nil })
         do {
             try await historian.recordEvent(
                 StoredEvent(

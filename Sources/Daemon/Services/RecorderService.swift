@@ -98,12 +98,13 @@ struct RecorderService: Service {
                 await durable(
                     StoredEvent(
                         kind: "stroke", source: id, message: "\(id) reached \(r.target) in \(detail) s (\(who))",
-                        at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#))
+                        at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#,
+                        drill: r.origin?.drill ?? false))
             case .failed(let reason):
                 await durable(
                     StoredEvent(
                         kind: "fault", source: id, message: "\(id) \(reason)", at: now,
-                        details: #"{"seconds":\#(detail)}"#))
+                        details: #"{"seconds":\#(detail)}"#, drill: r.origin?.drill ?? false))
             case .alreadyThere:
                 break
             }
