@@ -82,6 +82,8 @@ struct DefenceDaemonTests {
         #expect(try defence(h)?.escalated == true)
         #expect(try defence(h)?.escalations.first?.contains("boundary valve rain-outlet-1 failed to close") == true)
         #expect(try h.status()?.summary.contains("ESCALATED TO PARK") == true)
+        // The alarm follows the latch file and the journal entry: wait for it rather than race it.
+        #expect(await H.wait { try h.alarm("park.escalated") != nil }, "\(h.log)")
         let alarm = try #require(try h.alarm("park.escalated"))
         #expect(alarm.priority == "critical")
         #expect(try h.alarm("close-rain-outlet-1.step-failed")?.priority == "critical")
