@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import ControlAPI
+import Defence
 import Devices
 import Drills
 import DurableState
@@ -362,7 +363,7 @@ final class AlarmService: Service, Sendable {
             do {
                 try await field.send(
                     on ? "on" : "off", to: device,
-                    origin: CommandOrigin(user: "leveed", source: "alarm annunciation", reason: why))
+                    origin: CommandOrigin(user: Trigger.daemonUser, source: "alarm annunciation", reason: why))
             } catch {
                 logger.error("annunciation output failed", metadata: ["device": "\(device)", "error": "\(error)"])
             }

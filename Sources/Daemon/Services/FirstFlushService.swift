@@ -157,7 +157,7 @@ final class FirstFlushService: Service, Sendable {
                 logger.warning("first-flush journal entry not yet durable", metadata: ["error": "\(error)"])
             }
             for c in controller.commands(for: action) {
-                let origin = CommandOrigin(user: "leveed", source: "first flush", reason: why)
+                let origin = CommandOrigin(user: Trigger.daemonUser, source: "first flush", reason: why)
                 do {
                     let target: ValveTarget = c.command == "open" ? .open : .closed
                     _ = try await field.commandValve(c.device, to: target, origin: origin)
