@@ -115,7 +115,7 @@ public enum HealthCondition: Sendable, Hashable, Codable {
             case .historianFault: "历史库故障 historian fault"
             case .manualAction: "需现场手动操作 manual action needed"
             case .stepFailed: "关断步骤失败 shutoff step failed"
-            case .movedWhileShutOff: "关断期间阀门被动 moved while shut off"
+            case .movedWhileShutOff: "关断期间设备离位 moved while shut off"
             case .strokeDrift: "阀门行程变慢 valve stroke drift"
             case .parkEscalation: "已上报园区 escalated to the park"
             case .plantEscalated: "企业请求园区支援 plant escalated to the park"

@@ -213,16 +213,16 @@ public struct RestoreItemSummary: Codable, Sendable, Hashable {
         self.reasons = reasons
     }
 
-    /// One line for operators: "rain-outlet-1  closed → open  held closed: raining, wq-outlet-1.cod.H active".
+    /// One line for operators, Chinese first: "rain-outlet-1  保持关闭 held closed: raining, wq-outlet-1.cod.H active".
     public var text: String {
         let move = "\(now) → \(target ?? "?")"
         let why = reasons.joined(separator: ", ")
         switch action {
         case "move": return "\(device)  \(move)"
-        case "already-there": return "\(device)  already \(now): nothing sent"
-        case "held-closed": return "\(device)  held closed: \(why)"
-        case "needs-decision": return "\(device)  left as it is, needs a decision: \(why)"
-        case "overridden": return "\(device)  \(move) by override of: \(why)"
+        case "already-there": return "\(device)  已在原位 already \(now): nothing sent"
+        case "held-closed": return "\(device)  保持关闭 held closed: \(why)"
+        case "needs-decision": return "\(device)  待人工决定 needs a decision: \(why)"
+        case "overridden": return "\(device)  \(move) 强制打开 override of: \(why)"
         default: return "\(device)  \(action)"
         }
     }

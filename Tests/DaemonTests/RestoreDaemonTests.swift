@@ -124,7 +124,8 @@ struct RestoreDaemonTests {
         #expect(writes(h, unit: 5).count == outletWrites, "nothing sent to the outlet")
         let held = try defence(h)?.restore?.items.first { $0.device == "rain-outlet-1" }
         #expect(
-            held?.text == "rain-outlet-1  held closed: raining, wq-outlet-1.cod.H active", "\(String(describing: held))"
+            held?.text == "rain-outlet-1  保持关闭 held closed: raining, wq-outlet-1.cod.H active",
+            "\(String(describing: held))"
         )
     }
 
