@@ -219,6 +219,10 @@ struct DefenceDaemonTests {
         let drillKinds = journal.filter { ["stroke", "trip", "reset", "restore"].contains($0.kind) }
         #expect(drillKinds.contains { $0.kind == "stroke" } && drillKinds.contains { $0.kind == "restore" })
         #expect(drillKinds.allSatisfy { $0.drill }, "\(drillKinds.filter { !$0.drill }.map(\.message))")
+        // Each valve's start of travel too (its end may be journaled just after the drill closes).
+        let travel = journal.filter { $0.kind == "device-state" && $0.message.hasSuffix("→ travelling") }
+        #expect(travel.count >= 4, "\(journal.map(\.message))")
+        #expect(travel.allSatisfy { $0.drill }, "\(travel.filter { !$0.drill }.map(\.message))")
     }
 
     @Test func aValveSlowerThanOneAndAHalfTimesItsBaselineRaisesADriftAlarm() async throws {

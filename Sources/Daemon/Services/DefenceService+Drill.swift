@@ -104,6 +104,9 @@ extension DefenceService {
         }
     }
 
+    /// The devices of the drill under way: their state changes are journaled as drill.
+    var drillDevices: Set<String> { drill.withLock { d in d.map { Set($0.plan.steps.map(\.device)) } ?? [] } }
+
     /// Keeps the stroke time the valve tracker measured, for the report.
     func noteStroke(valve: String, _ r: StrokeRecord) {
         guard r.commanded, case .reached = r.outcome else { return }
