@@ -26,6 +26,8 @@ public enum HealthCondition: Sendable, Hashable, Codable {
     case manualAction(valve: String)
     /// A shutoff step was not confirmed after every retry (the subject is the step id).
     case stepFailed(step: String)
+    /// A plan device left its tripped state while latched, not moved by Levee.
+    case movedWhileShutOff(device: String)
     /// A valve's last stroke took more than 1.5× its baseline: the proof-test evidence says it is slowing down.
     case strokeDrift(valve: String)
     /// The plant has called the park for help (level 2): the accident is beyond what the plant can hold.
@@ -52,6 +54,7 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case .historianFault: .historianFault
         case .manualAction: .manualAction
         case .stepFailed: .stepFailed
+        case .movedWhileShutOff: .movedWhileShutOff
         case .strokeDrift: .strokeDrift
         case .parkEscalation: .parkEscalation
         case .plantEscalated: .plantEscalated
@@ -66,6 +69,7 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         switch self {
         case .commFail(let s), .stale(let s), .outOfRange(let s), .frozen(let s), .valveFault(let s),
             .valveFailedToMove(let s), .valveLocal(let s), .manualAction(let s), .stepFailed(let s),
+            .movedWhileShutOff(let s),
             .strokeDrift(let s), .plantEscalated(let s), .plantLinkLost(let s), .plantCommandFailed(let s),
             .linkDown(let s):
             s
@@ -89,6 +93,7 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case historianFault = "fault"
         case manualAction = "manual-action"
         case stepFailed = "step-failed"
+        case movedWhileShutOff = "moved-while-shut-off"
         case strokeDrift = "stroke-drift"
         case parkEscalation = "escalated"
         case plantEscalated = "plant-escalated"
@@ -110,6 +115,7 @@ public enum HealthCondition: Sendable, Hashable, Codable {
             case .historianFault: "历史库故障 historian fault"
             case .manualAction: "需现场手动操作 manual action needed"
             case .stepFailed: "关断步骤失败 shutoff step failed"
+            case .movedWhileShutOff: "关断期间设备离位 moved while shut off"
             case .strokeDrift: "阀门行程变慢 valve stroke drift"
             case .parkEscalation: "已上报园区 escalated to the park"
             case .plantEscalated: "企业请求园区支援 plant escalated to the park"
@@ -137,8 +143,8 @@ public struct HealthPolicy: Sendable, Hashable, Codable {
     public func priority(of kind: HealthCondition.Kind) -> AlarmPriority {
         if let p = priorities[kind] { return p }
         switch kind {
-        case .valveFailedToMove, .manualAction, .stepFailed, .parkEscalation, .plantEscalated, .plantCommandFailed,
-            .historianFault:
+        case .valveFailedToMove, .manualAction, .stepFailed, .movedWhileShutOff, .parkEscalation, .plantEscalated,
+            .plantCommandFailed, .historianFault:
             return .critical
         case .commFail, .outOfRange, .valveFault, .valveLocal, .plantLinkLost: return .high
         case .stale, .frozen, .strokeDrift, .linkDown: return .medium

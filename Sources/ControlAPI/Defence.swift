@@ -20,12 +20,15 @@ public struct DefenceSummary: Codable, Sendable, Hashable {
     public var bypasses: [BypassSummary]
     /// The drill under way, if any.
     public var activeDrill: String?
+    /// The last restore's verdicts: what it moved, what it held closed and why, what it left for a decision.
+    public var restore: RestoreSummary?
 
     public init(
         latched: Bool, drill: Bool, plan: String? = nil, trips: [String], steps: [DefenceStepSummary],
         escalated: Bool = false, escalations: [String], interlocks: [InterlockSummary] = [],
-        bypasses: [BypassSummary] = [], activeDrill: String? = nil
+        bypasses: [BypassSummary] = [], activeDrill: String? = nil, restore: RestoreSummary? = nil
     ) {
+        self.restore = restore
         self.latched = latched
         self.drill = drill
         self.plan = plan
@@ -161,13 +164,66 @@ public struct DrillEntry: Codable, Sendable, Hashable {
     public var startedAt: Date
     public var finishedAt: Date?
     public var startedBy: String
+    /// The site's time zone, in which `leveectl drill list` shows the times.
+    public var timeZone: String?
 
-    public init(id: String, plan: String, live: Bool, startedAt: Date, finishedAt: Date?, startedBy: String) {
+    public init(
+        id: String, plan: String, live: Bool, startedAt: Date, finishedAt: Date?, startedBy: String,
+        timeZone: String? = nil
+    ) {
+        self.timeZone = timeZone
         self.id = id
         self.plan = plan
         self.live = live
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.startedBy = startedBy
+    }
+}
+
+/// A restore, device by device: shown by `leveectl restore --dry-run` before anything moves, and on the status
+/// once it runs.
+public struct RestoreSummary: Codable, Sendable, Hashable {
+    /// The plan whose line-up is restored.
+    public var plan: String
+    public var items: [RestoreItemSummary]
+
+    public init(plan: String, items: [RestoreItemSummary]) {
+        self.plan = plan
+        self.items = items
+    }
+}
+
+public struct RestoreItemSummary: Codable, Sendable, Hashable {
+    public var device: String
+    /// The measured state now: open, closed, travelling, running, stopped, on, off, "no reading"...
+    public var now: String
+    /// The state before the trip that restore returns it to; nil when it needs a decision.
+    public var target: String?
+    /// move, already-there, held-closed, needs-decision, overridden.
+    public var action: String
+    /// Why it is held ("raining", "wq-outlet-1.cod.H active"), or what was seen before the trip.
+    public var reasons: [String]
+
+    public init(device: String, now: String, target: String?, action: String, reasons: [String]) {
+        self.device = device
+        self.now = now
+        self.target = target
+        self.action = action
+        self.reasons = reasons
+    }
+
+    /// One line for operators, Chinese first: "rain-outlet-1  保持关闭 held closed: raining, wq-outlet-1.cod.H active".
+    public var text: String {
+        let move = "\(now) → \(target ?? "?")"
+        let why = reasons.joined(separator: ", ")
+        switch action {
+        case "move": return "\(device)  \(move)"
+        case "already-there": return "\(device)  已在原位 already \(now): nothing sent"
+        case "held-closed": return "\(device)  保持关闭 held closed: \(why)"
+        case "needs-decision": return "\(device)  待人工决定 needs a decision: \(why)"
+        case "overridden": return "\(device)  \(move) 强制打开 override of: \(why)"
+        default: return "\(device)  \(action)"
+        }
     }
 }

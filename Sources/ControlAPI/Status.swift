@@ -149,7 +149,9 @@ public struct HistorianSummary: Codable, Sendable, Hashable {
 ///
 /// Shutoff ops: `shutoff` (reason, plan) trips a plan (default plant-wide) and answers once the latch is durable;
 /// `reset` (reason, override) clears the latch, never reopening anything, an override being for administrators;
-/// `restore` (reason) reopens what the last plan shut, step by step; `bypass` (interlock, reason, seconds) and
+/// `restore` (reason, dryRun, open) returns the plant to the line-up recorded when the last plan latched, step by
+/// step, holding closed any outlet a live condition forbids (`open` lists held outlets an administrator opens
+/// anyway; `dryRun` answers what it would do, moving nothing); `bypass` (interlock, reason, seconds) and
 /// `unbypass` (interlock), administrators only; `escalate` (reason) calls the park. Drills: `drill-start` (plan,
 /// live, reason), `drill-check` (plan), `drills`, `drill-report` (drill, format).
 ///
@@ -177,12 +179,19 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     public var format: String?
     /// For `park-confirm`: the catchment whose plan an operator confirms after a plant escalated.
     public var catchment: String?
+    /// For `restore`: say what would move, where to, and what is held and why, moving nothing.
+    public var dryRun: Bool?
+    /// For `restore`: held outlets an administrator opens anyway, each journaled with the conditions overridden.
+    public var open: [String]?
 
     public init(
         op: String, alarm: String? = nil, reason: String? = nil, seconds: Double? = nil, device: String? = nil,
         command: String? = nil, override: Bool? = nil, plan: String? = nil, interlock: String? = nil,
-        drill: String? = nil, live: Bool? = nil, format: String? = nil, catchment: String? = nil
+        drill: String? = nil, live: Bool? = nil, format: String? = nil, catchment: String? = nil,
+        dryRun: Bool? = nil, open: [String]? = nil
     ) {
+        self.dryRun = dryRun
+        self.open = open
         self.catchment = catchment
         self.override = override
         self.plan = plan
@@ -213,11 +222,15 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var drills: [DrillEntry]?
     /// For `drill-report`: the report rendered in the format asked for.
     public var report: String?
+    /// For `restore`: what it moves (or, with `dryRun`, would move), holds and leaves, device by device.
+    public var restore: RestoreSummary?
 
     public init(
         ok: Bool, error: String? = nil, message: String? = nil, status: SiteStatus? = nil, alarms: [AlarmEntry]? = nil,
-        drillCheck: DrillCheck? = nil, drills: [DrillEntry]? = nil, report: String? = nil
+        drillCheck: DrillCheck? = nil, drills: [DrillEntry]? = nil, report: String? = nil,
+        restore: RestoreSummary? = nil
     ) {
+        self.restore = restore
         self.drillCheck = drillCheck
         self.drills = drills
         self.report = report

@@ -29,14 +29,34 @@ struct Reset: ParsableCommand {
     }
 }
 
-/// `leveectl restore --reason`: after a reset, reopens what the last plan shut, each step confirmed by feedback.
+/// `leveectl restore --reason [--dry-run] [--open OUTLET]`: after a reset, returns the plant to the line-up
+/// recorded when the plan latched. `--dry-run` shows what would move first; nothing moves.
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "After a reset, return the plant to normal: undo the last plan step by step, each confirmed.")
+        abstract: "After a reset, return every plan device to where it was before the trip, each move confirmed.",
+        discussion: """
+            A device already there is sent nothing; one whose state before the trip was unknown is left for a \
+            decision; an outlet stays closed while it rains or a quality alarm or interlock on it is active, and \
+            first flush takes it over. Run --dry-run first to see what will move.
+            """)
     @OptionGroup var location: DaemonLocation
-    @Option(name: .long, help: "Why (required).") var reason: String
+    @Option(name: .long, help: "Why (required, except with --dry-run).") var reason: String?
+    @Flag(name: .long, help: "Show what restore would move, hold and leave; move nothing.") var dryRun = false
+    @Option(name: .long, help: "Open this held outlet anyway (root only; journaled). Repeatable.")
+    var open: [String] = []
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
-    func run() throws { _ = try perform(ControlRequest(op: "restore", reason: reason), at: location) }
+    func run() throws {
+        guard dryRun || !(reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("restore needs --reason (or --dry-run to look first)")
+        }
+        let response = try perform(
+            ControlRequest(op: "restore", reason: reason, dryRun: dryRun, open: open.isEmpty ? nil : open),
+            at: location, json: json)
+        guard !json, let plan = response.restore else { return }
+        print("\(dryRun ? "Restore would 恢复预览" : "Restore 恢复"): plan \(plan.plan)")
+        for item in plan.items { print("  \(item.text)") }
+    }
 }
 
 /// `leveectl bypass INTERLOCK --reason [--hours]`: maintenance bypass of an automatic trip (root only).
@@ -134,8 +154,15 @@ struct Drill: ParsableCommand {
             let response = try perform(ControlRequest(op: "drills"), at: location, json: json)
             guard !json else { return }
             for d in response.drills ?? [] {
-                let done = d.finishedAt.map { "restored \(ControlDates.format($0))" } ?? "not restored yet"
-                print("\(d.id)  \(d.plan)  by \(d.startedBy)  \(ControlDates.format(d.startedAt))  \(done)")
+                // The site's own clock, as the people who ran the drill remember it.
+                let zone = d.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
+                func local(_ date: Date) -> String {
+                    date.formatted(
+                        Date.ISO8601FormatStyle(timeZone: zone).year().month().day().dateTimeSeparator(.space)
+                            .time(includingFractionalSeconds: false).timeZone(separator: .omitted))
+                }
+                let done = d.finishedAt.map { "restored \(local($0))" } ?? "not restored yet"
+                print("\(d.id)  \(d.plan)  by \(d.startedBy)  \(local(d.startedAt))  \(done)")
             }
         }
     }

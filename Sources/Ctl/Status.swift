@@ -96,6 +96,10 @@ enum StatusView {
                         row([step.operation, step.device, step.phase, seconds, detail], widths: [12, 18, 20, 9]) + "\n"
                 }
             }
+            // What the last restore left alone, so nobody takes a held outlet for forgotten.
+            for item in d.restore?.items ?? [] where !["move", "already-there"].contains(item.action) {
+                out += "  restore 恢复: \(item.text)\n"
+            }
             if d.escalated {
                 for e in d.escalations { out += "  PARK ESCALATION 上报园区: \(e)\n" }
             }

@@ -124,7 +124,9 @@ enum ControlHandler {
         }
         let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let needsReason = ["shutoff", "reset", "restore", "bypass", "escalate", "drill-start"]
-        if needsReason.contains(request.op) && reason.isEmpty {
+        // A dry run moves nothing, so it asks no reason.
+        let dryRun = request.op == "restore" && request.dryRun == true
+        if needsReason.contains(request.op) && reason.isEmpty && !dryRun {
             return ControlResponse(ok: false, error: "\(request.op) needs a reason")
         }
         func withPlan(_ body: (ResponsePlan) async -> ControlResponse) async -> ControlResponse {
@@ -136,13 +138,16 @@ enum ControlHandler {
         switch request.op {
         case "shutoff":
             let kind: Trigger.Kind = peer.viaPark ? .park : peer.viaHTTP ? .http : .leveectl
-            let trigger = Trigger(kind: kind, who: peer.user, from: from, why: reason, date: Date())
+            let trigger = Trigger(
+                kind: kind, who: peer.user, from: from, why: reason, date: Date(), action: ActionID.make())
             return await withPlan { await defence.trip(trigger, plan: $0) }
         case "reset":
             return await defence.reset(
                 by: peer.user, reason: reason, override: request.override ?? false, isAdmin: isAdmin)
         case "restore":
-            return await defence.restore(by: peer.user, reason: reason)
+            return await defence.restore(
+                by: peer.user, reason: reason, open: request.open ?? [], dryRun: dryRun, isAdmin: isAdmin,
+                kind: peer.viaPark ? .park : peer.viaHTTP ? .http : .leveectl, from: from)
         case "bypass", "unbypass":
             guard let id = request.interlock, !id.isEmpty else {
                 return ControlResponse(ok: false, error: "\(request.op) needs the field \"interlock\"")

@@ -98,7 +98,6 @@ struct Run: AsyncParsableCommand {
         }
 
         let field = FieldIO(config: settings, logger: logger)
-        let recorder = RecorderService(field: field, historian: historian, logger: logger)
         let alarms: AlarmService
         do {
             alarms = try AlarmService(config: settings, field: field, historian: historian, logger: logger)
@@ -109,6 +108,9 @@ struct Run: AsyncParsableCommand {
         }
         let defence = DefenceService(
             config: settings, field: field, historian: historian, alarms: alarms, logger: logger)
+        // Made before the field starts, so it still sees the first readings; after the shutoff, whose drill it asks.
+        let recorder = RecorderService(
+            field: field, historian: historian, logger: logger, drillDevices: { defence.drillDevices })
         let firstFlush = FirstFlushService(
             config: settings, field: field, alarms: alarms, historian: historian, logger: logger)
         firstFlush.follow(defence)

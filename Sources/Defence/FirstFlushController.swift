@@ -62,7 +62,8 @@ public struct FirstFlushController: Sendable {
     /// After an override, no release until `resume`.
     public private(set) var awaitingResume = false
 
-    private var raining = false
+    /// Whether the rain contact (or gauge) last said it is raining.
+    public private(set) var raining = false
     private var rainMM = 0.0
     private var rainTime: Duration = .zero
     private var lastAt: ContinuousClock.Instant?

@@ -22,18 +22,6 @@ public enum StepOperation: String, Sendable, Hashable, Codable, CaseIterable, Cu
         case .outputOn, .outputOff: .digitalOutput
         }
     }
-
-    /// The operation that undoes this one; used when an operator restores the plant after a reset.
-    public var inverse: StepOperation {
-        switch self {
-        case .closeValve: .openValve
-        case .openValve: .closeValve
-        case .startPump: .stopPump
-        case .stopPump: .startPump
-        case .outputOn: .outputOff
-        case .outputOff: .outputOn
-        }
-    }
 }
 
 /// One step of a response plan: one command to one device, done only once the field confirms it.
@@ -106,15 +94,6 @@ public struct ResponsePlan: Sendable, Hashable, Codable {
     }
 
     public func step(_ id: String) -> PlanStep? { steps.first { $0.id == id } }
-
-    /// The plan that undoes this one, all at once: what an operator's restore runs after a reset.
-    public var inverted: ResponsePlan {
-        ResponsePlan(
-            name: "restore:\(name)",
-            steps: steps.map {
-                PlanStep(id: "restore-\($0.id)", device: $0.device, operation: $0.operation.inverse, line: $0.line)
-            })
-    }
 
     /// Every reason the plan could not run on this configuration, in step order; empty when it is ready.
     ///

@@ -126,7 +126,10 @@ extension ShutoffSequencer {
     private mutating func automaticTrip(_ i: Int, at now: ContinuousClock.Instant, date: Date?) -> [ShutoffAction] {
         let t = automatic[i].trigger
         let why = "condition \(t.id) active on \(t.point)"
-        let trigger = Trigger(kind: .automatic(t.id), who: "levee", from: t.point, why: why, date: date)
+        // The action id is the interlock and the moment it tripped: the sequencer makes no random ids.
+        let action = "\(t.id)@\(Int(((date ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970 * 1000).rounded()))"
+        let trigger = Trigger(
+            kind: .automatic(t.id), who: "interlock \(t.id)", from: t.point, why: why, date: date, action: action)
         return trip(trigger, plan: t.plan, at: now)
     }
 }

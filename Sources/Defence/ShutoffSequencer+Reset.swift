@@ -22,11 +22,20 @@ public enum ResetRefusal: Error, Sendable, Hashable, CustomStringConvertible {
 public enum RestoreRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     case latched
     case reasonRequired
+    /// No plan has latched since the last restore.
+    case nothingToRestore
+    /// Opening a held outlet is for administrators.
+    case overrideNeedsAdmin
+    /// An override names a device the plan did not touch.
+    case notInPlan(String)
 
     public var description: String {
         switch self {
         case .latched: "the shutoff is latched: reset it first"
         case .reasonRequired: "a restore needs a reason"
+        case .nothingToRestore: "nothing to restore: no plan has run since the last restore"
+        case .overrideNeedsAdmin: "opening a held outlet is for an administrator (root)"
+        case .notInPlan(let device): "\(device) is not in the plan being restored"
         }
     }
 }
@@ -39,6 +48,10 @@ public struct ShutoffSnapshot: Sendable, Hashable, Codable {
     public var plan: ResponsePlan?
     public var steps: [StepState]
     public var escalations: [Escalation]
+    /// Each plan device's state when the plan latched; absent in snapshots from before it was kept.
+    public var lineUp: [LineUpEntry]?
+    /// The last restore's verdicts.
+    public var lastRestore: RestorePreview?
 }
 
 extension ShutoffSequencer {
@@ -71,48 +84,46 @@ extension ShutoffSequencer {
         return .success([.event(.reset(by: who, reason: reason, overridden: active))])
     }
 
-    /// Reopens what a plan shut, all at once, tracked step by step like a trip. Only when not latched: a latched
-    /// trip must be reset first, so nobody reopens onto a live spill by mistake.
-    public mutating func restore(
-        plan tripped: ResponsePlan, by who: String, reason: String, at now: ContinuousClock.Instant
-    )
-        -> Result<[ShutoffAction], RestoreRefusal>
-    {
-        guard !isLatched else { return .failure(.latched) }
-        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            return .failure(.reasonRequired)
-        }
-        let restore = tripped.inverted
-        trips = []
-        plan = restore
-        steps = restore.steps.map(StepState.init)
-        var actions: [ShutoffAction] = [.event(.restoreStarted(by: who, reason: reason, plan: tripped.name))]
-        actions += release(at: now)
-        return .success(actions)
-    }
-
     // MARK: Restart
 
     /// The state to store so that a restart comes back as it left.
     public var snapshot: ShutoffSnapshot {
-        ShutoffSnapshot(isLatched: isLatched, trips: trips, plan: plan, steps: steps, escalations: escalations)
+        ShutoffSnapshot(
+            isLatched: isLatched, trips: trips, plan: plan, steps: steps, escalations: escalations,
+            lineUp: lineUp.values.sorted { $0.device < $1.device }, lastRestore: lastRestore)
     }
 
     /// Comes back from a restart. A latched snapshot comes back latched and re-asserts the target of every step
     /// that was not confirmed (commanded, failed, or awaiting manual action); steps still waiting on others keep
-    /// waiting. Only the plan's own targets are commanded, so nothing the plan closes is ever opened. An unlatched
-    /// snapshot (say, a restore that was under way) commands nothing: reopening needs a person.
+    /// waiting. Only the plan's own targets are commanded, so nothing the plan closes is ever opened.
+    ///
+    /// An unlatched snapshot with a restore under way is watched through to the end: its unsettled steps are
+    /// re-armed (the command went out before the crash; the deadline's retry re-sends it, then fails it), and
+    /// feedback confirms them as it arrives. Nothing new is reopened: only what the operator already confirmed.
     public mutating func restore(_ snapshot: ShutoffSnapshot, at now: ContinuousClock.Instant) -> [ShutoffAction] {
         isLatched = snapshot.isLatched
         trips = snapshot.trips
         plan = snapshot.plan
         steps = snapshot.steps
         escalations = snapshot.escalations
+        lineUp = Dictionary((snapshot.lineUp ?? []).map { ($0.device, $0) }, uniquingKeysWith: { a, _ in a })
+        lastRestore = snapshot.lastRestore
         observed = [:]
-        var actions: [ShutoffAction] = [.event(.restarted(latched: isLatched))]
+        let restoring = isRestoring
+        var actions: [ShutoffAction] = [.event(.restarted(latched: isLatched, restoring: restoring))]
+        if restoring {
+            for i in steps.indices where steps[i].phase == .commanded {
+                steps[i].commandedAt = now
+                steps[i].lastCommandAt = now
+                steps[i].runAttempts = 1
+            }
+        }
         guard isLatched else { return actions }
         for i in steps.indices where steps[i].phase != .confirmed && steps[i].phase != .waiting {
             steps[i].phase = .commanded
+            steps[i].cause = .daemon(
+                from: "restart", why: "re-asserted after restart (\(steps[i].cause?.text ?? "cause unknown"))",
+                cause: steps[i].cause)
             actions += command(i, at: now, newRun: true)
         }
         actions += release(at: now)

@@ -51,6 +51,11 @@ public struct ShutoffSequencer: Sendable {
     /// The automatic triggers and their running conditions.
     public internal(set) var automatic: [AutomaticTriggerState] = []
 
+    /// Each plan device's measured state when its plan latched: the line-up a restore returns to.
+    public internal(set) var lineUp: [String: LineUpEntry] = [:]
+    /// The last restore's verdicts, device by device: what it moved, held and left for a decision.
+    public internal(set) var lastRestore: RestorePreview?
+
     /// The last feedback per device; a step released later is checked against it.
     var observed: [String: ObservedState] = [:]
     var escalatedPools: Set<String> = []
@@ -59,6 +64,11 @@ public struct ShutoffSequencer: Sendable {
         self.options = options
         self.devices = Dictionary(config.devices.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.automatic = automaticTriggers.map { AutomaticTriggerState(trigger: $0) }
+    }
+
+    /// Whether an operator's restore has steps not yet settled.
+    public var isRestoring: Bool {
+        !isLatched && plan?.name.hasPrefix("restore:") == true && steps.contains { $0.phase == .commanded }
     }
 
     /// Whether the latched trip is a drill; false once any real trip has joined it.
@@ -88,19 +98,25 @@ public struct ShutoffSequencer: Sendable {
             actions.append(.event(.tripAdded(trigger, plan: plan.name)))
             let known = Set(steps.map(\.step.id))
             let added = plan.steps.filter { !known.contains($0.id) }
-            steps += added.map(StepState.init)
+            steps += added.map { StepState(step: $0, cause: trigger) }
             if var merged = self.plan {
                 merged.steps += added
                 self.plan = merged
             }
+            recordLineUp(added)
         } else {
+            // A trip during an unfinished restore keeps the line-up that restore was heading for; otherwise the
+            // line-up is what the field shows now, before anything of this plan moves.
+            if !isRestoring { lineUp = [:] }
+            lastRestore = nil
             // Any earlier plan (a finished trip, or a restore under way) is replaced: the trip wins.
             isLatched = true
             trips = [trigger]
             // Escalations stay: one made before this trip (the plant called the park, and the park's command is
             // this trip) still stands until a reset ends it.
             self.plan = plan
-            steps = plan.steps.map(StepState.init)
+            steps = plan.steps.map { StepState(step: $0, cause: trigger) }
+            recordLineUp(plan.steps)
             actions.append(.event(.tripped(trigger, plan: plan.name)))
         }
         actions += release(at: now)
@@ -125,6 +141,9 @@ public struct ShutoffSequencer: Sendable {
                     actions += confirm(i, at: now)
                     confirmedAny = true
                 }
+            } else if phase == .confirmed && isLatched && state.hasLeft(steps[i].step.operation) {
+                // Latched means held: whatever moved it, the step is live again.
+                actions += reraise(i, state, at: now)
             } else if phase == .commanded && state.isLocal {
                 actions += needsManualAction(i)
             } else if phase == .manualActionNeeded && !state.isLocal && previous?.isLocal == true {
@@ -192,7 +211,7 @@ public struct ShutoffSequencer: Sendable {
             highHigh
             ? "accident pool \(pool) at HH"
             : "accident pool \(pool) full in \(Int((timeUntilFull ?? .zero).inSeconds / 60)) min"
-        return escalateAction(reason: why, by: "levee")
+        return escalateAction(reason: why, by: Trigger.daemonUser)
     }
 
     // MARK: Internals
@@ -240,7 +259,8 @@ public struct ShutoffSequencer: Sendable {
             .command(
                 DeviceCommand(
                     step: step.id, device: step.device, command: step.operation.commandName,
-                    attempt: steps[i].runAttempts, trigger: trips.first, drill: isDrill))
+                    attempt: steps[i].runAttempts, trigger: steps[i].cause ?? trips.first,
+                    drill: isLatched ? isDrill : steps[i].cause?.drill ?? false))
         ]
         if let seen, seen.confirms(step.operation) {
             actions += confirm(i, at: now)
@@ -257,6 +277,24 @@ public struct ShutoffSequencer: Sendable {
         return [.event(.stepConfirmed(step: steps[i].step.id, device: steps[i].step.device, seconds: seconds))]
     }
 
+    /// A confirmed step whose device left its tripped state while latched: the step is commanded again, and in
+    /// remote a critical alarm names the device and how it moved (Levee sent nothing). In local the command
+    /// cannot go out, and the manual-action alarm says a person must put it back.
+    mutating func reraise(_ i: Int, _ state: ObservedState, at now: ContinuousClock.Instant) -> [ShutoffAction] {
+        let step = steps[i].step
+        steps[i].phase = .commanded
+        steps[i].confirmedAt = nil
+        steps[i].cause = .daemon(
+            from: "shutoff latch", why: "re-asserted: \(step.device) moved while shut off", cause: steps[i].cause)
+        var actions: [ShutoffAction] = []
+        if !state.isLocal {
+            let how = "\(state.words), actuator in remote, not commanded by Levee"
+            actions.append(
+                .alarm(.movedWhileShutOff(step: step.id, device: step.device, operation: step.operation, how: how)))
+        }
+        return actions + command(i, at: now, newRun: true)
+    }
+
     mutating func needsManualAction(_ i: Int) -> [ShutoffAction] {
         guard steps[i].phase != .manualActionNeeded else { return [] }
         steps[i].phase = .manualActionNeeded
@@ -265,7 +303,7 @@ public struct ShutoffSequencer: Sendable {
             .alarm(.manualActionNeeded(valve: step.device, location: devices[step.device]?.location))
         ]
         if step.line == .boundary && isLatched {
-            actions += escalateAction(reason: "boundary valve \(step.device) is in local mode", by: "levee")
+            actions += escalateAction(reason: "boundary valve \(step.device) is in local mode", by: Trigger.daemonUser)
         }
         return actions
     }
@@ -282,7 +320,7 @@ public struct ShutoffSequencer: Sendable {
         steps[i].measuredSeconds = seconds
         var actions: [ShutoffAction] = [.alarm(.stepFailed(step: step.id, device: step.device, reason: reason))]
         if step.line == .boundary && step.operation == .closeValve && isLatched {
-            actions += escalateAction(reason: "boundary valve \(step.device) failed to close", by: "levee")
+            actions += escalateAction(reason: "boundary valve \(step.device) failed to close", by: Trigger.daemonUser)
         }
         return actions
     }

@@ -19,11 +19,21 @@ extension DefenceEvent {
             "reset by \(by): \(reason)"
                 + (overridden.isEmpty ? "" : " (overriding active: \(overridden.joined(separator: ", ")))")
                 + "; nothing reopened"
-        case .restoreStarted(let by, let reason, let plan): "restore of plan \(plan) started by \(by): \(reason)"
+        case .restoreStarted(let by, let reason, let plan, _):
+            "restore of plan \(plan) to the line-up before the trip started by \(by): \(reason)"
+        case .restoreHeld(let device, let reasons):
+            "\(device) held closed: \(reasons.joined(separator: ", ")); first flush has it"
+        case .restoreNeedsDecision(let device, let seen):
+            "\(device) left as it is, needs a decision: \(seen)"
+        case .restoreOverridden(let device, let by, let reason, let holds):
+            "\(device) opened by \(by) overriding \(holds.joined(separator: ", ")): \(reason)"
         case .bypassed(let b): "interlock \(b.trigger) bypassed by \(b.by): \(b.reason)"
         case .bypassRemoved(let b, let expired):
             "bypass of interlock \(b.trigger) \(expired ? "expired" : "removed"); the interlock is back in service"
-        case .restarted(let latched): latched ? "restarted latched: re-asserting unconfirmed steps" : "restarted"
+        case .restarted(let latched, let restoring):
+            latched
+                ? "restarted latched: re-asserting unconfirmed steps"
+                : restoring ? "restarted during a restore: watching its steps to the end" : "restarted"
         }
     }
 }
@@ -34,6 +44,12 @@ extension DefenceAlarm {
         case .manualActionNeeded(let valve, let location):
             "manual action needed at \(valve)\(location.map { ", \($0)" } ?? ""): the valve is in local mode"
         case .stepFailed(let step, _, let reason): "step \(step) failed: \(reason)"
+        case .movedWhileShutOff(_, let device, let operation, let how):
+            switch operation {
+            case .closeValve: "\(device) 关断期间被打开 opened while shut off (\(how)); commanded closed again"
+            case .openValve: "\(device) 关断期间被关闭 closed while shut off (\(how)); commanded open again"
+            default: "\(device) 关断期间状态改变 changed while shut off (\(how)); commanded back"
+            }
         case .commandNotAcknowledged(let step, let device, let error):
             "step \(step): \(device) did not take the command\(error.map { ": \($0)" } ?? "")"
         }

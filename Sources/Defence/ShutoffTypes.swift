@@ -13,7 +13,12 @@ public struct Trigger: Sendable, Hashable, Codable {
         case park
         /// An `AutomaticTrigger` whose condition became active; the associated value is its id.
         case automatic(String)
+        /// Levee itself: re-asserting a step after a restart, or after a device left its tripped state.
+        case daemon
     }
+
+    /// The daemon's own user name in every journal and command record.
+    public static let daemonUser = "leveed"
 
     public var kind: Kind
     public var who: String
@@ -23,14 +28,27 @@ public struct Trigger: Sendable, Hashable, Codable {
     public var drill: Bool
     /// Wall-clock time for the journal; nil when the caller did not give one.
     public var date: Date?
+    /// Ties the action's event row to every command it caused; given by the caller, nil when it gave none.
+    public var action: String?
 
-    public init(kind: Kind, who: String, from: String, why: String, drill: Bool = false, date: Date? = nil) {
+    public init(
+        kind: Kind, who: String, from: String, why: String, drill: Bool = false, date: Date? = nil,
+        action: String? = nil
+    ) {
         self.kind = kind
         self.who = who
         self.from = from
         self.why = why
         self.drill = drill
         self.date = date
+        self.action = action
+    }
+
+    /// Levee itself re-asserting a step, tied to the action that first caused it.
+    static func daemon(from: String, why: String, cause: Trigger?) -> Trigger {
+        Trigger(
+            kind: .daemon, who: daemonUser, from: from, why: why, drill: cause?.drill ?? false, date: nil,
+            action: cause?.action)
     }
 
     /// The automatic trigger's id, or nil for a person's trip.
@@ -71,6 +89,20 @@ public enum ObservedState: Sendable, Hashable {
         }
     }
 
+    /// Whether this feedback shows the device moved away from the operation's target: travelling or at the other
+    /// end, running or on the wrong way. An unreadable or faulted device has not "left"; its own alarms say so.
+    func hasLeft(_ operation: StepOperation) -> Bool {
+        switch (self, operation) {
+        case (.valve(let p, _), .closeValve): p == .open || p == .travelling
+        case (.valve(let p, _), .openValve): p == .closed || p == .travelling
+        case (.pump(let r), .startPump): r == false
+        case (.pump(let r), .stopPump): r == true
+        case (.output(let on), .outputOn): on == false
+        case (.output(let on), .outputOff): on == true
+        default: false
+        }
+    }
+
     var isLocal: Bool {
         if case .valve(_, .local) = self { return true }
         return false
@@ -85,7 +117,8 @@ public struct DeviceCommand: Sendable, Hashable {
     public var command: String
     /// 1 for the first try, 2 for the first retry, and so on.
     public var attempt: Int
-    /// The trip that asked for it (the first-out trip when several latched), for the command journal.
+    /// Who or what caused this step's command, for the command journal: the trip that added the step, the
+    /// operator's restore, or Levee re-asserting it.
     public var trigger: Trigger?
     public var drill: Bool
 }
@@ -98,6 +131,9 @@ public enum DefenceAlarm: Sendable, Hashable {
     case stepFailed(step: String, device: String, reason: String)
     /// The bus did not take a command.
     case commandNotAcknowledged(step: String, device: String, error: String?)
+    /// A device left its tripped state while latched, in remote, without a command from Levee (push-buttons, a
+    /// direct write): an emergency in itself; Levee commands it back.
+    case movedWhileShutOff(step: String, device: String, operation: StepOperation, how: String)
 
     /// Local mode and failures on the way to the river are critical: nothing else stops the water.
     public var priority: AlarmPriority {
@@ -105,6 +141,7 @@ public enum DefenceAlarm: Sendable, Hashable {
         case .manualActionNeeded: .critical
         case .stepFailed: .critical
         case .commandNotAcknowledged: .high
+        case .movedWhileShutOff: .critical
         }
     }
 }
@@ -112,7 +149,7 @@ public enum DefenceAlarm: Sendable, Hashable {
 /// A call for help beyond the plant (the park, level 2), with who and why.
 public struct Escalation: Sendable, Hashable, Codable {
     public var reason: String
-    /// "levee" for the sequencer's own escalations, otherwise the operator.
+    /// `Trigger.daemonUser` for the sequencer's own escalations, otherwise the operator.
     public var by: String
     /// Escalations during a drill are sent as drill, so the park does not mobilise.
     public var drill: Bool
@@ -136,10 +173,18 @@ public enum DefenceEvent: Sendable, Hashable {
     case tripBypassed(Trigger)
     case stepConfirmed(step: String, device: String, seconds: Double)
     case reset(by: String, reason: String, overridden: [String])
-    case restoreStarted(by: String, reason: String, plan: String)
+    /// `cause`: the request as every command of the restore carries it (channel, place, action id).
+    case restoreStarted(by: String, reason: String, plan: String, cause: Trigger)
+    /// An outlet a restore leaves closed, and the live conditions why; first flush has it from here.
+    case restoreHeld(device: String, reasons: [String])
+    /// A device whose state before the trip was not good quality: the restore leaves it for a person.
+    case restoreNeedsDecision(device: String, seen: String)
+    /// An administrator opened a held outlet by name.
+    case restoreOverridden(device: String, by: String, reason: String, holds: [String])
     case bypassed(Bypass)
     case bypassRemoved(Bypass, expired: Bool)
-    case restarted(latched: Bool)
+    /// Back after a restart; `restoring`: a restore was under way and is watched to its end.
+    case restarted(latched: Bool, restoring: Bool)
 }
 
 /// What the daemon must do after an event: everything returned together may be done in parallel.
@@ -178,18 +223,21 @@ public struct StepState: Sendable, Hashable, Codable {
     public var measuredSeconds: Double?
     /// The last error the bus reported for this step's command.
     public var lastError: String?
+    /// The action that put the step in its current run: a trip, a restore, or Levee re-asserting it.
+    public var cause: Trigger?
     /// The latest command (for the retry deadline) and the attempts in the current run.
     var lastCommandAt: ContinuousClock.Instant?
     var runAttempts = 0
 
-    init(step: PlanStep) {
+    init(step: PlanStep, cause: Trigger? = nil) {
         self.step = step
+        self.cause = cause
         self.phase = .waiting
         self.attempts = 0
     }
 
     private enum CodingKeys: String, CodingKey {
-        case step, phase, attempts, failedReason, measuredSeconds, lastError
+        case step, phase, attempts, failedReason, measuredSeconds, lastError, cause
     }
 
     public var isConfirmed: Bool { phase == .confirmed }

@@ -229,6 +229,15 @@ final class DaemonHarness: @unchecked Sendable {
         return try await historian.events(from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(1))
     }
 
+    /// The command ledger (电子台账), read like `journal()` once leveed has stopped.
+    func commands() async throws -> [StoredCommand] {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let historian = try Historian(configuration: HistorianConfiguration(path: databasePath), logger: logger)
+        defer { historian.close() }
+        return try await historian.commands(from: Date().addingTimeInterval(-3600), to: Date().addingTimeInterval(1))
+    }
+
     func status() throws -> SiteStatus? {
         try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
     }

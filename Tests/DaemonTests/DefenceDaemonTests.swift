@@ -82,6 +82,8 @@ struct DefenceDaemonTests {
         #expect(try defence(h)?.escalated == true)
         #expect(try defence(h)?.escalations.first?.contains("boundary valve rain-outlet-1 failed to close") == true)
         #expect(try h.status()?.summary.contains("ESCALATED TO PARK") == true)
+        // The alarm follows the latch file and the journal entry: wait for it rather than race it.
+        #expect(await H.wait { try h.alarm("park.escalated") != nil }, "\(h.log)")
         let alarm = try #require(try h.alarm("park.escalated"))
         #expect(alarm.priority == "critical")
         #expect(try h.alarm("close-rain-outlet-1.step-failed")?.priority == "critical")
@@ -201,8 +203,26 @@ struct DefenceDaemonTests {
         #expect(md.contains("restore") || md.contains("Restore"))
         let final = try #require(try h.request(ControlRequest(op: "drills")).drills?.first)
         #expect(final.finishedAt != nil)
-        // Every command of the drill is journaled as drill.
+        // The id is in the site's time (Asia/Shanghai), and the list says which zone.
+        #expect(final.id.hasSuffix("+0800"), "\(final.id)")
+        #expect(final.timeZone == "Asia/Shanghai")
+        // Append-only: the final report still has every stroke of the settled one, and the restore's outcomes.
+        let finalJSON = try #require(try reportText())
+        let finalReport = try #require(try JSONSerialization.jsonObject(with: Data(finalJSON.utf8)) as? [String: Any])
+        #expect((finalReport["strokes"] as? [[String: Any]])?.count == 4, "\(finalJSON)")
+        #expect((finalReport["restore"] as? [[String: Any]])?.isEmpty == false, "\(finalJSON)")
         #expect(h.plant.valve("valve-a-rain")?.openLimit == true)
+        // Every event of the drill is journaled as drill: strokes, reset and restore included.
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0, "\(h.log)")
+        let journal = try await h.journal().filter { $0.at >= final.startedAt.addingTimeInterval(-0.5) }
+        let drillKinds = journal.filter { ["stroke", "trip", "reset", "restore"].contains($0.kind) }
+        #expect(drillKinds.contains { $0.kind == "stroke" } && drillKinds.contains { $0.kind == "restore" })
+        #expect(drillKinds.allSatisfy { $0.drill }, "\(drillKinds.filter { !$0.drill }.map(\.message))")
+        // Each valve's start of travel too (its end may be journaled just after the drill closes).
+        let travel = journal.filter { $0.kind == "device-state" && $0.message.hasSuffix("→ travelling") }
+        #expect(travel.count >= 4, "\(journal.map(\.message))")
+        #expect(travel.allSatisfy { $0.drill }, "\(travel.filter { !$0.drill }.map(\.message))")
     }
 
     @Test func aValveSlowerThanOneAndAHalfTimesItsBaselineRaisesADriftAlarm() async throws {

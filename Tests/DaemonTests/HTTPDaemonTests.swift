@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import Historian
 import LeveeTestSupport
 import PlantSim
 import Testing
@@ -134,6 +135,23 @@ struct HTTPDaemonTests {
         #expect(metrics.contains("levee_command_latency_seconds_bucket"))
         #expect(metrics.contains(#"levee_alarms_active{priority="critical"}"#))
         #expect(try await Self.call("GET", base + "/metrics", token: nil).status == 401)
+
+        // After a reset, the restore's dry run answers what would move and moves nothing.
+        let reset = try await Self.call(
+            "POST", base + "/api/v1/reset", token: "test-operator", json: #"{"reason":"spill contained"}"#)
+        #expect(reset.status == 200, "\(reset.body)")
+        let dry = try await Self.call(
+            "POST", base + "/api/v1/restore", token: "test-operator", json: #"{"dryRun":true}"#)
+        #expect(dry.status == 200 && dry.body.contains(#""device":"rain-outlet-1""#), "\(dry.body)")
+        #expect(try h.status()?.defence?.plan == "plant-wide")
+
+        // The ledger names the token's user, the address and the operator's own reason on each command.
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0, "\(h.log)")
+        let close = try await h.commands().first { $0.device == "rain-outlet-1" && $0.command == "close" }
+        #expect(close?.user == "zhang-wei", "\(String(describing: close))")
+        #expect(close?.source.hasPrefix("http 127.0.0.1; shutoff step close-rain-outlet-1") == true)
+        #expect(close?.reason == "spill seen on camera 3")
     }
 
     @Test func aTakenPortStopsOnlyTheAPINotTheDaemon() async throws {

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import Historian
 import LeveeTestSupport
 import ParkLink
 import PlantSim
@@ -142,6 +143,11 @@ struct MQTTDaemonTests {
         let journal = try await h.journal().map(\.message)
         #expect(journal.contains { $0.hasPrefix("park command \(genuine.id) from east-park accepted") }, "\(journal)")
         #expect(journal.contains { $0.hasPrefix("park command \(forged.id) from east-park refused") })
+        // The ledger: the outlet's close names the park, its user and the park command's id.
+        let close = try await h.commands().first { $0.device == "rain-outlet-1" && $0.command == "close" }
+        #expect(close?.user == "east-park/li-na", "\(String(describing: close))")
+        #expect(
+            close?.source.contains("mqtt park east-park command \(genuine.id)") == true, "\(String(describing: close))")
     }
 
     @Test func aPlantThatRefusesRemoteCommandsSaysSo() async throws {

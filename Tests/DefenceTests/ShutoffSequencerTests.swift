@@ -141,7 +141,7 @@ struct ShutoffSequencerTests {
                 == .failure(.reasonRequired))
         #expect(seq.isLatched)
         // Reopening is refused while latched.
-        #expect(seq.restore(plan: plan, by: "op", reason: "x", at: at(9)) == .failure(.latched))
+        #expect(seq.restore(by: "op", reason: "x", holds: [:], at: at(9)) == .failure(.latched))
         let reset = seq.reset(
             by: "admin", reason: "spill contained", activeConditions: ["button"], override: true, isAdmin: true,
             at: at(10))
@@ -150,16 +150,15 @@ struct ShutoffSequencerTests {
         #expect(
             seq.reset(by: "a", reason: "b", activeConditions: [], override: false, isAdmin: true, at: at(11))
                 == .failure(.notLatched))
-        // A separate restore reopens, and only now.
-        let restore = try? seq.restore(plan: plan, by: "op", reason: "all clear", at: at(20)).get()
-        #expect(restore?.commands.first { $0.device == "outlet-1" }?.command == "open")
-        #expect(restore?.commands.first { $0.device == "pool-inlet" }?.command == "close")
-        #expect(restore?.commands.first { $0.device == "transfer-1" }?.command == "stop")
+        // A separate restore moves things, and only now; with no feedback before the trip it moves nothing and
+        // leaves every device for a decision (RestoreTests has the line-up cases).
+        let restore = try? seq.restore(by: "op", reason: "all clear", holds: [:], at: at(20)).get()
+        #expect(restore?.commands.isEmpty == true)
+        #expect(seq.lastRestore?.items.allSatisfy { $0.disposition == .needsDecision } == true)
     }
 
     @Test func tripDuringRestoreWins() throws {
-        var seq = ShutoffSequencer(config: config)
-        _ = try seq.restore(plan: plan, by: "op", reason: "morning", at: at(0)).get()
+        var seq = RestoreTests.restoring(config: config, plan: plan)
         let trip = seq.trip(Fixture.button, plan: plan, at: at(1))
         #expect(trip.commands.first { $0.device == "outlet-1" }?.command == "close")
         #expect(seq.steps.count == plan.steps.count)
@@ -186,11 +185,10 @@ struct ShutoffSequencerTests {
         #expect(commanded.contains("open pool-inlet"))
     }
 
-    @Test func unlatchedSnapshotCommandsNothing() throws {
-        var seq = ShutoffSequencer(config: config)
-        _ = try seq.restore(plan: plan, by: "op", reason: "morning", at: at(0)).get()
+    @Test func unlatchedSnapshotReopensNothingNew() throws {
+        let seq = RestoreTests.restoring(config: config, plan: plan)
         var again = ShutoffSequencer(config: config)
-        #expect(again.restore(seq.snapshot, at: at(5)).commands.isEmpty)
+        #expect(again.restore(seq.snapshot, at: at(500)).commands.isEmpty)
         #expect(!again.isLatched)
     }
 

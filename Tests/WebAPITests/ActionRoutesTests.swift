@@ -60,6 +60,25 @@ struct ActionRoutesTests {
             ])
     }
 
+    /// A restore's dry run needs no reason; opening a held outlet is for administrators only.
+    @Test func restoreDryRunAndHeldOutletOverride() async throws {
+        let t = try TestServer()
+        try await t.test { client in
+            let dry = try await client.send(.post, "/api/v1/restore", as: .operator, json: #"{"dryRun":true}"#)
+            #expect(dry.status == .ok, "\(dry.text)")
+            let refused = try await client.send(
+                .post, "/api/v1/restore", as: .operator, json: #"{"reason":"x","open":["rain-outlet-1"]}"#)
+            #expect(refused.status == .forbidden, "\(refused.text)")
+            try await client.send(
+                .post, "/api/v1/restore", as: .admin, json: #"{"reason":"agreed","open":["rain-outlet-1"]}"#)
+        }
+        #expect(
+            t.backend.actions == [
+                ControlRequest(op: "restore", dryRun: true),
+                ControlRequest(op: "restore", reason: "agreed", open: ["rain-outlet-1"]),
+            ])
+    }
+
     @Test(arguments: [
         ("/api/v1/shutoff", #"{"reason":"#, "body: not valid JSON"),
         ("/api/v1/shutoff", #"["reason"]"#, "body: must be a JSON object, got an array"),

@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import ControlAPI
+import Defence
 import Devices
 import Drills
 import DurableState
@@ -211,6 +212,21 @@ final class AlarmService: Service, Sendable {
         return clear
     }
 
+    /// Why a set of quality alarms forbids sending water out, one reason each: "wq-outlet-1.cod.H active" for an
+    /// active condition, "… unreadable" when its point is not usable or the alarm is not configured (unknown water
+    /// is not clean water). Empty when every one is clear.
+    func holdReasons(_ ids: [String]) -> [String] {
+        let states = engine.withLock { e in ids.map { id in (id, e.alarms.first { $0.id == id }) } }
+        return states.compactMap { id, state in
+            guard let state else { return "\(id) unreadable" }
+            let parts = state.point.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, field.reading(parts[0], parts[1])?.quality.isUsable == true else {
+                return "\(id) unreadable"
+            }
+            return state.conditionActive ? "\(id) active" : nil
+        }
+    }
+
     /// Reports a health condition to the engine when it changed.
     private func report(_ condition: HealthCondition, active: Bool, detail: String?, measured: Duration? = nil) async {
         let changed = reported.withLock { set in
@@ -353,7 +369,7 @@ final class AlarmService: Service, Sendable {
             do {
                 try await field.send(
                     on ? "on" : "off", to: device,
-                    origin: CommandOrigin(user: "leveed", source: "alarm annunciation", reason: why))
+                    origin: CommandOrigin(user: Trigger.daemonUser, source: "alarm annunciation", reason: why))
             } catch {
                 logger.error("annunciation output failed", metadata: ["device": "\(device)", "error": "\(error)"])
             }

@@ -42,7 +42,7 @@ extension DefenceService {
             return ControlResponse(ok: false, error: "the shutoff is latched: reset it before starting a drill")
         }
         let now = Date()
-        let id = "drill-" + Self.idFormatter.string(from: now)
+        let id = "drill-" + Self.idFormatter(timeZone: site.timeZone).string(from: now)
         var active = ActiveDrill(id: id, plan: plan, startedBy: user, reason: reason, startedAt: now)
         for pool in field.snapshot(of: pools) {
             active.poolsBefore[pool.device.id] = (Self.level(pool), pool.pool?.volume)
@@ -53,7 +53,8 @@ extension DefenceService {
             return false
         }
         if refused { return ControlResponse(ok: false, error: "a drill is already under way") }
-        let trigger = Trigger(kind: .leveectl, who: user, from: from, why: reason, drill: true, date: now)
+        let trigger = Trigger(
+            kind: .leveectl, who: user, from: from, why: reason, drill: true, date: now, action: ActionID.make())
         var response = await trip(trigger, plan: plan)
         response.message = "DRILL \(id): " + (response.message ?? "")
         return response
@@ -75,6 +76,7 @@ extension DefenceService {
                         case .manualActionNeeded: .manualAction
                         case .stepFailed: .failed
                         case .commandNotAcknowledged: .note
+                        case .movedWhileShutOff: .failed
                         }
                     d!.timeline.append(.init(at: now, kind: kind, text: a.text))
                 case .escalate(let e):
@@ -101,6 +103,9 @@ extension DefenceService {
             }
         }
     }
+
+    /// The devices of the drill under way: their state changes are journaled as drill.
+    var drillDevices: Set<String> { drill.withLock { d in d.map { Set($0.plan.steps.map(\.device)) } ?? [] } }
 
     /// Keeps the stroke time the valve tracker measured, for the report.
     func noteStroke(valve: String, _ r: StrokeRecord) {
@@ -141,10 +146,13 @@ extension DefenceService {
     private func writeReport(final: Bool) async {
         guard let d = drill.withLock({ $0 }) else { return }
         var report = await buildReport(d)
+        // Append-only: after the restore the sequencer's steps are the restore's, so a fresh build has lost the
+        // plan's strokes and failures; the report stored earlier keeps them.
+        if let earlier = d.report { report = earlier.appending(report) }
         let steps = sequencer.withLock { $0.steps }
         if final {
             report.finishedAt = Date()
-            report.restore = steps.map {
+            report.restore += steps.map {
                 DrillReport.StepOutcome(
                     step: $0.step.id, device: $0.step.device,
                     outcome: $0.failedReason.map { "failed: \($0)" } ?? $0.phase.rawValue, seconds: $0.measuredSeconds)
@@ -216,13 +224,15 @@ extension DefenceService {
         s.readings.first { $0.point == "level" && $0.quality.isUsable }?.value
     }
 
-    static let idFormatter: DateFormatter = {
+    /// Drill ids read in the site's own time, with its offset ("drill-20261208T091500+0800"), as the plant
+    /// staff who ran it remember it.
+    static func idFormatter(timeZone: String) -> DateFormatter {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        f.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmssxx"
         return f
-    }()
+    }
 
     // MARK: Tabletop readiness check
 
@@ -305,7 +315,7 @@ extension DefenceService {
                 drills: drills.map {
                     DrillEntry(
                         id: $0.id, plan: $0.plan, live: $0.live, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
-                        startedBy: $0.startedBy)
+                        startedBy: $0.startedBy, timeZone: site.timeZone)
                 })
         } catch {
             return ControlResponse(ok: false, error: "drill reports cannot be read: \(error)")

@@ -47,6 +47,8 @@ final class DefenceService: Service, Sendable {
     let drill = Mutex<ActiveDrill?>(nil)
     /// On a park instance: what each plant did in the drill that started at the given time, for the drill report.
     let plantSections = Mutex<(@Sendable (Date) -> [DrillReport.PlantSection])?>(nil)
+    /// The live conditions that keep each outlet closed on a restore (first flush's rain and quality alarms).
+    let restoreHolds = Mutex<(@Sendable () -> [String: [String]])?>(nil)
     /// Latch changes, for first flush.
     private let latchWatchers = Mutex<[@Sendable (LatchState) -> Void]>([])
 
@@ -76,6 +78,10 @@ final class DefenceService: Service, Sendable {
                     logger.critical(
                         "restarted latched: re-asserting unconfirmed steps",
                         metadata: ["file": "\(snapshotPath)", "steps": "\(snapshot.plan?.steps.count ?? 0)"])
+                } else if sequencer.isRestoring {
+                    logger.warning(
+                        "restarted during a restore: watching its steps to the end",
+                        metadata: ["file": "\(snapshotPath)", "plan": "\(snapshot.plan?.name ?? "")"])
                 }
             } catch {
                 // Fail safe: a latch that cannot be read is treated as latched on the plant-wide plan.
@@ -83,7 +89,9 @@ final class DefenceService: Service, Sendable {
                     "shutoff snapshot unreadable; tripping the plant-wide plan to stay safe",
                     metadata: ["file": "\(snapshotPath)", "error": "\(error)"])
                 actions = sequencer.trip(
-                    Trigger(kind: .leveectl, who: "leveed", from: "restart", why: "latch file unreadable: \(error)"),
+                    Trigger(
+                        kind: .daemon, who: Trigger.daemonUser, from: "restart",
+                        why: "latch file unreadable: \(error)", action: ActionID.make()),
                     plan: book.plantWide, at: .now)
             }
         }
@@ -155,7 +163,7 @@ final class DefenceService: Service, Sendable {
                     _ = await trip(
                         Trigger(
                             kind: .button, who: "button \(u.device)", from: device.location ?? device.name,
-                            why: "one-key shutoff button pressed", date: Date()),
+                            why: "one-key shutoff button pressed", date: Date(), action: ActionID.make()),
                         plan: book.plantWide)
                 }
             }
@@ -252,25 +260,64 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    /// Reopens what the last plan shut, each step confirmed by feedback like a trip. Only after a reset.
-    func restore(by user: String, reason: String) async -> ControlResponse {
-        let result: Result<[ShutoffAction], Refusal> = sequencer.withLock { s in
-            guard let plan = s.plan, !plan.name.hasPrefix("restore:") else {
-                return .failure(Refusal("nothing to restore: no plan has run since the last restore"))
+    /// Returns the plant to the line-up recorded when the last plan latched, each move confirmed by feedback like
+    /// a trip. Only after a reset. With `dryRun` it answers what it would do and moves nothing.
+    ///
+    /// The live conditions that hold an outlet closed come from first flush (rain, quality alarms); the sequencer
+    /// adds the active interlocks. `open` lists held outlets an administrator opens anyway.
+    func restore(
+        by user: String, reason: String, open: [String], dryRun: Bool, isAdmin: Bool,
+        kind: Trigger.Kind = .leveectl, from: String = ""
+    ) async -> ControlResponse {
+        let holds = restoreHolds.withLock { $0 }?() ?? [:]
+        let overrides = Set(open)
+        if dryRun {
+            switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
+            case .success(let preview):
+                let summary = Self.summary(preview)
+                return ControlResponse(
+                    ok: true, message: "dry run: nothing moved; \(Self.counts(summary))", restore: summary)
+            case .failure(let refusal):
+                return ControlResponse(ok: false, error: "restore refused: \(refusal)")
             }
-            switch s.restore(plan: plan, by: user, reason: reason, at: .now) {
-            case .success(let actions): return .success(actions)
-            case .failure(let refusal): return .failure(Refusal("restore refused: \(refusal)"))
-            }
+        }
+        let action = ActionID.make()
+        let result = sequencer.withLock { s in
+            s.restore(
+                by: user, reason: reason, holds: holds, overrides: overrides, isAdmin: isAdmin, kind: kind, from: from,
+                action: action, at: .now
+            )
+            .map { ($0, s.lastRestore) }
         }
         switch result {
-        case .success(let actions):
+        case .success(let (actions, preview)):
             await perform(actions)
-            let n = actions.filter { if case .command = $0 { true } else { false } }.count
-            return ControlResponse(ok: true, message: "restore started by \(user): \(n) commands sent")
-        case .failure(let error):
-            return ControlResponse(ok: false, error: error.message)
+            let summary = preview.map(Self.summary)
+            logger.notice(
+                "restore started",
+                metadata: ["by": "\(user)", "items": "\(summary?.items.map(\.text).joined(separator: "; ") ?? "")"])
+            return ControlResponse(
+                ok: true, message: "restore started by \(user): \(summary.map(Self.counts) ?? "")", restore: summary)
+        case .failure(let refusal):
+            return ControlResponse(ok: false, error: "restore refused: \(refusal)")
         }
+    }
+
+    static func summary(_ p: RestorePreview) -> RestoreSummary {
+        RestoreSummary(
+            plan: p.plan,
+            items: p.items.map {
+                RestoreItemSummary(
+                    device: $0.device, now: $0.now, target: $0.target?.rawValue, action: $0.disposition.rawValue,
+                    reasons: $0.reasons)
+            })
+    }
+
+    /// "2 to move, 1 already there, 1 held closed, 0 need a decision".
+    static func counts(_ s: RestoreSummary) -> String {
+        func n(_ actions: String...) -> Int { s.items.filter { actions.contains($0.action) }.count }
+        return "\(n("move", "overridden")) to move, \(n("already-there")) already there, "
+            + "\(n("held-closed")) held closed, \(n("needs-decision")) need a decision"
     }
 
     func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
@@ -339,7 +386,7 @@ final class DefenceService: Service, Sendable {
                 bypasses: s.bypasses.map {
                     BypassSummary(interlock: $0.trigger, by: $0.by, reason: $0.reason, until: wall($0.until) ?? date)
                 },
-                activeDrill: activeDrill)
+                activeDrill: activeDrill, restore: s.lastRestore.map(Self.summary))
         }
     }
 
@@ -366,6 +413,8 @@ final class DefenceService: Service, Sendable {
                     await raise(.manualAction(valve: valve), active: true, detail: tag + a.text)
                 case .stepFailed(let step, _, let reason):
                     await raise(.stepFailed(step: step), active: true, detail: tag + reason)
+                case .movedWhileShutOff(_, let device, _, _):
+                    await raise(.movedWhileShutOff(device: device), active: true, detail: tag + a.text)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }
@@ -377,10 +426,11 @@ final class DefenceService: Service, Sendable {
                 if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
                 logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
-                await record(e.journalKind, e.text)
+                await record(e.journalKind, e.text, details: e.ledgerDetails)
                 switch e {
                 case .stepConfirmed(let step, let device, _):
                     await raise(.manualAction(valve: device), active: false, detail: nil)
+                    await raise(.movedWhileShutOff(device: device), active: false, detail: nil)
                     await raise(.stepFailed(step: step), active: false, detail: nil)
                 case .reset:
                     for condition in raised.withLock({ $0 }) {
@@ -407,16 +457,22 @@ final class DefenceService: Service, Sendable {
         do {
             try await field.send(
                 on ? "on" : "off", to: output,
-                origin: CommandOrigin(user: "leveed", source: "park escalation", reason: why))
+                origin: CommandOrigin(user: Trigger.daemonUser, source: "park escalation", reason: why))
         } catch {
             logger.critical("park escalation output failed", metadata: ["device": "\(output)", "error": "\(error)"])
         }
     }
 
+    /// Puts one step's command on the wire. Its ledger row names what caused this step's run (the trip that added
+    /// it, the operator's restore, Levee re-asserting it), from where, why, and the action id of its event row.
     private func execute(_ c: DeviceCommand) {
+        let cause = c.trigger
+        let source =
+            [cause?.from, "shutoff step \(c.step) (attempt \(c.attempt))", cause?.action.map { "action \($0)" }]
+            .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "; ")
         let origin = CommandOrigin(
-            user: c.trigger?.who ?? "leveed", source: "shutoff step \(c.step) (attempt \(c.attempt))",
-            reason: (c.drill ? "DRILL: " : "") + (c.trigger?.why ?? "re-asserted after restart"), drill: c.drill)
+            user: cause?.who ?? Trigger.daemonUser, source: source,
+            reason: (c.drill ? "DRILL: " : "") + (cause?.why ?? "cause unknown"), drill: c.drill)
         field.issue(c.command, to: c.device, origin: origin) { [self] result in
             let failure: String?
             switch result {
@@ -430,11 +486,14 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    func record(_ kind: String, _ message: String, drill: Bool? = nil) async {
-        let isDrill = drill ?? sequencer.withLock { $0.isLatched && $0.isDrill }
+    func record(_ kind: String, _ message: String, drill: Bool? = nil, details: String? = nil) async {
+        // A drill's events are drill until its report is final: its reset and restore included.
+        let (latched, latchedDrill) = sequencer.withLock { ($0.isLatched, $0.isDrill) }
+        let isDrill = drill ?? (latched ? latchedDrill : self.drill.withLock { $0 != nil })
         do {
             try await historian.recordEvent(
-                StoredEvent(kind: kind, source: "shutoff", message: message, at: Date(), drill: isDrill))
+                StoredEvent(
+                    kind: kind, source: "shutoff", message: message, at: Date(), details: details, drill: isDrill))
         } catch {
             logger.warning("shutoff journal entry not yet durable", metadata: ["error": "\(error)"])
         }
@@ -473,9 +532,31 @@ extension DefenceEvent {
         switch self {
         case .tripped, .tripAdded, .tripBypassed: "trip"
         case .reset: "reset"
-        case .restoreStarted: "restore"
+        case .restoreStarted, .restoreHeld, .restoreNeedsDecision, .restoreOverridden: "restore"
         case .bypassed, .bypassRemoved: "bypass"
         case .stepConfirmed, .restarted: "defence"
         }
+    }
+}
+
+/// Action ids: one per operator or field action, in its event row's details and in every command it caused.
+enum ActionID {
+    /// A short random id; unique enough to tie a day's ledger rows together, short enough to read out on a phone.
+    static func make() -> String { String(UUID().uuidString.lowercased().prefix(8)) }
+}
+
+extension DefenceEvent {
+    /// The event row's details for the ledger: who caused it and the action id its commands carry.
+    var ledgerDetails: String? {
+        let trigger: Trigger
+        switch self {
+        case .tripped(let t, _), .tripAdded(let t, _): trigger = t
+        case .restoreStarted(_, _, _, let t): trigger = t
+        default: return nil
+        }
+        let fields: [String: String] = [
+            "action": trigger.action ?? "", "user": trigger.who, "from": trigger.from, "reason": trigger.why,
+        ]
+        return (try? JSONEncoder.control.encode(fields)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -47,8 +47,22 @@ final class FirstFlushService: Service, Sendable {
         self.events = config.firstFlush.isEmpty ? nil : field.events()
     }
 
-    /// Follows the shutoff: latched overrides, a restore lets first flush take the outlet back.
+    /// Why each first-flush outlet must stay closed now: rain, and its quality alarms active or unreadable. A
+    /// restore leaves such an outlet closed and first flush takes it over.
+    func holds() -> [String: [String]] {
+        let outlets = outlets.withLock { $0.map { ($0.definition, $0.controller.raining) } }
+        var holds: [String: [String]] = [:]
+        for (d, raining) in outlets {
+            let reasons = (raining ? ["raining"] : []) + alarms.holdReasons(d.qualityAlarms)
+            if !reasons.isEmpty { holds[d.outlet, default: []] += reasons }
+        }
+        return holds
+    }
+
+    /// Follows the shutoff: latched overrides, a restore lets first flush take the outlet back, and a restore asks
+    /// first flush which outlets must stay closed.
     func follow(_ defence: DefenceService) {
+        defence.restoreHolds.withLock { $0 = { [self] in holds() } }
         defence.watchLatch { [self] state in
             let now = ContinuousClock.now
             let wanted = outlets.withLock { outlets -> [(Int, [FirstFlushController.Action])] in
@@ -143,7 +157,7 @@ final class FirstFlushService: Service, Sendable {
                 logger.warning("first-flush journal entry not yet durable", metadata: ["error": "\(error)"])
             }
             for c in controller.commands(for: action) {
-                let origin = CommandOrigin(user: "leveed", source: "first flush", reason: why)
+                let origin = CommandOrigin(user: Trigger.daemonUser, source: "first flush", reason: why)
                 do {
                     let target: ValveTarget = c.command == "open" ? .open : .closed
                     _ = try await field.commandValve(c.device, to: target, origin: origin)

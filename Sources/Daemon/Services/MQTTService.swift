@@ -1,5 +1,6 @@
 import Config
 import ControlAPI
+import Defence
 import Foundation
 import Historian
 import Logging
@@ -186,7 +187,8 @@ final class MQTTService: Service, Sendable {
         for message in messages { publish(message) }
     }
 
-    static let internalRequester = Requester(user: "leveed", from: "mqtt link", isAdmin: false, viaHTTP: false)
+    static let internalRequester = Requester(
+        user: Trigger.daemonUser, from: "mqtt link", isAdmin: false, viaHTTP: false)
 
     // MARK: - Park commands
 
@@ -230,10 +232,12 @@ final class MQTTService: Service, Sendable {
         }
     }
 
-    /// Carries out an accepted command through the control handler, as the park's user.
+    /// Carries out an accepted command through the control handler, as the park's user; the park command's id
+    /// rides in `from`, so every command row it causes names the park, its user and the command.
     private func execute(_ command: ParkCommand) async -> ControlResponse {
         let requester = Requester(
-            user: "\(command.park)/\(command.user)", from: "mqtt park \(command.park)", isAdmin: false,
+            user: "\(command.park)/\(command.user)", from: "mqtt park \(command.park) command \(command.id)",
+            isAdmin: false,
             viaHTTP: false, viaPark: true)
         let reason = "park \(command.park): \(command.reason)"
         switch command.operation {

@@ -155,7 +155,7 @@ final class ParkService: Service, Sendable {
         switch defence.plan(named: catchment.plan) {
         case .success(let plan):
             let response = await defence.trip(
-                Trigger(kind: .park, who: who, from: from, why: why, date: Date()), plan: plan)
+                Trigger(kind: .park, who: who, from: from, why: why, date: Date(), action: ActionID.make()), plan: plan)
             guard response.ok else {
                 logger.error(
                     "catchment plan not tripped",

@@ -15,11 +15,17 @@ struct RecorderService: Service {
     let historian: Historian
     let logger: Logger
     let events: AsyncStream<FieldEvent>
+    /// The devices of the drill under way, whose state changes are journaled as drill.
+    let drillDevices: @Sendable () -> Set<String>
 
-    init(field: FieldIO, historian: Historian, logger: Logger) {
+    init(
+        field: FieldIO, historian: Historian, logger: Logger,
+        drillDevices: @escaping @Sendable () -> Set<String> = { [] }
+    ) {
         self.field = field
         self.historian = historian
         self.logger = logger
+        self.drillDevices = drillDevices
         self.events = field.events()
     }
 
@@ -67,15 +73,23 @@ struct RecorderService: Service {
 
     private func record(valve id: String, _ event: ValveEvent) async {
         let now = Date()
+        // A drill valve's movements belong to the drill, whoever moved it.
+        let inDrill = drillDevices().contains(id)
         switch event {
         case .positionChanged(let from, let to):
             await durable(
-                StoredEvent(kind: "device-state", source: id, message: "\(id) position \(from) → \(to)", at: now))
+                StoredEvent(
+                    kind: "device-state", source: id, message: "\(id) position \(from) → \(to)", at: now, drill: inDrill
+                ))
         case .modeChanged(let from, let to):
-            await durable(StoredEvent(kind: "device-state", source: id, message: "\(id) mode \(from) → \(to)", at: now))
+            await durable(
+                StoredEvent(
+                    kind: "device-state", source: id, message: "\(id) mode \(from) → \(to)", at: now, drill: inDrill))
         case .faultBitChanged(let on):
             await durable(
-                StoredEvent(kind: "fault", source: id, message: "\(id) actuator fault \(on ? "on" : "off")", at: now))
+                StoredEvent(
+                    kind: "fault", source: id, message: "\(id) actuator fault \(on ? "on" : "off")", at: now,
+                    drill: inDrill))
         case .movementFinished(let r):
             let detail = String(format: "%.2f", r.seconds)
             if let origin = r.origin {
@@ -98,12 +112,13 @@ struct RecorderService: Service {
                 await durable(
                     StoredEvent(
                         kind: "stroke", source: id, message: "\(id) reached \(r.target) in \(detail) s (\(who))",
-                        at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#))
+                        at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#,
+                        drill: inDrill || r.origin?.drill == true))
             case .failed(let reason):
                 await durable(
                     StoredEvent(
                         kind: "fault", source: id, message: "\(id) \(reason)", at: now,
-                        details: #"{"seconds":\#(detail)}"#))
+                        details: #"{"seconds":\#(detail)}"#, drill: inDrill || r.origin?.drill == true))
             case .alreadyThere:
                 break
             }

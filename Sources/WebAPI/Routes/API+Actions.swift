@@ -18,8 +18,19 @@ extension API {
                 if override && caller.role < .admin { throw APIError.forbidden }
                 return try await perform(ControlRequest(op: "reset", reason: reason, override: override), caller)
             },
-            action("/api/v1/restore", role: .operator, fields: ["reason"]) { body, _ in
-                ControlRequest(op: "restore", reason: try body.reason())
+            Route(method: .post, path: "/api/v1/restore", role: .operator) { request, _, caller in
+                let body = try await Self.body(request)
+                try body.allowOnly(["reason", "dryRun", "open"])
+                let dryRun = try body.flag("dryRun", required: false) ?? false
+                // A dry run moves nothing, so it asks no reason.
+                let reason = try body.text("reason", required: !dryRun)
+                let open = try body.texts("open") ?? []
+                // Opening a held outlet is for administrators only.
+                if !open.isEmpty && caller.role < .admin { throw APIError.forbidden }
+                return try await perform(
+                    ControlRequest(
+                        op: "restore", reason: reason, dryRun: dryRun ? true : nil, open: open.isEmpty ? nil : open),
+                    caller)
             },
             action("/api/v1/escalate", role: .operator, fields: ["reason"]) { body, _ in
                 ControlRequest(op: "escalate", reason: try body.reason())

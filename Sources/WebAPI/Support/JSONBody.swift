@@ -83,6 +83,21 @@ struct JSONBody: Sendable {
     }
 
     /// The reason every action needs: it goes into the journal with the user's name.
+    /// A list of non-empty strings (device ids), or nil when absent.
+    func texts(_ key: String) throws(APIError) -> [String]? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .array(let values)?:
+            return try values.map { value throws(APIError) -> String in
+                guard case .string(let s) = value, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw .badRequest("body: \"\(key)\" must list non-empty strings, got \(value.typeName)")
+                }
+                return s.trimmingCharacters(in: .whitespaces)
+            }
+        case let other?: throw .badRequest("body: \"\(key)\" must be an array of strings, got \(other.typeName)")
+        }
+    }
+
     func reason() throws(APIError) -> String {
         try text("reason", required: true)!
     }
