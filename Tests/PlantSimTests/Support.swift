@@ -189,10 +189,13 @@ final class RawSerial {
     deinit { close(fd) }
 
     /// Writes `frame` and collects the reply until `expected` bytes arrived or `timeout` passed.
-    /// - Returns: the bytes and the seconds from the end of the write to the last byte.
+    /// - Returns: the bytes and the seconds from the start of the write to the last byte. The clock starts before
+    ///   the write: the simulator times its wire delay from when the bytes reach it, which on a loaded machine can
+    ///   be before this thread runs again after the write, so a clock started after it could read less than the
+    ///   delay the simulator really kept.
     func exchange(_ frame: [UInt8], expected: Int, timeout: Double = 1) -> (bytes: [UInt8], seconds: Double) {
-        POSIX.writeAll(fd, frame)
         let start = ContinuousClock.now
+        POSIX.writeAll(fd, frame)
         var reply: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 256)
         while reply.count < expected {
