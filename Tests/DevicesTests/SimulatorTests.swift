@@ -422,7 +422,8 @@ extension ShutdownTests {
         defer { sim.stop() }
         var config = sim.config
         let index = try #require(config.devices.firstIndex { $0.id == "siren" })
-        config.devices[index].commands["on"]?.pulseMs = 300
+        // Long enough that a loaded machine still polls the output while it is on.
+        config.devices[index].commands["on"]?.pulseMs = 1000
         let io = FieldIO(config: config, logger: S.logger)
         // The output's read-back states in order; asserting the order, not the timing, keeps a loaded machine
         // from failing the test.
