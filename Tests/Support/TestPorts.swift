@@ -39,27 +39,22 @@ public enum TestPorts {
     }
 
     /// Whether a plain bind (no SO_REUSEADDR, so a port in TIME_WAIT counts as taken) to 127.0.0.1:port succeeds.
-    public static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in.loopback(port: port)
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
+    public static func isFree(_ port: Int) -> Bool { onLoopback(port) { bind($0, $1, $2) == 0 } }
 
     /// Whether something accepts a TCP connection on 127.0.0.1:port.
-    public static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool { onLoopback(port) { connect($0, $1, $2) == 0 } }
+
+    /// Runs `call` with a fresh TCP socket and the address 127.0.0.1:port, then closes the socket.
+    private static func onLoopback(
+        _ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Bool
+    ) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in.loopback(port: port)
         return withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
     }
@@ -81,7 +76,8 @@ public enum TestPorts {
 }
 
 extension sockaddr_in {
-    static func loopback(port: Int) -> sockaddr_in {
+    /// 127.0.0.1:port.
+    public static func loopback(port: Int) -> sockaddr_in {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
