@@ -34,8 +34,13 @@ extension ConfigValidator {
                 "first_flush", "http", "users", "mqtt", "park", "uplink",
             ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
-        let buses = validateBuses(top, order: busOrder)
-        let devices = validateDevices(top, buses: buses)
+        // A file with neither [buses] nor [[devices]] describes a plant not yet configured: it is valid and polls
+        // nothing. It is what the package installs as /etc/levee/levee.toml, so that a box booted before anyone
+        // edited the file never polls, let alone commands, addresses it was not told about. A file with either
+        // table keeps the rules that each must hold at least one entry.
+        let unconfigured = top["buses"] == nil && top["devices"] == nil
+        let buses = unconfigured ? [] : validateBuses(top, order: busOrder)
+        let devices = unconfigured ? [] : validateDevices(top, buses: buses)
         checkSharedTargets(devices, buses: buses)
         let historian = table(top, "historian").map { validateHistorian($0) } ?? HistorianSettings()
         let daemon = table(top, "daemon").map { validateDaemon($0) } ?? DaemonSettings()

@@ -54,6 +54,10 @@ struct CheckConfig: ParsableCommand {
     /// `levee.toml: OK — 3 buses, 17 devices, 52 points`.
     static func summary(of config: LeveeConfig, file: String) -> String {
         let name = file.split(separator: "/").last.map(String.init) ?? file
+        if config.devices.isEmpty {
+            return "\(name): OK — no buses and no devices: this file polls nothing until [buses] and [[devices]] "
+                + "are added"
+        }
         let points = config.devices.reduce(0) { $0 + $1.points.count }
         return "\(name): OK — \(counted(config.buses.count, "bus", "buses")), "
             + "\(counted(config.devices.count, "device", "devices")), \(counted(points, "point", "points"))"

@@ -12,6 +12,9 @@ public enum ReloadScope {
     /// Why `new` cannot be applied to a daemon running `old` without a restart; empty when it can.
     public static func restartRequired(from old: LeveeConfig, to new: LeveeConfig) -> [String] {
         var reasons: [String] = []
+        if !old.devices.isEmpty && new.devices.isEmpty {
+            reasons.append("the new file has no devices, which would stop monitoring the whole plant")
+        }
         func section<T: Equatable>(_ name: String, _ path: KeyPath<LeveeConfig, T>) {
             if old[keyPath: path] != new[keyPath: path] { reasons.append("[\(name)] changed") }
         }

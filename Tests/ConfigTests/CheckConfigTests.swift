@@ -41,6 +41,18 @@ struct CheckConfigTests {
         #expect(result.err == "")
     }
 
+    /// The package's /etc/levee/levee.toml: valid, and says it polls nothing.
+    @Test func thePackagesUnconfiguredFileIsValidAndPollsNothing() throws {
+        let file = ConfigLoaderTests.exampleURL.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("packaging/levee.toml")
+        let result = try Self.run("check-config", file.path)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(
+            result.out
+                == "levee.toml: OK — no buses and no devices: this file polls nothing until [buses] and [[devices]] "
+                + "are added\n")
+    }
+
     @Test func invalidFileExitsOneWithEveryIssue() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("levee-\(UUID()).toml")
         let text = Fixture.config(Fixture.with(Fixture.valve, ["unit": "0", "poll_ms": "1"]))

@@ -25,6 +25,15 @@ struct ValidationTests {
         #expect(F.issues(F.config(F.valve, F.gas, F.level, F.button, F.siren)) == [])
     }
 
+    /// The file the package installs as /etc/levee/levee.toml: no buses and no devices, a plant not yet described.
+    /// It is valid and polls nothing; but a file that starts describing the plant must finish it.
+    @Test func aFileWithNoBusesAndNoDevicesIsAPlantNotYetConfigured() throws {
+        let config = try ConfigLoader.parse(F.site + "\n", file: "levee.toml")
+        #expect(config.buses.isEmpty && config.devices.isEmpty)
+        #expect(F.issues(F.site + "\n\n" + F.buses + "\n") == ["levee.toml: devices is required: add at least one [[devices]] table"])
+        #expect(F.issues(F.site + "\n\n[buses]\n") == ["levee.toml: buses must define at least one bus, such as [buses.plc]", "levee.toml: devices is required: add at least one [[devices]] table"])
+    }
+
     // MARK: The messages the issue names
 
     @Test func unknownKeySuggestsNearest() {

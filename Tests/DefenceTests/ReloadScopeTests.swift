@@ -35,6 +35,15 @@ struct ReloadScopeTests {
         #expect(reasons.contains(#"device "bund-c-rain" added, which a safety function uses"#), "\(reasons)")
     }
 
+    /// A reload to a file with no devices (the package's unconfigured file, or one emptied by mistake) would stop
+    /// the monitoring of the whole plant; it needs a deliberate restart.
+    @Test func aReloadThatRemovesEveryDeviceIsRefused() {
+        var empty = Fixture.config()
+        empty.devices = []
+        let reasons = ReloadScope.restartRequired(from: Fixture.config(), to: empty)
+        #expect(reasons.first == "the new file has no devices, which would stop monitoring the whole plant")
+    }
+
     @Test func sectionsBuiltOnceAtStartNeedARestart() {
         let old = Fixture.config()
         var new = old
