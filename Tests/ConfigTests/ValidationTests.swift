@@ -30,8 +30,15 @@ struct ValidationTests {
     @Test func aFileWithNoBusesAndNoDevicesIsAPlantNotYetConfigured() throws {
         let config = try ConfigLoader.parse(F.site + "\n", file: "levee.toml")
         #expect(config.buses.isEmpty && config.devices.isEmpty)
-        #expect(F.issues(F.site + "\n\n" + F.buses + "\n") == ["levee.toml: devices is required: add at least one [[devices]] table"])
-        #expect(F.issues(F.site + "\n\n[buses]\n") == ["levee.toml: buses must define at least one bus, such as [buses.plc]", "levee.toml: devices is required: add at least one [[devices]] table"])
+        #expect(
+            F.issues(F.site + "\n\n" + F.buses + "\n") == [
+                "levee.toml: devices is required: add at least one [[devices]] table"
+            ])
+        #expect(
+            F.issues(F.site + "\n\n[buses]\n") == [
+                "levee.toml: buses must define at least one bus, such as [buses.plc]",
+                "levee.toml: devices is required: add at least one [[devices]] table",
+            ])
     }
 
     // MARK: The messages the issue names
