@@ -49,6 +49,10 @@ let package = Package(
             name: "DurableState",
             dependencies: ["SystemCalls", .product(name: "Logging", package: "swift-log")]),
 
+        // The one calendar arithmetic: wall-clock fields of an instant in a zone, and back. Every time format the
+        // project writes (HJ 212 stamps, the park's ISO times, drill reports, CSV) spells one of these. Pure Swift.
+        .target(name: "CivilTime"),
+
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
         .target(name: "ModbusWire"),
@@ -86,7 +90,7 @@ let package = Package(
 
         // Verification drills (验证演练): the drill report (timeline, stroke times against baseline and drift, failures,
         // alarms, pool change) and its self-contained HTML and Markdown renderings. Pure Swift, no I/O.
-        .target(name: "Drills"),
+        .target(name: "Drills", dependencies: ["CivilTime"]),
 
         // SQLite storage of readings, events and commands (GRDB), with buffering when the disk fails.
         // Knows nothing of buses or devices: the daemon hands it plain records.
@@ -94,6 +98,7 @@ let package = Package(
             name: "Historian",
             dependencies: [
                 "SystemCalls",
+                "CivilTime",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -142,10 +147,10 @@ let package = Package(
 
         // What a plant and its park say to each other over MQTT: the topic tree, the versioned JSON payloads, signed
         // park commands (HMAC, allow-list, timestamp and nonce) and the park's view of its plants. Pure Swift, no I/O.
-        .target(name: "ParkLink", dependencies: ["ControlAPI", "Digest"]),
+        .target(name: "ParkLink", dependencies: ["ControlAPI", "Digest", "CivilTime"]),
 
         // HJ 212-2017, the bureau's data link: frames, CRC, the CP data area, data flags, split messages. Pure Swift.
-        .target(name: "HJ212"),
+        .target(name: "HJ212", dependencies: ["CivilTime"]),
 
         // The HJ 212 uplink to the bureau's platform: the session (acknowledgements, timeouts, retries, backfill of
         // unacknowledged minute and hourly data, the platform's requests) and its TCP client on its own thread.
@@ -244,6 +249,7 @@ let package = Package(
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),

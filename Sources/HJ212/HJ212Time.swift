@@ -1,3 +1,4 @@
+import CivilTime
 import Foundation
 
 /// The standard's time stamps, in the station's time zone (China Standard Time, UTC+8, for the bureau):
@@ -33,73 +34,24 @@ public struct HJ212Time: Hashable, Sendable {
         guard digits.count == 14 || digits.count == 17, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             return nil
         }
-        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
-        let (year, month, day) = (number(0..<4), number(4..<6), number(6..<8))
-        let (hour, minute, second) = (number(8..<10), number(10..<12), number(12..<14))
-        let milliseconds = digits.count == 17 ? number(14..<17) : 0
-        guard (1...12).contains(month), (1...Self.daysIn(month, year)).contains(day), hour < 24, minute < 60,
-            second < 60
-        else { return nil }
-        let local = Double(Self.days(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-        // The offset at the local time read as UTC is right except within hours of a DST change; one more step
-        // settles it.
-        var offset = Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
-        offset = Double(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: local - offset)))
-        return Date(timeIntervalSince1970: local - offset + Double(milliseconds) / 1000)
+        func number(_ range: Range<Int>) -> Int64 { digits[range].reduce(0) { $0 * 10 + Int64($1 - 0x30) } }
+        let civil = CivilTime(
+            year: number(0..<4), month: number(4..<6), day: number(6..<8), hour: number(8..<10),
+            minute: number(10..<12), second: number(12..<14), millisecond: digits.count == 17 ? number(14..<17) : 0)
+        return civil.isValid ? civil.instant(in: timeZone) : nil
     }
 
     /// The UTC offset at `date`, in seconds.
     public func offset(at date: Date) -> Int { timeZone.secondsFromGMT(for: date) }
 
+    /// The station's wall clock at `date`, milliseconds truncated (a QN never names a millisecond not yet reached).
     private func components(_ date: Date) -> (civil: String, milliseconds: Int) {
-        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let local = totalMilliseconds + Int64(timeZone.secondsFromGMT(for: date)) * 1000
-        let milliseconds = Int(local - floorDiv(local, 1000) * 1000)
-        let seconds = floorDiv(local, 1000)
-        let days = Int(floorDiv(seconds, 86_400))
-        let secondOfDay = Int(seconds - Int64(days) * 86_400)
-        let (year, month, day) = Self.civil(days)
+        let t = CivilTime(milliseconds: CivilTime.milliseconds(date, rounding: .down), in: timeZone)
+        let pad = CivilTime.padded
         let civil =
-            pad(year, 4) + pad(month, 2) + pad(day, 2) + pad(secondOfDay / 3600, 2) + pad(secondOfDay / 60 % 60, 2)
-            + pad(secondOfDay % 60, 2)
-        return (civil, milliseconds)
+            pad(t.year, 4) + pad(t.month, 2) + pad(t.day, 2) + pad(t.hour, 2) + pad(t.minute, 2) + pad(t.second, 2)
+        return (civil, Int(t.millisecond))
     }
 
-    private func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-
-    private func pad(_ n: Int, _ width: Int) -> String {
-        let text = String(n)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func days(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func daysIn(_ month: Int, _ year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    private func pad(_ n: Int, _ width: Int) -> String { CivilTime.padded(Int64(n), width) }
 }
