@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
-        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),

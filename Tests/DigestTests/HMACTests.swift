@@ -1,4 +1,6 @@
 import Digest
+import Foundation
+import LeveeTestSupport
 import Testing
 
 /// RFC 4231's HMAC-SHA256 test cases (1, 2, 3, 4, 6, 7), and the check the park-command verifier uses.
@@ -55,5 +57,34 @@ struct HMACTests {
         #expect(!HMACSHA256.isValid(code, for: Array("shutoff".utf8), key: Array("park-kez".utf8)))
         #expect(!HMACSHA256.isValid(String(code.dropLast()), for: Array("shutoff".utf8), key: key))
         #expect(!HMACSHA256.isValid("zz" + code.dropFirst(2), for: Array("shutoff".utf8), key: key))
+    }
+
+    /// Random keys (shorter than, equal to and longer than the 64-byte block) and messages against OpenSSL, an
+    /// implementation nobody here wrote.
+    @Test func agreesWithOpenSSLOnRandomInputs() throws {
+        var generator = SystemRandomNumberGenerator()
+        for keyLength in [1, 20, 63, 64, 65, 131] {
+            let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let message = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try TestTools.executable("openssl"))
+            process.arguments = ["mac", "-digest", "SHA256", "-macopt", "hexkey:" + key.hexString, "HMAC"]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(message))
+            try input.fileHandleForWriting.close()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(
+                HMACSHA256.hex(for: message, key: key)
+                    == printed.trimmingCharacters(in: .whitespacesAndNewlines)
+                    .lowercased(), "key \(key.hexString)")
+        }
     }
 }
