@@ -39,8 +39,9 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
-        // The one errno helper (`systemCall`, `SystemCallError`) and the one `WakePipe` that interrupts a thread's
-        // poll(2): the basics every module with its own I/O thread shares. Glibc only.
+        // The one errno helper (`systemCall`, `SystemCallError`), the one `WakePipe` that interrupts a thread's
+        // poll(2), and `WorkerThread`, the one way to run a blocking loop on its own thread and wait for its end:
+        // the basics every module with its own I/O thread shares. Glibc only.
         .target(name: "SystemCalls"),
 
         // Small state files that must survive a crash and a full disk (the shutoff latch, the alarm states): two
@@ -250,6 +251,7 @@ let package = Package(
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Logging
+import SystemCalls
 
 /// Something that happened in the field, for the historian, the alarm engine and live views.
 public enum FieldEvent: Sendable {
@@ -54,7 +55,7 @@ public final class FieldIO: Sendable {
     public var config: LeveeConfig { wiring.withLock { $0.config } }
     private var buses: [String: BusWorker] { wiring.withLock { $0.buses } }
     private let ticker = LockedBox<Bool>(false)
-    private let tickerExited = DispatchSemaphore(value: 0)
+    private let tickerThread = LockedBox<WorkerThread?>(nil)
 
     private struct State {
         var readings: [String: [String: Reading]] = [:]
@@ -247,16 +248,14 @@ public final class FieldIO: Sendable {
         }
         guard !already else { return }
         for bus in buses.values { bus.start() }
-        let thread = Thread { [self] in
+        let thread = WorkerThread(name: "levee-valve-ticker") { [self] in
             while !ticker.withLock({ $0 }) {
                 tick()
                 // Stroke deadlines are seconds long; a tenth of a second is fine enough to judge them.
                 Thread.sleep(forTimeInterval: 0.1)
             }
-            tickerExited.signal()
         }
-        thread.name = "levee-valve-ticker"
-        thread.start()
+        tickerThread.withLock { $0 = thread }
     }
 
     /// Stops the buses after their transaction in flight; queued commands are still sent. Outputs are left as they
@@ -269,7 +268,7 @@ public final class FieldIO: Sendable {
         guard wasRunning else { return }
         for bus in buses.values { bus.stop() }
         ticker.withLock { $0 = true }
-        tickerExited.wait()
+        tickerThread.withLock { $0 }?.join()
         let subscribers = state.withLock { s in
             defer { s.subscribers = [:] }
             return Array(s.subscribers.values)

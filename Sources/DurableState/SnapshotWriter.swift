@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import SystemCalls
 
 /// The one writer of a ``SnapshotFile``: a thread of its own that saves the newest submitted snapshot.
 ///
@@ -15,7 +16,7 @@ public final class SnapshotWriter: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let wakeUp = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = Mutex<WorkerThread?>(nil)
 
     private struct State: @unchecked Sendable {
         // @unchecked: the file is used only by the writer thread; the struct is only ever behind the Mutex.
@@ -38,12 +39,8 @@ public final class SnapshotWriter: Sendable {
         self.logger = logger
         self.initial = file.read()
         state = Mutex(State(file: file))
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "levee-snapshot"
-        thread.start()
+        let thread = WorkerThread(name: "levee-snapshot") { [self] in run() }
+        worker.withLock { $0 = thread }
     }
 
     /// Queues `data` as the newest snapshot and returns its sequence number. Never blocks on the disk. Call it
@@ -83,7 +80,7 @@ public final class SnapshotWriter: Sendable {
     public func close() {
         state.withLock { $0.stopping = true }
         wakeUp.signal()
-        finished.wait()
+        worker.withLock { $0 }?.join()
     }
 
     private func run() {

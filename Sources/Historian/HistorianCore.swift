@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Synchronization
+import SystemCalls
 
 /// An event, a command or a drill report waiting to be written.
 enum PendingRecord: Sendable {
@@ -92,8 +93,8 @@ final class HistorianCore: Sendable {
     let database = Mutex<OpenDatabase?>(nil)
     /// Signalled to make the writer run a cycle now instead of at the end of its wait.
     let wakeUp = DispatchSemaphore(value: 0)
-    /// Signalled once by the writer thread when it exits.
-    private let writerFinished = DispatchSemaphore(value: 0)
+    /// The writer thread, once started.
+    private let writer = Mutex<WorkerThread?>(nil)
 
     var path: String { configuration.path }
 
@@ -122,12 +123,9 @@ final class HistorianCore: Sendable {
     }
 
     func startWriter() {
-        let thread = Thread { [self] in
-            runWriter()
-            writerFinished.signal()
+        writer.withLock { writer in
+            if writer == nil { writer = WorkerThread(name: "levee-historian") { [self] in runWriter() } }
         }
-        thread.name = "levee-historian"
-        thread.start()
     }
 
     // MARK: - Opening
@@ -509,9 +507,8 @@ final class HistorianCore: Sendable {
 
     func close() {
         requestStop()
-        // Every closer waits for the writer; each passes the signal on to the next.
-        writerFinished.wait()
-        writerFinished.signal()
+        // Every closer waits for the writer.
+        writer.withLock { $0 }?.join()
         let (subscribers, left) = state.withLock {
             state -> ([AsyncStream<HistorianHealthChange>.Continuation], (readings: Int, records: Int)) in
             let subscribers = Array(state.subscribers.values)

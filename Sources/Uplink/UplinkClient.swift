@@ -37,10 +37,8 @@ public final class UplinkClient: Sendable {
     private let onEvent: @Sendable (UplinkEvent) -> Void
 
     private struct Control {
-        var started = false
+        var thread: WorkerThread?
         var stopping = false
-        var finished = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let control = Mutex(Control())
@@ -78,22 +76,10 @@ public final class UplinkClient: Sendable {
 
     /// Starts the uplink's thread; returns at once. Calling it again does nothing.
     public func start() {
-        let first = control.withLock { control -> Bool in
-            defer { control.started = true }
-            return !control.started && !control.stopping
+        control.withLock { control in
+            guard control.thread == nil, !control.stopping else { return }
+            control.thread = WorkerThread(name: "levee-uplink") { [self] in run() }
         }
-        guard first else { return }
-        let thread = Thread { [self] in
-            run()
-            let waiters = control.withLock { control -> [CheckedContinuation<Void, Never>] in
-                control.finished = true
-                defer { control.waiters = [] }
-                return control.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "levee-uplink"
-        thread.start()
     }
 
     /// Asks the thread to close the connection and end; returns at once.
@@ -105,14 +91,7 @@ public final class UplinkClient: Sendable {
     /// Asks the thread to end and waits until it has (without holding a thread of the pool).
     public func stop() async {
         requestStop()
-        await withCheckedContinuation { continuation in
-            let done = control.withLock { control -> Bool in
-                if control.finished || !control.started { return true }
-                control.waiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await control.withLock { $0.thread }?.joined()
     }
 
     private var stopping: Bool { control.withLock { $0.stopping } }

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Logging
+import SystemCalls
 
 /// What every bus thread shares: the thread, the lock that guards the write queue and the statistics, the queue,
 /// and the stop flag. `ModbusBus` and `GPIOBus` run their own loops in `run()`.
@@ -16,7 +17,7 @@ class BusWorker: @unchecked Sendable {
     var writes: [QueuedWrite] = []
     var stopping = false
     var stats = BusStatistics()
-    private let exited = DispatchSemaphore(value: 0)
+    private var thread: WorkerThread?  // guarded by `condition`
     private let threadName: String
 
     init(bus: Bus, logger: Logger, threadName: String) {
@@ -26,12 +27,10 @@ class BusWorker: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            self.run()
-            self.exited.signal()
-        }
-        thread.name = threadName
-        thread.start()
+        condition.lock()
+        defer { condition.unlock() }
+        guard thread == nil else { return }
+        thread = WorkerThread(name: threadName) { [self] in self.run() }
     }
 
     /// Stops the thread after the transaction in flight and every write already queued.
@@ -39,8 +38,9 @@ class BusWorker: @unchecked Sendable {
         condition.lock()
         stopping = true
         condition.signal()
+        let thread = self.thread
         condition.unlock()
-        exited.wait()
+        thread?.join()
     }
 
     var statistics: BusStatistics {
