@@ -32,6 +32,10 @@ packages=(
     libjs-chart.js  # the dashboard's charts, served locally at /vendor/chart.js
     chromium        # the dashboard's browser test (headless)
     fonts-noto-cjk  # Chinese text in the dashboard's screenshots
+    libcurl4-openssl-dev  # leveectl's HTTP client (FoundationNetworking) linked with the static Swift runtime
+    dpkg-dev        # dpkg-shlibdeps: scripts/package.sh derives the packages' library dependencies
+    debootstrap     # scripts/test-package.sh installs the packages in a clean Debian 12 root
+    lintian         # ... and checks them against Debian policy
 )
 missing=()
 for p in "${packages[@]}"; do

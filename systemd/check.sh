@@ -12,7 +12,7 @@ bin="$(swift build --show-bin-path)"
 [ -x "$bin/leveed" ] || swift build --product leveed >/dev/null
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-sed "s#/usr/local/bin/leveed#$bin/leveed#g" systemd/leveed.service >"$tmp/leveed.service"
+sed "s#/usr/sbin/leveed#$bin/leveed#g" systemd/leveed.service >"$tmp/leveed.service"
 systemd-analyze verify "$tmp/leveed.service"
 exposure="$(systemd-analyze security --offline=true "$tmp/leveed.service" 2>/dev/null | sed -n 's/.*Overall exposure level for leveed.service: \([0-9.]*\).*/\1/p')"
 echo "systemd/check.sh: verify ok; exposure $exposure (limit $max_exposure)"

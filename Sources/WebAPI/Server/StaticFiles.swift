@@ -13,14 +13,23 @@ struct StaticFiles: Sendable {
     let openAPI: URL?
     let chartJS: URL?
 
+    /// Where the Debian package installs WebAPI's resources (scripts/package.sh).
+    static let installedResources = "/usr/share/levee/web"
+
     /// The folder WebAPI's resources were copied to: `Levee_WebAPI.resources/Resources` next to the executable,
-    /// where `swift build` and `swift test` put it and where an installation must put it.
+    /// where `swift build` and `swift test` put it, else the package's `/usr/share/levee/web`.
     ///
-    /// SwiftPM's `Bundle.module` looks there too, but traps when the bundle is missing; a daemon installed without
-    /// its dashboard must still run its plant, so this looks without trapping and the files answer 404.
+    /// SwiftPM's `Bundle.module` looks beside the executable too, but traps when the bundle is missing; a daemon
+    /// installed without its dashboard must still run its plant, so this looks without trapping and the files
+    /// answer 404.
     static func resourcesFolder() -> URL? {
-        let resources = Bundle.main.bundleURL.appendingPathComponent("Levee_WebAPI.resources/Resources")
-        return FileManager.default.fileExists(atPath: resources.path) ? resources : nil
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("Levee_WebAPI.resources/Resources"),
+            URL(fileURLWithPath: installedResources),
+        ]
+        return candidates.first {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent("openapi.json").path)
+        }
     }
 
     init(dashboard: URL?, chartJS: URL?) {
