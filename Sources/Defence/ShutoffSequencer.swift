@@ -40,7 +40,8 @@ public struct ShutoffSequencer: Sendable {
     public internal(set) var isLatched = false
     /// The trips since the last reset, first-out first.
     public internal(set) var trips: [Trigger] = []
-    /// The running plan: the tripped plans merged, or an operator's restore.
+    /// The running plan: the tripped plans merged (named by all of them, see `ResponsePlan.planNames`), or an
+    /// operator's restore.
     public internal(set) var plan: ResponsePlan?
     /// Step states in plan order.
     public internal(set) var steps: [StepState] = []
@@ -101,6 +102,9 @@ public struct ShutoffSequencer: Sendable {
             steps += added.map { StepState(step: $0, cause: trigger) }
             if var merged = self.plan {
                 merged.steps += added
+                // The name says every plan that latched, first-out first ("group:unit-a + plant-wide"): status, the
+                // journal and a restart's header must not name only the first of them.
+                if !merged.planNames.contains(plan.name) { merged.name += ResponsePlan.joiner + plan.name }
                 self.plan = merged
             }
             recordLineUp(added)
