@@ -207,6 +207,26 @@ struct ShutoffSequencerTests {
         #expect(again.plan?.name == "group:tank-farm-A")
     }
 
+    /// Issue 14: a step commanded before a restart was timed from the restart's re-command, and understated.
+    /// Its first command's time is gone, so it is confirmed without a time; a step first commanded after the
+    /// restart is timed as ever.
+    @Test func aStepCommandedBeforeARestartHasNoMeasuredTime() throws {
+        var seq = ShutoffSequencer(config: config)
+        _ = seq.trip(Fixture.button, plan: plan, at: at(0))
+        let data = try JSONEncoder().encode(seq.snapshot)
+        var again = ShutoffSequencer(config: config)
+        _ = again.restore(try JSONDecoder().decode(ShutoffSnapshot.self, from: data), at: at(100))
+        let actions = again.feedback(device: "outlet-1", observed: Fixture.closed(), at: at(101))
+        #expect(actions.contains(.event(.stepConfirmed(step: "close-outlet-1", device: "outlet-1", seconds: nil))))
+        #expect(again.state(ofStep: "close-outlet-1")?.measuredSeconds == nil)
+        // A reset and a new trip time their steps again.
+        _ = again.reset(by: "op", reason: "clear", activeConditions: [], override: false, isAdmin: false, at: at(102))
+        _ = again.trip(Fixture.button, plan: plan, at: at(103))
+        _ = again.feedback(device: "outlet-1", observed: Fixture.open(), at: at(103))
+        _ = again.feedback(device: "outlet-1", observed: Fixture.closed(), at: at(110))
+        #expect(again.state(ofStep: "close-outlet-1")?.measuredSeconds == 7)
+    }
+
     @Test func unlatchedSnapshotReopensNothingNew() throws {
         let seq = RestoreTests.restoring(config: config, plan: plan)
         var again = ShutoffSequencer(config: config)

@@ -150,7 +150,7 @@ final class AlarmService: Service, Sendable {
                 case .reached:
                     await report(.valveFailedToMove(valve: id), active: false, detail: nil)
                     if r.commanded { await checkDrift(valve: id, r) }
-                case .alreadyThere:
+                case .alreadyThere, .reachedUntimed:
                     await report(.valveFailedToMove(valve: id), active: false, detail: nil)
                 }
             }
