@@ -263,9 +263,11 @@ final class AlarmService: Service, Sendable {
         }
         return AlarmEntry(
             id: s.id, point: s.point, priority: s.priority.rawValue, state: s.state.rawValue,
-            conditionActive: s.conditionActive, value: s.value, message: s.message, group: s.group,
-            firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil), user: s.user,
-            reason: s.reason)
+            conditionActive: s.conditionActive, value: s.value, message: JournalText.escape(s.message), group: s.group,
+            firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil),
+            // Typed by people (a shelve's reason, a trip's text in the detail): escaped as the journal stores them,
+            // so a bidi override or a control character cannot make status read otherwise than it was typed.
+            user: s.user.map(JournalText.escape), reason: s.reason.map(JournalText.escape))
     }
 
     /// Runs an operator request against the engine and journals what it did.

@@ -366,25 +366,28 @@ final class DefenceService: Service, Sendable {
             i.map { date.addingTimeInterval(($0 - now).inSeconds) }
         }
         let activeDrill = drill.withLock { $0?.id }
+        // Who and why are typed by people (and come from the network): escaped as the journal stores them.
+        let safe = JournalText.escape
         return sequencer.withLock { s in
             DefenceSummary(
-                latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map(\.text),
+                latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map { safe($0.text) },
                 steps: s.steps.map { st in
                     DefenceStepSummary(
                         id: st.step.id, device: st.step.device, operation: st.step.operation.rawValue,
                         phase: st.phase.rawValue, attempts: st.attempts, seconds: st.measuredSeconds,
-                        failedReason: st.failedReason, commandedAt: wall(st.commandedAt),
-                        confirmedAt: wall(st.confirmedAt), lastError: st.lastError)
+                        failedReason: st.failedReason.map(safe), commandedAt: wall(st.commandedAt),
+                        confirmedAt: wall(st.confirmedAt), lastError: st.lastError.map(safe))
                 },
                 escalated: s.isEscalated,
-                escalations: s.escalations.map { "\($0.drill ? "DRILL " : "")\($0.by): \($0.reason)" },
+                escalations: s.escalations.map { safe("\($0.drill ? "DRILL " : "")\($0.by): \($0.reason)") },
                 interlocks: s.automatic.map {
                     InterlockSummary(
                         id: $0.trigger.id, point: $0.trigger.point, plan: $0.trigger.plan.name, active: $0.isActive,
                         description: $0.trigger.description)
                 },
                 bypasses: s.bypasses.map {
-                    BypassSummary(interlock: $0.trigger, by: $0.by, reason: $0.reason, until: wall($0.until) ?? date)
+                    BypassSummary(
+                        interlock: $0.trigger, by: safe($0.by), reason: safe($0.reason), until: wall($0.until) ?? date)
                 },
                 activeDrill: activeDrill, restore: s.lastRestore.map(Self.summary))
         }
