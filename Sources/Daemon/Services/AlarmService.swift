@@ -198,6 +198,11 @@ final class AlarmService: Service, Sendable {
         await report(condition, active: active, detail: detail)
     }
 
+    /// The configured alarms (not device-health ones) whose condition is active now, with their points.
+    func activeConfigured() -> [(id: String, point: String)] {
+        engine.withLock { e in e.alarms.filter { $0.health == nil && $0.conditionActive }.map { ($0.id, $0.point) } }
+    }
+
     /// The verdict of a set of alarms, as first flush reads water quality: nil when any is unknown or its point
     /// is not usable now, false when any condition is active, true when every one is clear.
     func allClear(_ ids: [String]) -> Bool? {

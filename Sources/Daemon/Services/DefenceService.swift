@@ -269,7 +269,10 @@ final class DefenceService: Service, Sendable {
         by user: String, reason: String, open: [String], dryRun: Bool, isAdmin: Bool,
         kind: Trigger.Kind = .leveectl, from: String = ""
     ) async -> ControlResponse {
-        let holds = restoreHolds.withLock { $0 }?() ?? [:]
+        var holds = restoreHolds.withLock { $0 }?() ?? [:]
+        for (outlet, reasons) in alarmHolds() {
+            holds[outlet, default: []] += reasons.filter { !(holds[outlet] ?? []).contains($0) }
+        }
         let overrides = Set(open)
         if dryRun {
             switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
@@ -300,6 +303,46 @@ final class DefenceService: Service, Sendable {
                 ok: true, message: "restore started by \(user): \(summary.map(Self.counts) ?? "")", restore: summary)
         case .failure(let refusal):
             return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+        }
+    }
+
+    /// Per outlet, the active alarms on it, whether or not first flush lists the outlet: alarms on the outlet's own
+    /// points and on the devices of its group (an analyser grouped with its outlet), and the alarms of interlocks
+    /// whose plan closes it. A restore holds the outlet closed while any is active (the sequencer adds the active
+    /// interlocks themselves).
+    func alarmHolds() -> [String: [String]] {
+        let config = field.config
+        let active = alarms.activeConfigured()
+        guard !active.isEmpty else { return [:] }
+        let interlockAlarms = Dictionary(
+            config.interlocks.compactMap { i in i.alarm.map { (i.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        var named: [String: Set<String>] = [:]
+        for trigger in book.automaticTriggers {
+            guard let alarm = interlockAlarms[trigger.id] else { continue }
+            for step in trigger.plan.steps where step.operation == .closeValve {
+                named[step.device, default: []].insert(alarm)
+            }
+        }
+        var holds: [String: [String]] = [:]
+        for outlet in config.devices where Self.isOutlet(outlet) {
+            var devices: Set<String> = [outlet.id]
+            if let group = outlet.group {
+                devices.formUnion(config.devices.filter { $0.group == group }.map(\.id))
+            }
+            let reasons = active.filter { a in
+                devices.contains(String(a.point.prefix { $0 != "." })) || named[outlet.id]?.contains(a.id) == true
+            }.map { "\($0.id) active" }
+            if !reasons.isEmpty { holds[outlet.id] = reasons.sorted() }
+        }
+        return holds
+    }
+
+    /// A rain or sewage outlet (a boundary valve without a role is one), as the sequencer counts them.
+    static func isOutlet(_ d: Device) -> Bool {
+        guard d.kind == .valve else { return false }
+        switch d.valveSettings?.role ?? (d.line == .boundary ? .rainOutlet : nil) {
+        case .rainOutlet, .sewageOutlet: return true
+        default: return false
         }
     }
 
