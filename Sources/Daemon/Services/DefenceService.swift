@@ -456,11 +456,12 @@ final class DefenceService: Service, Sendable {
                 await record("defence-alarm", a.text)
                 switch a {
                 case .manualActionNeeded(let valve, _):
-                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text)
+                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text, drill: !tag.isEmpty)
                 case .stepFailed(let step, _, let reason):
-                    await raise(.stepFailed(step: step), active: true, detail: tag + reason)
+                    await raise(.stepFailed(step: step), active: true, detail: tag + reason, drill: !tag.isEmpty)
                 case .movedWhileShutOff(_, let device, _, _):
-                    await raise(.movedWhileShutOff(device: device), active: true, detail: tag + a.text)
+                    await raise(
+                        .movedWhileShutOff(device: device), active: true, detail: tag + a.text, drill: !tag.isEmpty)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }
@@ -468,7 +469,8 @@ final class DefenceService: Service, Sendable {
                 logger.critical(
                     "park escalation", metadata: ["reason": "\(e.reason)", "by": "\(e.by)", "drill": "\(e.drill)"])
                 await record("escalation", "\(e.by): \(e.reason)", drill: e.drill)
-                await raise(.parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)")
+                await raise(
+                    .parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)", drill: e.drill)
                 if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
                 logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
@@ -491,11 +493,11 @@ final class DefenceService: Service, Sendable {
         for w in watchers { w(latch) }
     }
 
-    private func raise(_ condition: HealthCondition, active: Bool, detail: String?) async {
+    private func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
         let changed = raised.withLock { set in
             active ? set.insert(condition).inserted : set.remove(condition) != nil
         }
-        if changed || active { await alarms.raise(condition, active: active, detail: detail) }
+        if changed || active { await alarms.raise(condition, active: active, detail: detail, drill: drill) }
     }
 
     private func switchEscalationOutput(on: Bool, why: String) async {

@@ -41,7 +41,9 @@ struct RecorderService: Service {
                         ? "\(update.device) answering again"
                         : "\(update.device) stopped answering: \(update.error ?? "")"
                     await durable(
-                        StoredEvent(kind: "device-state", source: update.device, message: message, at: Date()))
+                        StoredEvent(
+                            kind: "device-state", source: update.device, message: message, at: Date(),
+                            drill: drillDevices().contains(update.device)))
                 }
                 answering[update.device] = update.healthy
             case .valve(let id, let e):
