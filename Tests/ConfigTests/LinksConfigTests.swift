@@ -245,7 +245,10 @@ struct LinksConfigTests {
             #expect(Fixture.issues(text(seconds)).isEmpty, "\(seconds)")
         }
         for seconds in [1, 4, 3601] {
-            #expect(Fixture.issues(text(seconds)) == ["levee.toml: uplink.realtime_interval_s \(seconds) is outside 5...3600"])
+            #expect(
+                Fixture.issues(text(seconds)) == [
+                    "levee.toml: uplink.realtime_interval_s \(seconds) is outside 5...3600"
+                ])
         }
     }
 }

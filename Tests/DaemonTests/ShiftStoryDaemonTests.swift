@@ -48,9 +48,10 @@ struct ShiftStoryDaemonTests {
 
         // The normal line-up: the pool inlet open.
         try ctl(h, ["valve", "open", "pool-inlet", "--reason", "班前：应急池进水阀恢复常开"])
-        #expect(await H.wait {
-            try status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open"
-        })
+        #expect(
+            await H.wait {
+                try status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open"
+            })
 
         // 1. The night shift trips the plant; leveed dies (kill -9) before the valves have got there.
         try ctl(h, ["shutoff", "--reason", "夜班测试：全厂一键关断"])
@@ -70,9 +71,10 @@ struct ShiftStoryDaemonTests {
         let moved = try #require(try status(h)?.alarms.first { $0.id == "rain-outlet-1.moved-while-shut-off" })
         #expect(moved.priority == "critical")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
-        #expect(await H.wait {
-            try status(h)?.devices.first { $0.id == "rain-outlet-1" }?.valve?.position == "closed"
-        })
+        #expect(
+            await H.wait {
+                try status(h)?.devices.first { $0.id == "rain-outlet-1" }?.valve?.position == "closed"
+            })
 
         // 3. Another kill -9: back latched, on the same plan, everything still confirmed closed.
         await h.killDaemon()
@@ -91,9 +93,10 @@ struct ShiftStoryDaemonTests {
         #expect(preview.contains("rain-outlet-1  保持关闭 held closed: raining, wq-outlet-1.cod.H active"), "\(preview)")
         #expect(try defence(h)?.plan == "plant-wide", "a dry run starts nothing")
         try ctl(h, ["restore", "--reason", "恢复正常排放"])
-        #expect(await H.wait(30) {
-            try status(h)?.devices.first { $0.id == "valve-a-rain" }?.valve?.position == "open"
-        }, "\(h.log)")
+        #expect(
+            await H.wait(30) {
+                try status(h)?.devices.first { $0.id == "valve-a-rain" }?.valve?.position == "open"
+            }, "\(h.log)")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
         #expect(try status(h)?.devices.first { $0.id == "rain-outlet-1" }?.valve?.position == "closed")
         #expect(try status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open")
@@ -158,6 +161,7 @@ struct ShiftStoryDaemonTests {
         let drillStrokes = events.filter { $0.kind == "stroke" && $0.at >= drillStart.at }
         #expect(!drillStrokes.isEmpty && drillStrokes.allSatisfy(\.drill), "\(drillStrokes)")
         // The alarm the hand-opening raised is in the journal, not drill.
-        #expect(events.contains { $0.kind == "alarm" && $0.source == "rain-outlet-1.moved-while-shut-off" && !$0.drill })
+        #expect(
+            events.contains { $0.kind == "alarm" && $0.source == "rain-outlet-1.moved-while-shut-off" && !$0.drill })
     }
 }

@@ -221,7 +221,8 @@ extension DefenceService {
             id: d.id, site: site.id, siteName: site.name, timeZone: site.timeZone, plan: d.plan.name, live: true,
             startedBy: JournalText.escape(d.startedBy), reason: JournalText.escape(d.reason), startedAt: d.startedAt,
             finishedAt: nil, timeline: timeline, strokes: strokes, failures: failures.map(JournalText.escape),
-            localValves: local, alarms: alarms.map { a in
+            localValves: local,
+            alarms: alarms.map { a in
                 var a = a
                 a.text = JournalText.escape(a.text)
                 return a

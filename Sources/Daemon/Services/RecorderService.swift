@@ -122,7 +122,8 @@ struct RecorderService: Service {
                 await durable(
                     StoredEvent(
                         kind: "stroke", source: id,
-                        message: "\(id) reached \(r.target) (commanded; stroke not timed: it began before leveed saw it)",
+                        message:
+                            "\(id) reached \(r.target) (commanded; stroke not timed: it began before leveed saw it)",
                         at: now, details: #"{"seconds":null,"commanded":\#(r.commanded)}"#,
                         drill: inDrill || r.origin?.drill == true))
             case .failed(let reason):

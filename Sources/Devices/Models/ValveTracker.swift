@@ -259,7 +259,8 @@ public struct ValveTracker: Sendable {
                 let start = strokeStart?.target == target ? strokeStart?.at : nil
                 let record = StrokeRecord(
                     valve: valve, target: target, commanded: true, origin: p.origin, startedAt: p.date,
-                    seconds: start.map { (now - $0).inSeconds } ?? 0, outcome: start == nil ? .reachedUntimed : .reached)
+                    seconds: start.map { (now - $0).inSeconds } ?? 0, outcome: start == nil ? .reachedUntimed : .reached
+                )
                 lastMovement = record
                 movementFault = nil
                 pending = nil
