@@ -61,6 +61,20 @@ struct ShiftStoryDaemonTests {
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
         #expect(try defence(h)?.plan == "plant-wide")
         #expect(try ctl(h, ["status"]).contains("LATCHED — plan plant-wide"))
+        // A stroke that began before the kill is not timed from the restart: a step's time and a valve's last
+        // stroke are either absent or a whole stroke, never less than the simulator's stroke time.
+        let afterRestart = try #require(try status(h))
+        // (The pool inlet was already open: its step is confirmed at once, no stroke.)
+        for step in afterRestart.defence?.steps ?? [] where step.device != "pool-inlet" {
+            guard let seconds = step.seconds, let stroke = DefencePlant.strokes[step.device] else { continue }
+            #expect(seconds >= stroke * 0.8, "\(step.device): step time \(seconds) s, stroke \(stroke) s")
+        }
+        for device in afterRestart.devices {
+            guard let seconds = device.valve?.lastStrokeSeconds, let stroke = DefencePlant.strokes[device.id] else {
+                continue
+            }
+            #expect(seconds >= stroke * 0.8, "\(device.id): last stroke \(seconds) s, stroke \(stroke) s")
+        }
 
         // 2. Someone drives the outlet open at its push-buttons (actuator in remote): re-closed and alarmed.
         try h.plant.setValue(100, device: "rain-outlet-1", signal: "position")
