@@ -64,6 +64,8 @@ let package = Package(
             dependencies: [
                 "ModbusWire",
                 "Alarm",
+                // The HJ 212 ranges the uplink's keys share with the protocol (the real-time interval).
+                "HJ212",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -240,7 +242,7 @@ let package = Package(
         .target(name: "LeveeTestSupport", path: "Tests/Support"),
 
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm", "LeveeTestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm", "HJ212", "LeveeTestSupport"]),
         .testTarget(
             name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire", "LeveeTestSupport"]),

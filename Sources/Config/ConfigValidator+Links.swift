@@ -1,3 +1,5 @@
+import HJ212
+
 extension ConfigValidator {
     /// `[mqtt]`: `broker` is required; the rest is optional.
     mutating func validateMQTT(_ t: ConfigTable) -> MQTTSettings? {
@@ -175,7 +177,7 @@ extension ConfigValidator {
         let pw = hj212Text(t, "pw", limit: 9)
         var s = UplinkSettings(host: server?.0 ?? "", port: server?.1 ?? 0, mn: mn ?? "", pw: pw ?? "")
         if let st = integer(t, "st", in: 10...99) { s.st = st }
-        if let i = integer(t, "realtime_interval_s", in: 5...3600) { s.realtimeIntervalSeconds = i }
+        if let i = integer(t, "realtime_interval_s", in: RealTimeInterval.seconds) { s.realtimeIntervalSeconds = i }
         if let m = integer(t, "minute_interval_min", in: 1...60) {
             if 60 % m == 0 {
                 s.minuteIntervalMinutes = m

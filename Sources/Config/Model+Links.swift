@@ -181,7 +181,8 @@ public struct UplinkSettings: Sendable, Hashable {
     public var pw: String
     /// `st` (default 32, water pollution source).
     public var st: Int
-    /// `realtime_interval_s` (5...3600; default 30): how often real-time data (2011) is sent.
+    /// `realtime_interval_s` (`RealTimeInterval.seconds`, 5...3600; default 30): how often real-time data (2011) is
+    /// sent. The platform may set it within the same range (1062).
     public var realtimeIntervalSeconds: Int
     /// `minute_interval_min` (a divisor of 60; default 10): the period of minute data (2051), the platform's
     /// MinInterval; it may change it (1064).

@@ -108,6 +108,7 @@ struct Run: AsyncParsableCommand {
         }
         let defence = DefenceService(
             config: settings, field: field, historian: historian, alarms: alarms, logger: logger)
+        alarms.drillDevices.withLock { $0 = { defence.drillDevices } }
         // Made before the field starts, so it still sees the first readings; after the shutoff, whose drill it asks.
         let recorder = RecorderService(
             field: field, historian: historian, logger: logger, drillDevices: { defence.drillDevices })

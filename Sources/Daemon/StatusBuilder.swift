@@ -22,7 +22,7 @@ enum StatusBuilder {
                     ValveSummary(
                         position: v.position.rawValue, mode: v.mode.rawValue, faultBit: v.faultBit,
                         pending: v.pendingTarget?.rawValue, movementFault: v.movementFault,
-                        lastStrokeSeconds: v.lastMovement?.seconds)
+                        lastStrokeSeconds: v.lastMovement?.measuredSeconds)
                 })
             status.pool = d.pool.map {
                 PoolSummary(

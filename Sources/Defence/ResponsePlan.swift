@@ -95,6 +95,12 @@ public struct ResponsePlan: Sendable, Hashable, Codable {
 
     public func step(_ id: String) -> PlanStep? { steps.first { $0.id == id } }
 
+    /// What joins the names of plans merged into one latch.
+    public static let joiner = " + "
+
+    /// The configured plans this one is made of: one name, or those of every plan merged into a latch.
+    public var planNames: [String] { name.components(separatedBy: Self.joiner) }
+
     /// Every reason the plan could not run on this configuration, in step order; empty when it is ready.
     ///
     /// Checked at start-up and before a drill, because a plan that names a renamed valve or a valve without a

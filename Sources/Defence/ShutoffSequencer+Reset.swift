@@ -116,6 +116,7 @@ extension ShutoffSequencer {
                 steps[i].commandedAt = now
                 steps[i].lastCommandAt = now
                 steps[i].runAttempts = 1
+                steps[i].startedBeforeRestart = true
             }
         }
         guard isLatched else { return actions }
@@ -124,7 +125,10 @@ extension ShutoffSequencer {
             steps[i].cause = .daemon(
                 from: "restart", why: "re-asserted after restart (\(steps[i].cause?.text ?? "cause unknown"))",
                 cause: steps[i].cause)
+            let wasCommanded = steps[i].commandedAt != nil || steps[i].attempts > 0
             actions += command(i, at: now, newRun: true)
+            // Its first command went out before the restart: a time from now would understate it.
+            if wasCommanded && steps[i].phase != .confirmed { steps[i].startedBeforeRestart = true }
         }
         actions += release(at: now)
         return actions

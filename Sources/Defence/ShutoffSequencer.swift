@@ -40,7 +40,8 @@ public struct ShutoffSequencer: Sendable {
     public internal(set) var isLatched = false
     /// The trips since the last reset, first-out first.
     public internal(set) var trips: [Trigger] = []
-    /// The running plan: the tripped plans merged, or an operator's restore.
+    /// The running plan: the tripped plans merged (named by all of them, see `ResponsePlan.planNames`), or an
+    /// operator's restore.
     public internal(set) var plan: ResponsePlan?
     /// Step states in plan order.
     public internal(set) var steps: [StepState] = []
@@ -101,6 +102,9 @@ public struct ShutoffSequencer: Sendable {
             steps += added.map { StepState(step: $0, cause: trigger) }
             if var merged = self.plan {
                 merged.steps += added
+                // The name says every plan that latched, first-out first ("group:unit-a + plant-wide"): status, the
+                // journal and a restart's header must not name only the first of them.
+                if !merged.planNames.contains(plan.name) { merged.name += ResponsePlan.joiner + plan.name }
                 self.plan = merged
             }
             recordLineUp(added)
@@ -250,6 +254,7 @@ public struct ShutoffSequencer: Sendable {
         if newRun {
             steps[i].runAttempts = 0
             steps[i].commandedAt = now
+            steps[i].startedBeforeRestart = false
         }
         steps[i].phase = .commanded
         steps[i].attempts += 1
@@ -272,7 +277,8 @@ public struct ShutoffSequencer: Sendable {
     mutating func confirm(_ i: Int, at now: ContinuousClock.Instant) -> [ShutoffAction] {
         steps[i].phase = .confirmed
         steps[i].confirmedAt = now
-        let seconds = steps[i].commandedAt.map { (now - $0).inSeconds } ?? 0
+        // Never a time counted from a restart: a run begun before it has none.
+        let seconds = steps[i].startedBeforeRestart ? nil : steps[i].commandedAt.map { (now - $0).inSeconds }
         steps[i].measuredSeconds = seconds
         return [.event(.stepConfirmed(step: steps[i].step.id, device: steps[i].step.device, seconds: seconds))]
     }
@@ -313,11 +319,12 @@ public struct ShutoffSequencer: Sendable {
         let seconds = steps[i].commandedAt.map { (now - $0).inSeconds } ?? 0
         let allowed = deadline(of: step).inSeconds
         let reason = String(
-            format: "%@ %@ not confirmed after %.1f s (%d attempts, %.1f s allowed each)",
-            step.operation.commandName, step.device, seconds, steps[i].runAttempts, allowed)
+            format: "%@ %@ not confirmed after %.1f s%@ (%d attempts, %.1f s allowed each)",
+            step.operation.commandName, step.device, seconds,
+            steps[i].startedBeforeRestart ? " since leveed restarted" : "", steps[i].runAttempts, allowed)
         steps[i].phase = .failed
         steps[i].failedReason = reason
-        steps[i].measuredSeconds = seconds
+        steps[i].measuredSeconds = steps[i].startedBeforeRestart ? nil : seconds
         var actions: [ShutoffAction] = [.alarm(.stepFailed(step: step.id, device: step.device, reason: reason))]
         if step.line == .boundary && step.operation == .closeValve && isLatched {
             actions += escalateAction(reason: "boundary valve \(step.device) failed to close", by: Trigger.daemonUser)

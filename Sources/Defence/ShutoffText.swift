@@ -13,8 +13,10 @@ extension DefenceEvent {
         case .tripped(let t, let plan): "tripped plan \(plan) — \(t.text)"
         case .tripAdded(let t, let plan): "plan \(plan) added to the latched trip — \(t.text)"
         case .tripBypassed(let t): "automatic trip ignored, bypassed — \(t.text)"
-        case .stepConfirmed(let step, let device, let seconds):
+        case .stepConfirmed(let step, let device, let seconds?):
             String(format: "step %@ confirmed by %@ feedback after %.2f s", step, device, seconds)
+        case .stepConfirmed(let step, let device, nil):
+            "step \(step) confirmed by \(device) feedback (time not measured: commanded before leveed restarted)"
         case .reset(let by, let reason, let overridden):
             "reset by \(by): \(reason)"
                 + (overridden.isEmpty ? "" : " (overriding active: \(overridden.joined(separator: ", ")))")

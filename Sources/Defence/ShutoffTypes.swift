@@ -171,7 +171,8 @@ public enum DefenceEvent: Sendable, Hashable {
     case tripAdded(Trigger, plan: String)
     /// A trip of a bypassed automatic trigger, not acted upon.
     case tripBypassed(Trigger)
-    case stepConfirmed(step: String, device: String, seconds: Double)
+    /// `seconds` from the first command; nil when that command went out before a restart and was not timed.
+    case stepConfirmed(step: String, device: String, seconds: Double?)
     case reset(by: String, reason: String, overridden: [String])
     /// `cause`: the request as every command of the restore carries it (channel, place, action id).
     case restoreStarted(by: String, reason: String, plan: String, cause: Trigger)
@@ -221,6 +222,9 @@ public struct StepState: Sendable, Hashable, Codable {
     public var failedReason: String?
     /// Seconds from the first command to confirmation, or to the failure.
     public var measuredSeconds: Double?
+    /// The current run began before a restart: its first command's time is lost, so it has no measured time
+    /// rather than one counted from the restart.
+    public internal(set) var startedBeforeRestart = false
     /// The last error the bus reported for this step's command.
     public var lastError: String?
     /// The action that put the step in its current run: a trip, a restore, or Levee re-asserting it.

@@ -63,3 +63,10 @@ public enum ExecutionResult: Int, Hashable, Sendable, CaseIterable {
     case failed = 2
     case noData = 100
 }
+
+/// The real-time data (2011) interval Levee sends at, in seconds: one range for the configuration's
+/// `realtime_interval_s` and for the platform's 1062 request (RtdInterval), so that whatever one of them accepts the
+/// other does too. Five seconds is the fastest a field network of polled instruments makes worth sending.
+public enum RealTimeInterval {
+    public static let seconds: ClosedRange<Int> = 5...3600
+}

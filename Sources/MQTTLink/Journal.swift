@@ -296,6 +296,15 @@ final class JournalFile {
         dead = 0
     }
 
+    /// Makes the journal hold exactly `messages` (the durable messages the outbox holds now), rewritten in full:
+    /// how a journal that could not be written catches up once it can.
+    func replace(with messages: [(seq: UInt64, message: OutboxMessage)]) throws(MQTTJournalError) {
+        live = Dictionary(
+            messages.map { ($0.seq, JournalCodec.encode(.message(seq: $0.seq, $0.message))) },
+            uniquingKeysWith: { _, last in last })
+        try rewrite()
+    }
+
     /// Closes the journal and releases its lock.
     func close() {
         if fd >= 0 { Glibc.close(fd) }

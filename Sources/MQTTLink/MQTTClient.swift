@@ -92,11 +92,37 @@ public final class MQTTClient: Sendable {
                     "MQTT durable messages restored from the journal",
                     metadata: ["path": "\(path)", "count": "\(loaded.messages.count)"])
             }
-            journal = JournalWriter(file: file, logger: logger)
+            journal = JournalWriter(path: path, file: file, logger: logger)
+        } else if let path = options.persistencePath {
+            // Not openable now: the writer keeps trying, and writes the durable messages once it can.
+            journal = JournalWriter(path: path, file: nil, logger: logger)
         }
         self.core = ClientCore(
             options: options, logger: logger, state: shared, wake: wake, journal: journal,
             onStateChange: onStateChange)
+        let core = self.core
+        journal?.attach(
+            JournalWriter.Hooks(
+                durable: {
+                    core.state.withLock { s in
+                        s.outbox.messagesInOrder.filter(\.message.durable).map { ($0.id, $0.message) }
+                    }
+                },
+                adopt: { messages in
+                    let removed = core.state.withLock { s in
+                        messages.flatMap { m -> [Outbox.Removal] in
+                            defer { s.nextID += 1 }
+                            return s.outbox.append(id: s.nextID, m)
+                        }
+                    }
+                    if !removed.isEmpty {
+                        core.state.withLock { $0.stats.dropped += UInt64(removed.count) }
+                        core.wake.wake()
+                    } else if !messages.isEmpty {
+                        core.wake.wake()
+                    }
+                },
+                fault: { fault in core.state.withLock { $0.stats.journalFault = fault } }))
         if !restoredDrops.isEmpty {
             core.state.withLock { s in
                 s.stats.dropped += UInt64(restoredDrops.count)

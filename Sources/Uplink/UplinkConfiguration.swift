@@ -96,8 +96,8 @@ public struct UplinkConfiguration: Sendable, Hashable {
         self.decimals = decimals
     }
 
-    /// The real-time intervals the platform may set (1062), in seconds.
-    public static let realTimeIntervals = 1...3600
+    /// The real-time intervals the configuration and the platform (1062) may set, in seconds.
+    public static let realTimeIntervals = RealTimeInterval.seconds
 
     /// Whether `minutes` is a minute-data interval: one that divides an hour, so periods line up with hours.
     public static func isMinuteInterval(_ minutes: Int) -> Bool {
@@ -126,7 +126,7 @@ public struct UplinkConfiguration: Sendable, Hashable {
             }
         }
         if !Self.realTimeIntervals.contains(realTimeIntervalSeconds) {
-            problems.append("realTimeIntervalSeconds \(realTimeIntervalSeconds) is outside 1...3600")
+            problems.append("realTimeIntervalSeconds \(realTimeIntervalSeconds) is outside \(Self.realTimeIntervals)")
         }
         if !Self.isMinuteInterval(minuteIntervalMinutes) {
             problems.append("minuteIntervalMinutes \(minuteIntervalMinutes) does not divide 60")

@@ -1,3 +1,4 @@
+import HJ212
 import Testing
 
 @testable import Config
@@ -221,5 +222,33 @@ struct LinksConfigTests {
                 #"levee.toml: uplink.factors."gas-b1.concentration" "gas-b1.concentration" must be <device>.<point> of a device above (did you mean "gas-a1"?)"#,
                 #"levee.toml: uplink.factors."v1.closed_limit" "w 01" is not an HJ 212 factor code such as "w01018" (COD)"#,
             ])
+    }
+
+    /// Issue 14: the platform could set the real-time interval to 1...4 s, which the key refused. One range for
+    /// both: 5...3600 s, and the refusal names the key and the range.
+    @Test func theRealTimeIntervalKeyTakesTheRangeThePlatformMaySet() {
+        func text(_ seconds: Int) -> String {
+            Self.document(
+                """
+                [uplink]
+                server = "10.9.0.1:9212"
+                mn = "HONGDA0001"
+                pw = "123456"
+                realtime_interval_s = \(seconds)
+
+                [uplink.factors]
+                "gas-a1.concentration" = "a99001"
+                """)
+        }
+        #expect(RealTimeInterval.seconds == 5...3600)
+        for seconds in [RealTimeInterval.seconds.lowerBound, RealTimeInterval.seconds.upperBound] {
+            #expect(Fixture.issues(text(seconds)).isEmpty, "\(seconds)")
+        }
+        for seconds in [1, 4, 3601] {
+            #expect(
+                Fixture.issues(text(seconds)) == [
+                    "levee.toml: uplink.realtime_interval_s \(seconds) is outside 5...3600"
+                ])
+        }
     }
 }

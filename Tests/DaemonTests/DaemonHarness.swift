@@ -191,6 +191,29 @@ final class DaemonHarness: @unchecked Sendable {
         return p.isRunning ? nil : p.terminationStatus
     }
 
+    /// Runs leveectl; its exit status and what it printed (standard output and error together).
+    static func leveectl(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = try #require(binaries).appendingPathComponent("leveectl")
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "LEVEE_URL")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    /// leveectl against this daemon's control socket.
+    func leveectl(_ arguments: [String]) throws -> (Int32, String) {
+        try Self.leveectl(arguments + ["--socket", socketPath])
+    }
+
     func request(_ r: ControlRequest) throws -> ControlResponse {
         try ControlClient.send(r, socket: socketPath, timeout: 10)
     }

@@ -113,7 +113,8 @@ enum DefencePlant {
     /// the stroke time Levee is told for a valve (the simulator's stays); valve-b-rain then gets a margin of 4, so
     /// that a slow stroke is a drift rather than a failure to move.
     static func config(
-        port: Int, directory: String, extra: String = "", configuredStrokes: [String: Double] = [:]
+        port: Int, directory: String, extra: String = "", configuredStrokes: [String: Double] = [:],
+        outletGroup: String? = nil
     ) -> String {
         func stroke(_ id: String) -> Double { configuredStrokes[id] ?? strokes[id]! }
         var text = """
@@ -206,7 +207,7 @@ enum DefencePlant {
             location: "应急池井")
         text += valve(
             "rain-outlet-1", name: "1号雨水排口阀", unit: 5, line: "boundary", role: "rain-outlet",
-            stroke: stroke("rain-outlet-1"),
+            stroke: stroke("rain-outlet-1"), group: outletGroup,
             location: "东门1号排口井")
         return text + extra
     }

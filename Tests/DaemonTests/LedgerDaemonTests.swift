@@ -6,7 +6,12 @@ import Testing
 
 /// One ledger per command, in the real daemon: an interlock's trip, an operator's plant-wide trip on top of it and
 /// the operator's restore each leave command rows naming their own initiator, reason and action id, the id also in
-/// the details of their event row. Read back from the historian's commands and events tables.
+/// the details of their event row; first flush's commands name it. Read back from the historian's commands and
+/// events tables.
+///
+/// The other initiators have their ledger rows read back where their path is set up: an HTTP token's user and
+/// address in `HTTPDaemonTests`, a park command's park, user and id in `MQTTDaemonTests`, and Levee re-asserting
+/// steps after a kill -9 (and re-closing a hand-opened outlet) in `ShiftStoryDaemonTests`.
 @Suite(.serialized)
 struct LedgerDaemonTests {
     typealias H = DaemonHarness
@@ -72,5 +77,29 @@ struct LedgerDaemonTests {
         // One name for the daemon itself, and no row claims a restart that did not happen.
         #expect(!commands.contains { $0.user == "levee" })
         #expect(!commands.contains { $0.reason.contains("re-asserted after restart") })
+    }
+
+    /// First flush closing the outlet when rain starts: its rows name the daemon's one user, first flush as the
+    /// source and its own reason.
+    @Test func firstFlushNamesItselfInTheLedger() async throws {
+        let h = try H(scenario: RestoreDaemonTests.scenario)
+        defer { h.stop() }
+        try h.write(
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: RestoreDaemonTests.extra))
+        try h.start()
+        #expect(await H.wait(40) { try h.status()?.summary.hasPrefix("9/9 devices answering") == true }, "\(h.log)")
+        try h.plant.setLineLevel(line: 1, level: 1)
+        #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true }, "\(h.log)")
+        h.signal(SIGTERM)
+        #expect(await h.waitForExit(15) == 0, "\(h.log)")
+        let rows = try await h.commands().filter { $0.device == "rain-outlet-1" && $0.command == "close" }
+        #expect(!rows.isEmpty, "\(rows)")
+        for row in rows {
+            #expect(row.user == "leveed", "\(row)")
+            #expect(row.source == "first flush", "\(row)")
+            #expect(row.reason.hasPrefix("first flush: rain started"), "\(row)")
+            #expect(!row.drill)
+        }
     }
 }

@@ -42,19 +42,7 @@ struct LeveectlParkTests {
         """
     }
 
-    /// Runs leveectl; its exit status and what it printed (standard output and error together).
-    func leveectl(_ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = try #require(H.binaries).appendingPathComponent("leveectl")
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
+    func leveectl(_ arguments: [String]) throws -> (Int32, String) { try H.leveectl(arguments) }
 
     /// The shipped example, pointed at the test's gates and broker; the defence plant takes the place of
     /// xinyuan-pharma in the "river" catchment, whose escalations wait for an operator.

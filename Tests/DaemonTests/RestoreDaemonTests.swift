@@ -129,6 +129,41 @@ struct RestoreDaemonTests {
         )
     }
 
+    /// Issue 15: an outlet that first flush does not list was reopened by restore with the COD alarm on it active.
+    /// Its analyser shares its group: the alarm is attached to the outlet, and holds it closed, in the dry run and
+    /// in the real restore, with the reason.
+    @Test func anAlarmOnAnOutletHoldsItWithoutFirstFlush() async throws {
+        let h = try H(scenario: Self.scenario)
+        defer { h.stop() }
+        let extra = Self.extra.components(separatedBy: "[[first_flush]]")[0]
+            .replacingOccurrences(of: #"line = "boundary""#, with: "line = \"boundary\"\ngroup = \"outlet-1\"")
+        try h.write(
+            config: DefencePlant.config(
+                port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: extra, outletGroup: "outlet-1"))
+        try h.start()
+        #expect(await H.wait(40) { try h.status()?.summary.hasPrefix("9/9 devices answering") == true }, "\(h.log)")
+        try await tripAndReset(h) {
+            try h.plant.setValue(140, device: "wq-outlet-1", signal: "cod")
+            #expect(await H.wait { try h.alarm("wq-outlet-1.cod.H")?.conditionActive == true }, "\(h.log)")
+        }
+        let outletWrites = writes(h, unit: 5).count
+        let preview = try h.request(ControlRequest(op: "restore", dryRun: true))
+        let items = Dictionary(uniqueKeysWithValues: (preview.restore?.items ?? []).map { ($0.device, $0) })
+        #expect(items["rain-outlet-1"]?.action == "held-closed", "\(items)")
+        #expect(items["rain-outlet-1"]?.target == "open", "\(items)")
+        #expect(items["rain-outlet-1"]?.reasons == ["wq-outlet-1.cod.H active"], "\(items)")
+        #expect(items["valve-a-rain"]?.action == "move", "\(items)")
+
+        #expect(try h.request(ControlRequest(op: "restore", reason: "spill cleaned up")).ok)
+        #expect(await H.wait { h.plant.valve("valve-a-rain")?.openLimit == true }, "\(h.log)")
+        #expect(
+            await H.wait { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
+        #expect(h.plant.valve("rain-outlet-1")?.closedLimit == true, "no water to the river")
+        #expect(writes(h, unit: 5).count == outletWrites, "nothing sent to the outlet")
+        let held = try defence(h)?.restore?.items.first { $0.device == "rain-outlet-1" }
+        #expect(held?.text.contains("held closed: wq-outlet-1.cod.H active") == true, "\(String(describing: held))")
+    }
+
     @Test func aRestoreInterruptedByKillNineIsWatchedToItsEnd() async throws {
         let h = try await start()
         defer { h.stop() }

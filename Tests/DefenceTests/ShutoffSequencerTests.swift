@@ -185,6 +185,48 @@ struct ShutoffSequencerTests {
         #expect(commanded.contains("open pool-inlet"))
     }
 
+    /// Issue 14: after a restart the header named only the first plan of a latch that had grown: a risk unit's
+    /// interlock plan, though the plant-wide plan had joined it. The name says every plan, and survives a restart.
+    @Test func aMergedLatchIsNamedByEveryPlanAcrossARestart() throws {
+        var seq = ShutoffSequencer(config: config)
+        let unit = DefaultPlans.group("tank-farm-A", config: config)
+        _ = seq.trip(Fixture.button, plan: unit, at: at(0))
+        #expect(seq.plan?.name == "group:tank-farm-A")
+        _ = seq.trip(Fixture.button, plan: plan, at: at(1))
+        _ = seq.trip(Fixture.button, plan: unit, at: at(2))
+        #expect(seq.plan?.name == "group:tank-farm-A + plant-wide")
+        #expect(seq.plan?.planNames == ["group:tank-farm-A", "plant-wide"])
+        let data = try JSONEncoder().encode(seq.snapshot)
+        var again = ShutoffSequencer(config: config)
+        _ = again.restore(try JSONDecoder().decode(ShutoffSnapshot.self, from: data), at: at(100))
+        #expect(again.isLatched)
+        #expect(again.plan?.name == "group:tank-farm-A + plant-wide")
+        // A new latch after a reset is named by its own plan alone.
+        _ = again.reset(by: "op", reason: "clear", activeConditions: [], override: false, isAdmin: false, at: at(101))
+        _ = again.trip(Fixture.button, plan: unit, at: at(102))
+        #expect(again.plan?.name == "group:tank-farm-A")
+    }
+
+    /// Issue 14: a step commanded before a restart was timed from the restart's re-command, and understated.
+    /// Its first command's time is gone, so it is confirmed without a time; a step first commanded after the
+    /// restart is timed as ever.
+    @Test func aStepCommandedBeforeARestartHasNoMeasuredTime() throws {
+        var seq = ShutoffSequencer(config: config)
+        _ = seq.trip(Fixture.button, plan: plan, at: at(0))
+        let data = try JSONEncoder().encode(seq.snapshot)
+        var again = ShutoffSequencer(config: config)
+        _ = again.restore(try JSONDecoder().decode(ShutoffSnapshot.self, from: data), at: at(100))
+        let actions = again.feedback(device: "outlet-1", observed: Fixture.closed(), at: at(101))
+        #expect(actions.contains(.event(.stepConfirmed(step: "close-outlet-1", device: "outlet-1", seconds: nil))))
+        #expect(again.state(ofStep: "close-outlet-1")?.measuredSeconds == nil)
+        // A reset and a new trip time their steps again.
+        _ = again.reset(by: "op", reason: "clear", activeConditions: [], override: false, isAdmin: false, at: at(102))
+        _ = again.trip(Fixture.button, plan: plan, at: at(103))
+        _ = again.feedback(device: "outlet-1", observed: Fixture.open(), at: at(103))
+        _ = again.feedback(device: "outlet-1", observed: Fixture.closed(), at: at(110))
+        #expect(again.state(ofStep: "close-outlet-1")?.measuredSeconds == 7)
+    }
+
     @Test func unlatchedSnapshotReopensNothingNew() throws {
         let seq = RestoreTests.restoring(config: config, plan: plan)
         var again = ShutoffSequencer(config: config)

@@ -45,6 +45,50 @@ struct ValveTrackerTests {
         #expect(v.status.pendingTarget == nil)
     }
 
+    func finished(_ events: [ValveEvent]) -> StrokeRecord? {
+        events.compactMap { if case .movementFinished(let r) = $0 { r } else { nil } }.first
+    }
+
+    /// Issue 14: a stroke that began before leveed (re)started was timed from the restart's command, and so
+    /// understated. Its start was not seen: it is reached, but not measured.
+    @Test mutating func aStrokeBegunBeforeARestartIsNotMeasured() {
+        var v = tracker(stroke: 10)
+        // leveed starts with the valve between its limits, already on its way.
+        _ = feed(&v, open: false, closed: false, 0)
+        let (i, d) = at(0.2)
+        _ = v.commanded(.closed, at: i, date: d)
+        let record = finished(feed(&v, open: false, closed: true, 2))
+        #expect(record?.outcome == .reachedUntimed)
+        #expect(record?.measuredSeconds == nil)
+        #expect(v.status.lastMovement?.measuredSeconds == nil)
+    }
+
+    /// A retry of a stroke under way keeps timing it from its first command, not from the retry.
+    @Test mutating func aRetryDoesNotShortenTheStroke() {
+        var v = tracker(stroke: 10, margin: 1.5)
+        _ = feed(&v, open: true, closed: false, 0)
+        var (i, d) = at(0)
+        _ = v.commanded(.closed, at: i, date: d)
+        _ = feed(&v, open: false, closed: false, 1)
+        (i, d) = at(8)
+        _ = v.commanded(.closed, at: i, date: d)
+        let record = finished(feed(&v, open: false, closed: true, 11))
+        #expect(record?.outcome == .reached)
+        #expect(abs((record?.measuredSeconds ?? 0) - 11) < 1e-6)
+    }
+
+    /// Commanded before its first reading (start-up), the stroke is timed from the moment it left its end.
+    @Test mutating func aCommandBeforeTheFirstReadingIsTimedFromLeavingTheEnd() {
+        var v = tracker(stroke: 10)
+        let (i, d) = at(0)
+        _ = v.commanded(.closed, at: i, date: d)
+        _ = feed(&v, open: true, closed: false, 0.5)
+        _ = feed(&v, open: false, closed: false, 1.5)
+        let record = finished(feed(&v, open: false, closed: true, 10.5))
+        #expect(record?.outcome == .reached)
+        #expect(abs((record?.measuredSeconds ?? 0) - 9) < 1e-6)
+    }
+
     @Test mutating func unreadableFeedbackIsUnknownNotTheLastPosition() {
         var v = tracker()
         _ = feed(&v, open: false, closed: true, 0)

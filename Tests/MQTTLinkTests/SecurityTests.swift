@@ -132,6 +132,35 @@ struct SecurityTests {
         #expect(client.statistics.queued == 1)
         #expect(try String(contentsOfFile: dir + "/foreign", encoding: .utf8) == "precious")
     }
+    /// Issue 14: the journal fell back to memory and stayed there for the rest of the run. It is tried again with
+    /// backoff; once the file can be written, every durable message the outbox holds is on disk and the fault
+    /// clears, so a restart delivers them.
+    @Test func aJournalThatBecomesWritableIsReopenedAndCatchesUp() async throws {
+        let dir = try TestSupport.temporaryDirectory("journal-reopen")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/outbox.journal"
+        // A directory where the journal file should be: it cannot be opened (as root too).
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        var options = TestSupport.options(port: TestSupport.freePort(), id: "reopen")
+        options.persistencePath = path
+        let client = try MQTTClient(options: options, logger: logger)
+        #expect(client.statistics.journalFault != nil)
+        client.start()
+        for n in 0..<3 {
+            try client.publish(topic: "plant/1/alarm", payload: Array(TestSupport.text(n).utf8), durable: true)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(client.statistics.journalFault != nil, "still unwritable")
+        try FileManager.default.removeItem(atPath: path)
+        #expect(await TestSupport.wait { client.statistics.journalFault == nil })
+        try client.publish(topic: "plant/1/alarm", payload: Array(TestSupport.text(3).utf8), durable: true)
+        await client.stop()
+
+        // The next run finds all four, in order.
+        let again = try MQTTClient(options: options, logger: logger)
+        #expect(again.statistics.journalFault == nil)
+        #expect(again.statistics.restored == 4)
+    }
 }
 
 /// A throw-away CA, a server certificate for 127.0.0.1 and a client certificate, made with `openssl` (EC keys:

@@ -18,6 +18,21 @@ struct UplinkRequestRangeTests {
             flag: .acknowledgement, cp: DataArea(fields: fields))
     }
 
+    /// Issue 14: the platform may set exactly the intervals the configuration key accepts (5...3600 s).
+    @Test func thePlatformSetsTheIntervalsTheConfigurationAccepts() {
+        var harness = Harness()
+        harness.step()
+        for value in ["1", "4", "3601"] {
+            let rtd = harness.request(request(.setRealTimeInterval, [("RtdInterval", value)]))
+            #expect(rtd.last?.cp["ExeRtn"] == "2", "RtdInterval=\(value)")
+        }
+        for value in ["5", "3600"] {
+            let rtd = harness.request(request(.setRealTimeInterval, [("RtdInterval", value)]))
+            #expect(rtd.last?.cp["ExeRtn"] == "1", "RtdInterval=\(value)")
+            #expect(harness.request(request(.getRealTimeInterval, []))[1].cp["RtdInterval"] == value)
+        }
+    }
+
     @Test func hostileIntervalsAreRefusedNamingTheField() {
         var harness = Harness()
         harness.step()
@@ -29,7 +44,7 @@ struct UplinkRequestRangeTests {
         }
         let rtdRefusals = harness.journalled("uplink got a bad RtdInterval to set")
         #expect(rtdRefusals.count == Self.hostileNumbers.count)
-        #expect(rtdRefusals.allSatisfy { $0.metadata["why"] == "RtdInterval must be whole seconds in 1...3600" })
+        #expect(rtdRefusals.allSatisfy { $0.metadata["why"] == "RtdInterval must be whole seconds in 5...3600" })
         #expect(
             harness.journalled("uplink got a bad MinInterval to set (it must divide 60)").allSatisfy {
                 $0.metadata["why"]?.hasPrefix("MinInterval must be") == true

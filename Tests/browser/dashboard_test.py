@@ -605,6 +605,8 @@ class DashboardTest:
                 ("#restore-button", "document.querySelectorAll('#plan-progress tbody tr').length > 0", "restore")):
             b.click(button)
             b.wait_for("document.querySelector('dialog.dlg[open] textarea')", "the reason dialog")
+            if button == "#restore-button":
+                self.restore_preview()
             b.type_into("dialog.dlg[open] textarea", "浏览器测试结束 browser test done")
             b.click("dialog.dlg[open] .dlg-confirm")
             b.wait_for(f"{done} || document.querySelector('.toast-error')", what, timeout=20)
@@ -615,6 +617,35 @@ class DashboardTest:
             return v.length && v.every((p) => p.dataset.position === 'open'); })()""",
                    "the boundary valves to reopen", timeout=self.timeout)
         self.ok("reset and restore through the dashboard: boundary valves open again")
+
+    def restore_preview(self):
+        """The restore dialog shows the dry run before anything moves: per device the command (the state it returns
+        to), the verdict, and why a device is held; the targets, not the current positions (the boundary valves
+        are closed now, and the dialog says "open")."""
+        b = self.b
+        rows = b.evaluate("""[...document.querySelectorAll('dialog.dlg[open] #restore-preview tbody tr')].map((r) => ({
+            device: r.dataset.device, action: r.dataset.action,
+            target: r.querySelector('.restore-target').dataset.target,
+            why: r.querySelector('.restore-why').textContent }))""")
+        if not rows:
+            raise Failure("the restore dialog shows no preview of what restore will do")
+        positions = b.evaluate("""Object.fromEntries([...document.querySelectorAll('.device[data-line="boundary"]')]
+            .filter((d) => d.querySelector('.valve-pos'))
+            .map((d) => [d.dataset.device, d.querySelector('.valve-pos').dataset.position]))""")
+        boundary = [r for r in rows if r["device"] in positions]
+        if not boundary:
+            raise Failure(f"the restore preview lists no boundary valve: {rows}")
+        for r in boundary:
+            if r["target"] != "open":
+                raise Failure(f"restore preview: {r['device']} should show its command (open), shows {r['target']!r}")
+            if positions[r["device"]] != "closed":
+                raise Failure(f"restore preview: {r['device']} is {positions[r['device']]}, not closed, before restore")
+        for r in rows:
+            if r["action"] in ("held-closed", "needs-decision") and not r["why"].strip():
+                raise Failure(f"restore preview: {r['device']} is {r['action']} without a reason")
+        if b.evaluate("document.querySelectorAll('.toast-error').length"):
+            raise Failure("the restore dry run was refused")
+        self.ok(f"restore dialog previews {len(rows)} devices; boundary valves shown as commanded open")
 
     def viewer(self):
         b = self.b

@@ -599,7 +599,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(403, "viewer may not command")
         body = self.body()
         reason = (body.get("reason") or "").strip()
-        if route != "alarms/silence" and not reason:
+        dry_run = route == "restore" and body.get("dryRun") is True
+        if route != "alarms/silence" and not reason and not dry_run:
             return self.error(400, "reason is required")
         now = time.time()
         with PLANT.lock:
@@ -625,6 +626,20 @@ class Handler(BaseHTTPRequestHandler):
                     return self.error(409, "reset the latch first")
                 if not any(s["operation"] == "close-valve" for s in d["steps"]):
                     return self.error(409, "nothing to restore")
+                if dry_run:
+                    # As the daemon answers it: per device, the state it returns to (the command), and the verdict.
+                    items = []
+                    for s in d["steps"]:
+                        dev = s["device"]
+                        if s["operation"] in ("close-valve", "open-valve"):
+                            target = "open" if s["operation"] == "close-valve" else "closed"
+                            now_at = PLANT.valves[dev]["position"]
+                        else:
+                            target, now_at = "stopped", "running"
+                        items.append({"device": dev, "now": now_at, "target": target,
+                                      "action": "already-there" if now_at == target else "move", "reasons": []})
+                    return self.send(200, {"ok": True, "message": f"dry run: nothing moved; {len(items)} devices",
+                                           "restore": {"plan": d["plan"], "items": items}})
                 PLANT.run_plan("restore", who["user"], reason, restore=True)
                 return self.send(200, {"ok": True, "message": f"restoring {len(d['steps'])} steps"})
             if route == "escalate":

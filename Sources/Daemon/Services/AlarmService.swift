@@ -34,6 +34,11 @@ final class AlarmService: Service, Sendable {
     private let valveFlags = Mutex<[String: (position: Bool, bit: Bool)]>([:])
 
     /// - Throws: when the configured alarms are inconsistent (check-config reports this first).
+    /// Alarms a drill raised (by id): journaled as drill.
+    private let drillAlarms = Mutex<Set<String>>([])
+    /// The devices of the drill under way (set by the shutoff once it exists): their alarms are journaled as drill.
+    let drillDevices = Mutex<(@Sendable () -> Set<String>)?>(nil)
+
     init(config: LeveeConfig, field: FieldIO, historian: Historian, logger: Logger) throws {
         self.field = field
         self.historian = historian
@@ -150,7 +155,7 @@ final class AlarmService: Service, Sendable {
                 case .reached:
                     await report(.valveFailedToMove(valve: id), active: false, detail: nil)
                     if r.commanded { await checkDrift(valve: id, r) }
-                case .alreadyThere:
+                case .alreadyThere, .reachedUntimed:
                     await report(.valveFailedToMove(valve: id), active: false, detail: nil)
                 }
             }
@@ -194,8 +199,20 @@ final class AlarmService: Service, Sendable {
     }
 
     /// A health condition the shutoff reports: a step needing a person on site, a failed step, a park escalation.
-    func raise(_ condition: HealthCondition, active: Bool, detail: String?) async {
+    /// - Parameter drill: raised by a drill (its manual action, failed step, escalation): its journal rows are
+    ///   marked drill, the clearing and the acknowledgement included, until it is raised again outside a drill.
+    func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
+        if active {
+            drillAlarms.withLock { set in
+                if drill { set.insert(condition.alarmID) } else { set.remove(condition.alarmID) }
+            }
+        }
         await report(condition, active: active, detail: detail)
+    }
+
+    /// The configured alarms (not device-health ones) whose condition is active now, with their points.
+    func activeConfigured() -> [(id: String, point: String)] {
+        engine.withLock { e in e.alarms.filter { $0.health == nil && $0.conditionActive }.map { ($0.id, $0.point) } }
     }
 
     /// The verdict of a set of alarms, as first flush reads water quality: nil when any is unknown or its point
@@ -263,9 +280,11 @@ final class AlarmService: Service, Sendable {
         }
         return AlarmEntry(
             id: s.id, point: s.point, priority: s.priority.rawValue, state: s.state.rawValue,
-            conditionActive: s.conditionActive, value: s.value, message: s.message, group: s.group,
-            firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil), user: s.user,
-            reason: s.reason)
+            conditionActive: s.conditionActive, value: s.value, message: JournalText.escape(s.message), group: s.group,
+            firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil),
+            // Typed by people (a shelve's reason, a trip's text in the detail): escaped as the journal stores them,
+            // so a bidi override or a control character cannot make status read otherwise than it was typed.
+            user: s.user.map(JournalText.escape), reason: s.reason.map(JournalText.escape))
     }
 
     /// Runs an operator request against the engine and journals what it did.
@@ -336,7 +355,7 @@ final class AlarmService: Service, Sendable {
                 await record(
                     StoredEvent(
                         kind: "alarm", source: t.alarm, message: text, at: t.date(now: now, nowDate: date),
-                        details: details))
+                        details: details, drill: isDrill(alarm: t.alarm, point: t.point)))
             case .annunciate(let priority):
                 await switchOutputs(annunciation[priority] ?? [], on: true, why: "\(priority) alarm")
             case .silence(let user):
@@ -374,6 +393,14 @@ final class AlarmService: Service, Sendable {
                 logger.error("annunciation output failed", metadata: ["device": "\(device)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Whether an alarm's journal row belongs to a drill: one a drill raised, or one on a device of the drill under
+    /// way (a drill valve's failure to move, its local mode).
+    private func isDrill(alarm: String, point: String) -> Bool {
+        if drillAlarms.withLock({ $0.contains(alarm) }) { return true }
+        guard let devices = drillDevices.withLock({ $0 })?() else { return false }
+        return devices.contains(String(point.prefix { $0 != "." }))
     }
 
     private func record(_ event: StoredEvent) async {

@@ -213,11 +213,21 @@ extension DefenceService {
                     levelAfter: Self.level(pool), volumeBefore: before?.volume ?? nil, volumeAfter: pool.pool?.volume,
                     unit: pool.device.points["level"]?.unit ?? "m"))
         }
+        // Who started it and why, and every trip and escalation text in the timeline, were typed by people: the
+        // report keeps them escaped as the journal does.
+        var timeline = d.timeline
+        for i in timeline.indices { timeline[i].text = JournalText.escape(timeline[i].text) }
         return DrillReport(
             id: d.id, site: site.id, siteName: site.name, timeZone: site.timeZone, plan: d.plan.name, live: true,
-            startedBy: d.startedBy, reason: d.reason, startedAt: d.startedAt, finishedAt: nil, timeline: d.timeline,
-            strokes: strokes, failures: failures, localValves: local, alarms: alarms, pools: poolChanges,
-            escalations: d.escalations, plants: plantSections.withLock { $0 }?(d.startedAt) ?? [])
+            startedBy: JournalText.escape(d.startedBy), reason: JournalText.escape(d.reason), startedAt: d.startedAt,
+            finishedAt: nil, timeline: timeline, strokes: strokes, failures: failures.map(JournalText.escape),
+            localValves: local,
+            alarms: alarms.map { a in
+                var a = a
+                a.text = JournalText.escape(a.text)
+                return a
+            }, pools: poolChanges, escalations: d.escalations.map(JournalText.escape),
+            plants: plantSections.withLock { $0 }?(d.startedAt) ?? [])
     }
 
     static func level(_ s: DeviceSnapshot) -> Double? {

@@ -269,7 +269,10 @@ final class DefenceService: Service, Sendable {
         by user: String, reason: String, open: [String], dryRun: Bool, isAdmin: Bool,
         kind: Trigger.Kind = .leveectl, from: String = ""
     ) async -> ControlResponse {
-        let holds = restoreHolds.withLock { $0 }?() ?? [:]
+        var holds = restoreHolds.withLock { $0 }?() ?? [:]
+        for (outlet, reasons) in alarmHolds() {
+            holds[outlet, default: []] += reasons.filter { !(holds[outlet] ?? []).contains($0) }
+        }
         let overrides = Set(open)
         if dryRun {
             switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
@@ -300,6 +303,46 @@ final class DefenceService: Service, Sendable {
                 ok: true, message: "restore started by \(user): \(summary.map(Self.counts) ?? "")", restore: summary)
         case .failure(let refusal):
             return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+        }
+    }
+
+    /// Per outlet, the active alarms on it, whether or not first flush lists the outlet: alarms on the outlet's own
+    /// points and on the devices of its group (an analyser grouped with its outlet), and the alarms of interlocks
+    /// whose plan closes it. A restore holds the outlet closed while any is active (the sequencer adds the active
+    /// interlocks themselves).
+    func alarmHolds() -> [String: [String]] {
+        let config = field.config
+        let active = alarms.activeConfigured()
+        guard !active.isEmpty else { return [:] }
+        let interlockAlarms = Dictionary(
+            config.interlocks.compactMap { i in i.alarm.map { (i.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        var named: [String: Set<String>] = [:]
+        for trigger in book.automaticTriggers {
+            guard let alarm = interlockAlarms[trigger.id] else { continue }
+            for step in trigger.plan.steps where step.operation == .closeValve {
+                named[step.device, default: []].insert(alarm)
+            }
+        }
+        var holds: [String: [String]] = [:]
+        for outlet in config.devices where Self.isOutlet(outlet) {
+            var devices: Set<String> = [outlet.id]
+            if let group = outlet.group {
+                devices.formUnion(config.devices.filter { $0.group == group }.map(\.id))
+            }
+            let reasons = active.filter { a in
+                devices.contains(String(a.point.prefix { $0 != "." })) || named[outlet.id]?.contains(a.id) == true
+            }.map { "\($0.id) active" }
+            if !reasons.isEmpty { holds[outlet.id] = reasons.sorted() }
+        }
+        return holds
+    }
+
+    /// A rain or sewage outlet (a boundary valve without a role is one), as the sequencer counts them.
+    static func isOutlet(_ d: Device) -> Bool {
+        guard d.kind == .valve else { return false }
+        switch d.valveSettings?.role ?? (d.line == .boundary ? .rainOutlet : nil) {
+        case .rainOutlet, .sewageOutlet: return true
+        default: return false
         }
     }
 
@@ -366,25 +409,28 @@ final class DefenceService: Service, Sendable {
             i.map { date.addingTimeInterval(($0 - now).inSeconds) }
         }
         let activeDrill = drill.withLock { $0?.id }
+        // Who and why are typed by people (and come from the network): escaped as the journal stores them.
+        let safe = JournalText.escape
         return sequencer.withLock { s in
             DefenceSummary(
-                latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map(\.text),
+                latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map { safe($0.text) },
                 steps: s.steps.map { st in
                     DefenceStepSummary(
                         id: st.step.id, device: st.step.device, operation: st.step.operation.rawValue,
                         phase: st.phase.rawValue, attempts: st.attempts, seconds: st.measuredSeconds,
-                        failedReason: st.failedReason, commandedAt: wall(st.commandedAt),
-                        confirmedAt: wall(st.confirmedAt), lastError: st.lastError)
+                        failedReason: st.failedReason.map(safe), commandedAt: wall(st.commandedAt),
+                        confirmedAt: wall(st.confirmedAt), lastError: st.lastError.map(safe))
                 },
                 escalated: s.isEscalated,
-                escalations: s.escalations.map { "\($0.drill ? "DRILL " : "")\($0.by): \($0.reason)" },
+                escalations: s.escalations.map { safe("\($0.drill ? "DRILL " : "")\($0.by): \($0.reason)") },
                 interlocks: s.automatic.map {
                     InterlockSummary(
                         id: $0.trigger.id, point: $0.trigger.point, plan: $0.trigger.plan.name, active: $0.isActive,
                         description: $0.trigger.description)
                 },
                 bypasses: s.bypasses.map {
-                    BypassSummary(interlock: $0.trigger, by: $0.by, reason: $0.reason, until: wall($0.until) ?? date)
+                    BypassSummary(
+                        interlock: $0.trigger, by: safe($0.by), reason: safe($0.reason), until: wall($0.until) ?? date)
                 },
                 activeDrill: activeDrill, restore: s.lastRestore.map(Self.summary))
         }
@@ -410,11 +456,12 @@ final class DefenceService: Service, Sendable {
                 await record("defence-alarm", a.text)
                 switch a {
                 case .manualActionNeeded(let valve, _):
-                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text)
+                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text, drill: !tag.isEmpty)
                 case .stepFailed(let step, _, let reason):
-                    await raise(.stepFailed(step: step), active: true, detail: tag + reason)
+                    await raise(.stepFailed(step: step), active: true, detail: tag + reason, drill: !tag.isEmpty)
                 case .movedWhileShutOff(_, let device, _, _):
-                    await raise(.movedWhileShutOff(device: device), active: true, detail: tag + a.text)
+                    await raise(
+                        .movedWhileShutOff(device: device), active: true, detail: tag + a.text, drill: !tag.isEmpty)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }
@@ -422,7 +469,8 @@ final class DefenceService: Service, Sendable {
                 logger.critical(
                     "park escalation", metadata: ["reason": "\(e.reason)", "by": "\(e.by)", "drill": "\(e.drill)"])
                 await record("escalation", "\(e.by): \(e.reason)", drill: e.drill)
-                await raise(.parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)")
+                await raise(
+                    .parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)", drill: e.drill)
                 if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
                 logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
@@ -445,11 +493,11 @@ final class DefenceService: Service, Sendable {
         for w in watchers { w(latch) }
     }
 
-    private func raise(_ condition: HealthCondition, active: Bool, detail: String?) async {
+    private func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
         let changed = raised.withLock { set in
             active ? set.insert(condition).inserted : set.remove(condition) != nil
         }
-        if changed || active { await alarms.raise(condition, active: active, detail: detail) }
+        if changed || active { await alarms.raise(condition, active: active, detail: detail, drill: drill) }
     }
 
     private func switchEscalationOutput(on: Bool, why: String) async {

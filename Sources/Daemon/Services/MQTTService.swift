@@ -109,11 +109,8 @@ final class MQTTService: Service, Sendable {
         client.start()
         // The outbox's journal could not be opened (disk full, unwritable): the link runs on its in-memory outbox,
         // and the operator must know that durable messages would not survive a restart.
-        if let fault = client.statistics.journalFault {
-            await alarms.raise(
-                .linkDown(link: "mqtt-outbox"), active: true,
-                detail: "outbox journal unavailable, durable messages kept in memory only: \(fault)")
-        }
+        var journalFault: String?
+        await watchJournal(&journalFault)
         if gate.withLock({ $0 != nil }) {
             let input = commandInput
             try client.subscribe(topics.command(site), qos: .atLeastOnce) { message in input.yield(message) }
@@ -128,10 +125,12 @@ final class MQTTService: Service, Sendable {
             group.addTask { [self] in
                 for await message in commands { await handleCommand(message) }
             }
-            group.addTask { [self] in
+            group.addTask { [self, journalFault] in
                 var linkDown = false
+                var journalFault = journalFault
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     await publishState()
+                    await watchJournal(&journalFault)
                     let down = client.status.state != .connected
                     if down != linkDown {
                         linkDown = down
@@ -149,6 +148,17 @@ final class MQTTService: Service, Sendable {
         // A clean stop: say so, rather than leave the park to learn it from the last will a keepalive later.
         publish(publisher.withLock { $0.offline(at: Date()) })
         await client.stop(drain: .seconds(2))
+    }
+
+    /// Raises the outbox journal's alarm while it cannot be written (the client keeps retrying it, and writes
+    /// every durable message once it can), and clears it when it writes again.
+    private func watchJournal(_ last: inout String?) async {
+        let fault = client.statistics.journalFault
+        guard (fault == nil) != (last == nil) else { return }
+        last = fault
+        await alarms.raise(
+            .linkDown(link: "mqtt-outbox"), active: fault != nil,
+            detail: fault.map { "outbox journal unavailable, durable messages kept in memory only: \($0)" })
     }
 
     /// The link's state for `leveectl status` and the dashboard.

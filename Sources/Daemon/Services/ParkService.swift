@@ -53,7 +53,9 @@ final class ParkService: Service, Sendable {
         (inbound, input) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4096))
         // A park restarted while latched has already sent that trip's commands.
         let summary = defence.summary()
-        if summary.latched, let plan = summary.plan { carriedPlans.withLock { $0 = [plan] } }
+        if summary.latched, let plan = summary.plan {
+            carriedPlans.withLock { $0 = Set(plan.components(separatedBy: ResponsePlan.joiner)) }
+        }
         // The park's drill report covers the plants too, as they reported themselves.
         defence.plantSections.withLock { $0 = { [self] since in plantSections(since: since) } }
     }
@@ -197,7 +199,10 @@ final class ParkService: Service, Sendable {
             return
         }
         let reason = "park plan \(plan)\(summary.drill ? " (drill)" : ""): \(summary.trips.first ?? "")"
-        await carry(plan: plan, drill: summary.drill, reason: reason)
+        // A latch that merged plans names each; every one reaches its plants.
+        for name in plan.components(separatedBy: ResponsePlan.joiner) {
+            await carry(plan: name, drill: summary.drill, reason: reason)
+        }
     }
 
     /// Commands the plants `plan` reaches, once per latch.

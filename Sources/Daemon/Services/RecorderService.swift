@@ -41,7 +41,9 @@ struct RecorderService: Service {
                         ? "\(update.device) answering again"
                         : "\(update.device) stopped answering: \(update.error ?? "")"
                     await durable(
-                        StoredEvent(kind: "device-state", source: update.device, message: message, at: Date()))
+                        StoredEvent(
+                            kind: "device-state", source: update.device, message: message, at: Date(),
+                            drill: drillDevices().contains(update.device)))
                 }
                 answering[update.device] = update.healthy
             case .valve(let id, let e):
@@ -97,6 +99,7 @@ struct RecorderService: Service {
                 let (result, error): (String, String?) =
                     switch r.outcome {
                     case .reached: ("confirmed", nil)
+                    case .reachedUntimed: ("confirmed", "stroke not timed: its start was not seen")
                     case .alreadyThere: ("confirmed", "already \(r.target)")
                     case .failed(let reason): ("failed", reason)
                     }
@@ -104,7 +107,7 @@ struct RecorderService: Service {
                     StoredCommand(
                         device: id, command: r.target.commandName, user: origin.user, source: origin.source,
                         reason: origin.reason, requestedAt: r.startedAt, result: result, error: error,
-                        strokeSeconds: r.outcome == .alreadyThere ? nil : r.seconds, drill: origin.drill))
+                        strokeSeconds: r.measuredSeconds, drill: origin.drill))
             }
             switch r.outcome {
             case .reached:
@@ -113,6 +116,15 @@ struct RecorderService: Service {
                     StoredEvent(
                         kind: "stroke", source: id, message: "\(id) reached \(r.target) in \(detail) s (\(who))",
                         at: now, details: #"{"seconds":\#(detail),"commanded":\#(r.commanded)}"#,
+                        drill: inDrill || r.origin?.drill == true))
+            case .reachedUntimed:
+                // Never a number that understates the stroke: the movement began before leveed saw it.
+                await durable(
+                    StoredEvent(
+                        kind: "stroke", source: id,
+                        message:
+                            "\(id) reached \(r.target) (commanded; stroke not timed: it began before leveed saw it)",
+                        at: now, details: #"{"seconds":null,"commanded":\#(r.commanded)}"#,
                         drill: inDrill || r.origin?.drill == true))
             case .failed(let reason):
                 await durable(

@@ -49,6 +49,9 @@ public struct StrokeRecord: Sendable, Hashable {
     public enum Outcome: Sendable, Hashable {
         /// Reached the end position; `seconds` is the measured time.
         case reached
+        /// Reached the end position, but the movement began where Levee did not see it start (already travelling
+        /// when leveed started, or reversed mid-travel): its time is not measured, and `seconds` means nothing.
+        case reachedUntimed
         /// Did not reach it within the allowed time; `seconds` is how long it was given.
         case failed(reason: String)
         /// Was already there when commanded.
@@ -64,6 +67,14 @@ public struct StrokeRecord: Sendable, Hashable {
     public var startedAt: Date
     public var seconds: Double
     public var outcome: Outcome
+
+    /// The stroke time as measured, or nil when there is none: already there, or the start was not seen.
+    public var measuredSeconds: Double? {
+        switch outcome {
+        case .reached, .failed: seconds
+        case .reachedUntimed, .alreadyThere: nil
+        }
+    }
 }
 
 /// What changed, for the caller to log, store or alarm on.
@@ -109,6 +120,10 @@ public struct ValveTracker: Sendable {
     private var leftLimitAt: (instant: ContinuousClock.Instant, date: Date, from: ValvePosition)?
     private var neitherSince: ContinuousClock.Instant?
     private var pending: (target: ValveTarget, at: ContinuousClock.Instant, date: Date, origin: CommandOrigin?)?
+    /// When the commanded stroke under way began: its first command from the other end, or the moment it was seen
+    /// leaving that end. A retry keeps it, so a stroke is never timed from a later command; nil when the start was
+    /// not seen (the valve was mid-travel when leveed started), and the stroke is then not measured.
+    private var strokeStart: (at: ContinuousClock.Instant, target: ValveTarget)?
     private var movementFault: String?
     private var lastMovement: StrokeRecord?
 
@@ -160,6 +175,18 @@ public struct ValveTracker: Sendable {
             return [.movementFinished(record)]
         }
         pending = (target, now, date, origin)
+        let other: ValvePosition = target == .open ? .closed : .open
+        if position == other {
+            // Still at the other end (a retry of a command it did not obey included): the stroke starts now.
+            strokeStart = (now, target)
+        } else if strokeStart?.target == target {
+            // A retry of the stroke under way: it is still timed from its start.
+        } else if position == .travelling, let left = leftLimitAt, left.from == other {
+            // Already on its way from the other end (another command, or another master): timed from leaving it.
+            strokeStart = (left.instant, target)
+        } else {
+            strokeStart = nil
+        }
         return []
     }
 
@@ -221,13 +248,19 @@ public struct ValveTracker: Sendable {
         events.append(.positionChanged(from: old, to: new))
         if old == .open || old == .closed {
             leftLimitAt = (now, date, old)
+            // Commanded before its first reading (at start-up): the stroke is timed from leaving the end.
+            if let p = pending, p.target.position != old, strokeStart?.target != p.target {
+                strokeStart = (now, p.target)
+            }
         }
         if new == .open || new == .closed {
             let target: ValveTarget = new == .open ? .open : .closed
             if let p = pending, p.target == target {
+                let start = strokeStart?.target == target ? strokeStart?.at : nil
                 let record = StrokeRecord(
                     valve: valve, target: target, commanded: true, origin: p.origin, startedAt: p.date,
-                    seconds: (now - p.at).inSeconds, outcome: .reached)
+                    seconds: start.map { (now - $0).inSeconds } ?? 0, outcome: start == nil ? .reachedUntimed : .reached
+                )
                 lastMovement = record
                 movementFault = nil
                 pending = nil
@@ -241,6 +274,7 @@ public struct ValveTracker: Sendable {
                 events.append(.movementFinished(record))
             }
             leftLimitAt = nil
+            strokeStart = nil
         }
         return events
     }

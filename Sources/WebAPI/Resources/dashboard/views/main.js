@@ -33,7 +33,7 @@ export function mount(root, ctx) {
         onclick: () => simpleCommand(ctx, '/api/v1/reset', t('defence.resetTitle'), t('defence.resetIntro')) },
     t('defence.reset'));
     const restoreBtn = h('button', { type: 'button', class: 'btn', id: 'restore-button',
-        onclick: () => simpleCommand(ctx, '/api/v1/restore', t('defence.restoreTitle'), t('defence.restoreIntro')) },
+        onclick: () => restoreCommand(ctx) },
     t('defence.restore'));
     const escalateBtn = h('button', { type: 'button', class: 'btn btn-warn', id: 'escalate-button',
         onclick: () => simpleCommand(ctx, '/api/v1/escalate', t('defence.escalateTitle'),
@@ -260,6 +260,34 @@ async function simpleCommand(ctx, path, title, intro, danger = false) {
     const answer = await askReason({ title, intro, danger });
     if (!answer) return;
     if (await ctx.command(path, { reason: answer.reason })) ctx.refreshStatus();
+}
+
+/**
+ * Restore: first the daemon's dry run (what restore will command each device to, what it holds closed and why,
+ * what it leaves for a decision), shown in the dialog; only then the reason and the confirmation. The table lists
+ * the commands, the target states, never the current positions, so nobody mistakes one for the other.
+ */
+async function restoreCommand(ctx) {
+    const preview = await ctx.command('/api/v1/restore', { dryRun: true });
+    if (!preview) return;
+    const items = preview.restore?.items ?? [];
+    const names = new Map((ctx.state.status?.devices ?? []).map((d) => [d.id, d.name]));
+    const table = h('table', { class: 'restore-preview', id: 'restore-preview' },
+        h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, t('restore.device')), h('th', { scope: 'col' }, t('restore.target')),
+            h('th', { scope: 'col' }, t('restore.action')), h('th', { scope: 'col' }, t('restore.why')))),
+        h('tbody', {}, items.map((i) => h('tr', { 'data-device': i.device, 'data-action': i.action },
+            h('td', {}, names.has(i.device) ? `${names.get(i.device)} (${i.device})` : i.device),
+            h('td', { class: 'restore-target', 'data-target': i.target ?? '' },
+                i.target ? tOr(`restore.state.${i.target}`, i.target) : '—'),
+            h('td', { class: 'restore-action' }, tOr(`restore.do.${i.action}`, i.action)),
+            h('td', { class: 'restore-why' }, (i.reasons ?? []).join('; '))))));
+    const body = h('div', { class: 'table-wrap' },
+        items.length ? table : h('p', { class: 'warn-line' }, t('restore.nothing')));
+    const answer = await askReason({ title: t('defence.restoreTitle'), intro: t('defence.restoreIntro'), body,
+        id: 'restore-dialog' });
+    if (!answer) return;
+    if (await ctx.command('/api/v1/restore', { reason: answer.reason })) ctx.refreshStatus();
 }
 
 async function valveCommand(ctx, device, action) {
