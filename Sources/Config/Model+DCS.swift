@@ -27,8 +27,8 @@ public struct DCSSettings: Sendable, Hashable {
     public var intScale: Int
     /// `update_ms`: how often the register image is rebuilt from the live state (50...10000; default 200).
     public var updateMs: Int
-    /// `max_clients`: connections held at once (1...64; default 8). A new connection beyond it closes the one that
-    /// has been quiet longest, so a flood of idle connections cannot lock out a DCS that keeps polling.
+    /// `max_clients`: connections held at once (1...64; default 8). A new connection beyond it closes the oldest
+    /// one that has sent nothing, else the quietest, so a flood of idle connections cannot lock out a polling DCS.
     public var maxClients: Int
     /// `idle_timeout_s`: a connection that sends no complete request for this long is closed (1...3600; default 60).
     public var idleTimeoutSeconds: Int

@@ -294,8 +294,12 @@ public final class DCSServer: @unchecked Sendable {
                 close(cfd)
                 continue
             }
+            // At the cap, the oldest connection that has never asked anything goes first, then the quietest:
+            // a flood of silent connections only pushes out its own, never a DCS that keeps polling.
+            let silent = clients.filter { $0.value.requests == 0 }
             if clients.count >= settings.maxClients,
-                let quietest = clients.min(by: { $0.value.lastActivity < $1.value.lastActivity })
+                let quietest = silent.min(by: { $0.value.connectedAt < $1.value.connectedAt })
+                    ?? clients.min(by: { $0.value.lastActivity < $1.value.lastActivity })
             {
                 logger.warning(
                     "DCS clients at max_clients: closing the quietest",
