@@ -169,6 +169,7 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        links.register(dcs: dcs)
         let control: ControlServer
         do {
             control = try ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in

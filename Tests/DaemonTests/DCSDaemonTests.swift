@@ -67,6 +67,13 @@ struct DCSDaemonTests {
         #expect(valve.position == "open" && valve.mode == "remote")
         #expect(r[5]["registers"] as? [Int] == [1, 1, 1], "\(r[5])")
         #expect(r[6]["registers"] as? [Int] == [3, 3], "3 devices configured, 3 answering")
+        // While a client is connected, the status lists it with its last request.
+        async let held = Self.pymodbus(port, [["fn": "ir", "address": 0, "count": 1], ["fn": "sleep", "seconds": 3]])
+        #expect(
+            await H.wait(10) {
+                try h.status()?.dcs?.clients.contains { $0.address == "127.0.0.1" && $0.lastRequestAt != nil } == true
+            })
+        _ = try await held
         // mbpoll, the other master, reads the same float (CDAB is its default order).
         let mb = try await OffPool.run {
             try ModbusMasters.mbpoll(["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "3:float", "-r", "1010", "127.0.0.1"])
@@ -126,6 +133,9 @@ struct DCSDaemonTests {
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
         let plant = try await Self.pymodbus(port, [["fn": "ir", "address": 1, "count": 3]])
         #expect(plant[0]["registers"] as? [Int] == [1, 1, 7], "latched, plan 1 (plant-wide), source DCS")
+        // The status shows the link: the refused writes and the one coil action.
+        let link = try #require(try h.status()?.dcs)
+        #expect(link.refusedWrites == 3 && link.coilActions == 1, "\(link)")
         h.signal(SIGTERM)
         #expect(await h.waitForExit(30) == 0)
         let trips = try await h.journal().filter { $0.kind == "trip" }

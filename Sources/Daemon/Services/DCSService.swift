@@ -76,6 +76,19 @@ final class DCSService: Service, Sendable {
         await server.stop()
     }
 
+    /// The link as the status shows it.
+    func summary() -> DCSLinkSummary {
+        let s = server.status
+        return DCSLinkSummary(
+            listen: s.listen,
+            clients: s.clients.map {
+                DCSClientSummary(
+                    address: $0.address, connectedAt: $0.connectedAt, lastRequestAt: $0.lastRequestAt,
+                    requests: $0.requests)
+            }, refusedWrites: s.refusedWrites, refusedConnections: s.refusedConnections,
+            droppedConnections: s.droppedConnections, coilActions: s.coilActions)
+    }
+
     /// What the image shows, from the same sources as `leveectl status`.
     func facts() -> PlantFacts {
         let status = StatusBuilder.status(field: field, historian: historian, alarms: alarms)
