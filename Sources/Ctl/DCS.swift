@@ -55,7 +55,9 @@ struct DCS: ParsableCommand {
             }
             if !settings.dcs.enabled { notes.append("[dcs] is not enabled: leveed serves no Modbus port") }
             for note in notes where format == .csv { printError("note: \(note)") }
-            print(DCSMapDocument.render(DCSMap(config: settings, book: assignment.book), format: format, notes: notes), terminator: "")
+            print(
+                DCSMapDocument.render(DCSMap(config: settings, book: assignment.book), format: format, notes: notes),
+                terminator: "")
         }
     }
 }

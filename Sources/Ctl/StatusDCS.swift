@@ -13,7 +13,8 @@ extension StatusView {
         out += "\n"
         for c in d.clients {
             let last = c.lastRequestAt.map { "last request \(stamp($0, now: now, zone: zone))" } ?? "no request yet"
-            out += "  \(c.address)  \(last), \(c.requests) requests since \(stamp(c.connectedAt, now: now, zone: zone))\n"
+            out +=
+                "  \(c.address)  \(last), \(c.requests) requests since \(stamp(c.connectedAt, now: now, zone: zone))\n"
         }
         return out
     }

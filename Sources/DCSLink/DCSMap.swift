@@ -98,10 +98,17 @@ public struct DCSMap: Sendable {
                     meaning: meaning, source: source))
         }
         typealias P = DCSLayout.Plant
-        reg(P.heartbeat, "uint16", "heartbeat: +1 every second while Levee runs (wraps at 65535); alarm if frozen", source: "plant", unit: "s")
+        reg(
+            P.heartbeat, "uint16", "heartbeat: +1 every second while Levee runs (wraps at 65535); alarm if frozen",
+            source: "plant", unit: "s")
         reg(P.latched, "uint16", "shutoff latched: 1 yes, 0 no", source: "plant")
-        reg(P.planNumber, "uint16", "latched plan number (see the plan rows); 0 none, 65535 several or a restore", source: "plant")
-        reg(P.tripSource, "uint16", "first trip source: 0 none, 1 button, 2 leveectl, 3 HTTP, 4 park, 5 interlock, 6 leveed, 7 DCS", source: "plant")
+        reg(
+            P.planNumber, "uint16", "latched plan number (see the plan rows); 0 none, 65535 several or a restore",
+            source: "plant")
+        reg(
+            P.tripSource, "uint16",
+            "first trip source: 0 none, 1 button, 2 leveectl, 3 HTTP, 4 park, 5 interlock, 6 leveed, 7 DCS",
+            source: "plant")
         reg(P.escalated, "uint16", "escalated to the park: 1 yes, 0 no", source: "plant")
         reg(P.bypasses, "uint16", "interlocks bypassed now (count)", source: "plant")
         reg(P.drill, "uint16", "verification drill in progress: 1 yes, 0 no", source: "plant")
@@ -129,11 +136,17 @@ public struct DCSMap: Sendable {
             let base = DCSLayout.deviceAddress(slot: slot)
             reg(base + D.answering, "uint16", "\(device.name): 1 answering, 0 not answering", source: device.id)
             if device.kind == .valve {
-                reg(base + D.valvePosition, "uint16", "\(device.name): position 0 unknown, 1 open, 2 closed, 3 travelling, 4 fault", source: device.id)
+                reg(
+                    base + D.valvePosition, "uint16",
+                    "\(device.name): position 0 unknown, 1 open, 2 closed, 3 travelling, 4 fault", source: device.id)
                 reg(base + D.valveMode, "uint16", "\(device.name): 0 unknown, 1 remote, 2 local", source: device.id)
-                reg(base + D.lastStroke, "uint16", "\(device.name): last stroke time; 0 none yet", source: device.id, unit: "s", scale: 10)
+                reg(
+                    base + D.lastStroke, "uint16", "\(device.name): last stroke time; 0 none yet", source: device.id,
+                    unit: "s", scale: 10)
                 reg(base + D.failedToMove, "uint16", "\(device.name): failed to move: 1 yes, 0 no", source: device.id)
-                reg(base + D.valvePending, "uint16", "\(device.name): movement awaited: 0 none, 1 opening, 2 closing", source: device.id)
+                reg(
+                    base + D.valvePending, "uint16", "\(device.name): movement awaited: 0 none, 1 opening, 2 closing",
+                    source: device.id)
             }
             for (k, name) in DCSLayout.points(for: device.kind.rawValue).enumerated() {
                 guard let point = device.points[name] else { continue }
@@ -143,9 +156,16 @@ public struct DCSMap: Sendable {
                 let scale = point.isDigital ? nil : s.intScale
                 reg(at + Q.float32, "float32", "\(label)", source: src, unit: point.unit)
                 reg(at + Q.int32, "int32", "\(label)", source: src, unit: point.unit, scale: scale)
-                reg(at + Q.int16, "int16", "\(label) (clamped to -32768...32767)", source: src, unit: point.unit, scale: scale)
-                reg(at + Q.quality, "uint16", "\(label) quality: 0 good, 1 stale, 2 comm-fail, 3 out-of-range, 4 bad-config, 5 no value yet", source: src)
-                reg(at + Q.age, "uint16", "\(label) age of the value; 65535 never read or older", source: src, unit: "s")
+                reg(
+                    at + Q.int16, "int16", "\(label) (clamped to -32768...32767)", source: src, unit: point.unit,
+                    scale: scale)
+                reg(
+                    at + Q.quality, "uint16",
+                    "\(label) quality: 0 good, 1 stale, 2 comm-fail, 3 out-of-range, 4 bad-config, 5 no value yet",
+                    source: src)
+                reg(
+                    at + Q.age, "uint16", "\(label) age of the value; 65535 never read or older", source: src, unit: "s"
+                )
             }
         }
         for alarm in alarms {

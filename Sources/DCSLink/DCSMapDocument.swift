@@ -56,10 +56,14 @@ public enum DCSMapDocument {
                 "- Layout version \(DCSLayout.version).",
             ]
             lines += notes.map { "- Note: \($0)" }
-            lines += ["", "| " + columns.joined(separator: " | ") + " |",
-                      "|" + String(repeating: "---|", count: columns.count)]
+            lines += [
+                "", "| " + columns.joined(separator: " | ") + " |",
+                "|" + String(repeating: "---|", count: columns.count),
+            ]
             for e in map.entries {
-                lines.append("| " + cells(e).map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
+                lines.append(
+                    "| " + cells(e).map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ")
+                        + " |")
             }
             return lines.joined(separator: "\n") + "\n"
         case .json:

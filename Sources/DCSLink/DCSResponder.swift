@@ -23,8 +23,10 @@ public enum DCSResponder {
         do {
             request = try ModbusRequest.parse(pdu: pdu)
         } catch {
-            let isWrite = [ModbusFunction.writeSingleCoil, ModbusFunction.writeMultipleCoils,
-                           ModbusFunction.writeSingleRegister, ModbusFunction.writeMultipleRegisters].contains(function)
+            let isWrite = [
+                ModbusFunction.writeSingleCoil, ModbusFunction.writeMultipleCoils,
+                ModbusFunction.writeSingleRegister, ModbusFunction.writeMultipleRegisters,
+            ].contains(function)
             return Answer(response: .exception(function: function, error), refusedWrite: isWrite)
         }
         func fail(_ code: ModbusExceptionCode, write: Bool) -> Answer {

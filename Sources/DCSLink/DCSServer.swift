@@ -104,9 +104,13 @@ public final class DCSServer: @unchecked Sendable {
         let family = addr.ss_family
         return withUnsafePointer(to: &addr) { p in
             if family == sa_family_t(AF_INET6) {
-                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
     }
 
@@ -200,7 +204,8 @@ public final class DCSServer: @unchecked Sendable {
             }
             for (cfd, why) in drops {
                 if let client = clients[cfd], why != "closed" {
-                    logger.warning("DCS client disconnected", metadata: ["client": "\(client.address)", "why": "\(why)"])
+                    logger.warning(
+                        "DCS client disconnected", metadata: ["client": "\(client.address)", "why": "\(why)"])
                     shared.withLock { $0.droppedConnections += 1 }
                 }
                 close(cfd)
@@ -316,7 +321,8 @@ public final class DCSServer: @unchecked Sendable {
     private func publishClients(_ clients: [Int32: Client]) {
         let list = clients.values.sorted { $0.connectedAt < $1.connectedAt }.map {
             DCSLinkStatus.Client(
-                address: $0.address, connectedAt: $0.connectedAt, lastRequestAt: $0.lastRequestAt, requests: $0.requests)
+                address: $0.address, connectedAt: $0.connectedAt, lastRequestAt: $0.lastRequestAt, requests: $0.requests
+            )
         }
         shared.withLock { $0.clients = list }
     }
@@ -331,13 +337,13 @@ public final class DCSServer: @unchecked Sendable {
                 return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { a in
                     var ip = a.pointee.sin6_addr
                     inet_ntop(AF_INET6, &ip, &buffer, socklen_t(buffer.count))
-                    return String(cString: buffer)
+                    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 }
             }
             return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { a in
                 var ip = a.pointee.sin_addr
                 inet_ntop(AF_INET, &ip, &buffer, socklen_t(buffer.count))
-                return String(cString: buffer)
+                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             }
         }
     }

@@ -79,7 +79,8 @@ struct ImageTests {
         f.mqtt = .down
         let high = try #require(map.alarms.first { $0.priority == .high })
         f.alarms[high.id] = .init(active: true, unacknowledged: true, hidden: false, priority: .high)
-        f.alarms["device.gas-a1.comm-fail"] = .init(active: true, unacknowledged: false, hidden: false, priority: .critical)
+        f.alarms["device.gas-a1.comm-fail"] = .init(
+            active: true, unacknowledged: false, hidden: false, priority: .critical)
         image.update(f, map: map)
         let plant = try image.read(0, count: 19).get()
         #expect(plant[0] == 1, "the heartbeat wraps")
@@ -156,7 +157,9 @@ struct ResponderTests {
         #expect(reset.response == .writeSingle(function: 0x05, address: 0, value: 0xFF00) && !reset.refusedWrite)
         #expect(gate.value(0))
         #expect(answer(.read(.coil, address: 0, count: 1)).response == .bits(function: 0x01, [true]))
-        #expect(answer(.read(.discreteInput, address: 0, count: 1)).response == .exception(function: 0x02, .illegalFunction))
+        #expect(
+            answer(.read(.discreteInput, address: 0, count: 1)).response == .exception(function: 0x02, .illegalFunction)
+        )
         let bad = DCSResponder.answer(pdu: [0x2B, 0x0E], image: image, coils: [], gate: &gate, client: "c", at: now)
         #expect(bad.response == .exception(function: 0x2B, .illegalFunction))
     }

@@ -37,7 +37,8 @@ struct MapTests {
         let map = DCSMap(config: without, book: book)
         #expect(!map.registerExists(DCSLayout.deviceAddress(slot: 2)))
         // A new device does not take the reserved slot.
-        let again = try Fixture.config(devices: Fixture.devices() + Fixture.pool.replacingOccurrences(of: "\"pool\"", with: "\"pool-2\""))
+        let again = try Fixture.config(
+            devices: Fixture.devices() + Fixture.pool.replacingOccurrences(of: "\"pool\"", with: "\"pool-2\""))
         #expect(DCSAddressBook.assign(again, lock: book).book.devices["pool-2"] == 3)
     }
 
@@ -78,7 +79,8 @@ struct MapTests {
         #expect(throws: ConfigErrors.self) { try Fixture.config(dcs: "shutoff_coils = [\"plant-wyde\"]") }
         #expect(throws: ConfigErrors.self) { try Fixture.config(dcs: "allow = [\"dcs.example.com\"]") }
         #expect(throws: Never.self) {
-            try Fixture.config(dcs: "shutoff_coils = [\"plant-wide\", \"group:tank-farm-A\"]\nallow = [\"10.0.0.5\", \"::1\"]")
+            try Fixture.config(
+                dcs: "shutoff_coils = [\"plant-wide\", \"group:tank-farm-A\"]\nallow = [\"10.0.0.5\", \"::1\"]")
         }
     }
 }

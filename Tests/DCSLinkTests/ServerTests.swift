@@ -61,13 +61,15 @@ struct DCSServerTests {
         let s = try Running(dcs: "word_order = \"\(order.rawValue)\"\nint_scale = 100")
         s.publish(gas: 23.45)
         let o = order.rawValue
-        let r = try await Self.pymodbus(s.port, [
-            ["fn": "hr", "address": 1010, "count": 2, "as": "float32", "order": o],
-            ["fn": "ir", "address": 1012, "count": 2, "as": "int32", "order": o],
-            ["fn": "ir", "address": 1014, "count": 1, "as": "int16"],
-            ["fn": "hr", "address": 1015, "count": 1],
-            ["fn": "ir", "address": 0, "count": 1],
-        ])
+        let r = try await Self.pymodbus(
+            s.port,
+            [
+                ["fn": "hr", "address": 1010, "count": 2, "as": "float32", "order": o],
+                ["fn": "ir", "address": 1012, "count": 2, "as": "int32", "order": o],
+                ["fn": "ir", "address": 1014, "count": 1, "as": "int16"],
+                ["fn": "hr", "address": 1015, "count": 1],
+                ["fn": "ir", "address": 0, "count": 1],
+            ])
         await s.server.stop()
         #expect(abs((r[0]["value"] as? Double ?? 0) - 23.45) < 1e-5, "\(r[0])")
         #expect(r[1]["value"] as? Int == 2345, "\(r[1])")
@@ -82,10 +84,12 @@ struct DCSServerTests {
             s.publish(gas: 12.5)
             let port = s.port
             let out = try await OffPool.run {
-                try ModbusMasters.mbpoll(flag + ["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "3:float", "-r", "1010", "127.0.0.1"])
+                try ModbusMasters.mbpoll(
+                    flag + ["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "3:float", "-r", "1010", "127.0.0.1"])
             }
             let ints = try await OffPool.run {
-                try ModbusMasters.mbpoll(flag + ["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "4:int", "-r", "1012", "127.0.0.1"])
+                try ModbusMasters.mbpoll(
+                    flag + ["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "4:int", "-r", "1012", "127.0.0.1"])
             }
             await s.server.stop()
             #expect(ModbusMasters.mbpollValues(out.stdout)[1010] == "12.5", "\(order): \(out.stdout)\(out.stderr)")
@@ -106,13 +110,15 @@ struct DCSServerTests {
 
     @Test func aWriteToADisabledCoilOrARegisterIsRefusedAndCounted() async throws {
         let s = try Running(dcs: "ack_coil = true")
-        let r = try await Self.pymodbus(s.port, [
-            ["fn": "wc", "address": 0, "value": 1],  // reset: not enabled
-            ["fn": "wc", "address": 100, "value": 1],  // a shutoff: not enabled
-            ["fn": "wr", "address": 1010, "value": 7],
-            ["fn": "di", "address": 0, "count": 1],
-            ["fn": "wc", "address": 1, "value": 1],  // acknowledge: enabled
-        ])
+        let r = try await Self.pymodbus(
+            s.port,
+            [
+                ["fn": "wc", "address": 0, "value": 1],  // reset: not enabled
+                ["fn": "wc", "address": 100, "value": 1],  // a shutoff: not enabled
+                ["fn": "wr", "address": 1010, "value": 7],
+                ["fn": "di", "address": 0, "count": 1],
+                ["fn": "wc", "address": 1, "value": 1],  // acknowledge: enabled
+            ])
         let status = s.server.status
         await s.server.stop()
         #expect(r[0]["exception"] as? Int == 2, "\(r[0])")
@@ -126,12 +132,14 @@ struct DCSServerTests {
 
     @Test func aHeldPulseOnAnEnabledCoilActsOnceNamingTheClient() async throws {
         let s = try Running(dcs: "shutoff_coils = [\"plant-wide\"]\nwrite_hold_ms = 300")
-        let r = try await Self.pymodbus(s.port, [
-            ["fn": "wc", "address": 100, "value": 1],
-            ["fn": "sleep", "seconds": 0.6],
-            ["fn": "co", "address": 100, "count": 1],
-            ["fn": "wc", "address": 100, "value": 0],
-        ])
+        let r = try await Self.pymodbus(
+            s.port,
+            [
+                ["fn": "wc", "address": 100, "value": 1],
+                ["fn": "sleep", "seconds": 0.6],
+                ["fn": "co", "address": 100, "count": 1],
+                ["fn": "wc", "address": 100, "value": 0],
+            ])
         #expect(await TestWait.until { !s.fired.withLock { $0 }.isEmpty })
         await s.server.stop()
         #expect(r[2]["bits"] as? [Int] == [1])
@@ -166,7 +174,9 @@ struct DCSServerTests {
         var ops: [[String: Any]] = []
         for _ in 0..<100 { ops.append(["fn": "ir", "address": 1010, "count": 2, "as": "float32", "order": "ABCD"]) }
         let r = try await Self.pymodbus(port, ops)
-        #expect(r.allSatisfy { ($0["value"] as? Double) == 7.5 }, "\(r.filter { ($0["value"] as? Double) != 7.5 }.prefix(3))")
+        #expect(
+            r.allSatisfy { ($0["value"] as? Double) == 7.5 },
+            "\(r.filter { ($0["value"] as? Double) != 7.5 }.prefix(3))")
         #expect(await TestWait.until { garbage.isClosed() }, "garbage is disconnected")
         #expect(await TestWait.until { slow.isClosed() }, "an unfinished frame is cut off")
         #expect(await TestWait.until { s.server.status.clients.count <= 8 })

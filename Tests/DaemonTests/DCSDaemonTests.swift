@@ -48,15 +48,17 @@ struct DCSDaemonTests {
         let port = try await start(h, dcs: "word_order = \"CDAB\"\nint_scale = 100")
         let gas = try #require(try point(h, "gas-a1", "concentration")?.value)
         let h2s = try #require(try point(h, "h2s-a1", "concentration")?.value)
-        let r = try await Self.pymodbus(port, [
-            ["fn": "ir", "address": 1010, "count": 2, "as": "float32", "order": "CDAB"],
-            ["fn": "hr", "address": 1012, "count": 2, "as": "int32", "order": "CDAB"],
-            ["fn": "ir", "address": 1014, "count": 1, "as": "int16"],
-            ["fn": "ir", "address": 1015, "count": 1],
-            ["fn": "ir", "address": 1210, "count": 2, "as": "float32", "order": "CDAB"],
-            ["fn": "ir", "address": 1100, "count": 3],
-            ["fn": "ir", "address": 15, "count": 2],
-        ])
+        let r = try await Self.pymodbus(
+            port,
+            [
+                ["fn": "ir", "address": 1010, "count": 2, "as": "float32", "order": "CDAB"],
+                ["fn": "hr", "address": 1012, "count": 2, "as": "int32", "order": "CDAB"],
+                ["fn": "ir", "address": 1014, "count": 1, "as": "int16"],
+                ["fn": "ir", "address": 1015, "count": 1],
+                ["fn": "ir", "address": 1210, "count": 2, "as": "float32", "order": "CDAB"],
+                ["fn": "ir", "address": 1100, "count": 3],
+                ["fn": "ir", "address": 15, "count": 2],
+            ])
         #expect(abs((r[0]["value"] as? Double ?? -1) - gas) < 1e-4, "\(r[0]) vs \(gas)")
         #expect(r[1]["value"] as? Int == Int((gas * 100).rounded()), "\(r[1])")
         #expect(r[2]["value"] as? Int == Int((gas * 100).rounded()), "\(r[2])")
@@ -76,7 +78,9 @@ struct DCSDaemonTests {
         _ = try await held
         // mbpoll, the other master, reads the same float (CDAB is its default order).
         let mb = try await OffPool.run {
-            try ModbusMasters.mbpoll(["-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "3:float", "-r", "1010", "127.0.0.1"])
+            try ModbusMasters.mbpoll([
+                "-m", "tcp", "-p", "\(port)", "-a", "1", "-t", "3:float", "-r", "1010", "127.0.0.1",
+            ])
         }
         let text = try #require(ModbusMasters.mbpollValues(mb.stdout)[1010], "\(mb.stdout)\(mb.stderr)")
         #expect(abs((Double(text) ?? -1) - gas) < 1e-3)
@@ -86,9 +90,12 @@ struct DCSDaemonTests {
         let h = try H()
         defer { h.stop() }
         let port = try await start(h)
-        let first = try await Self.pymodbus(port, [
-            ["fn": "ir", "address": 0, "count": 1], ["fn": "sleep", "seconds": 2.2], ["fn": "ir", "address": 0, "count": 1],
-        ])
+        let first = try await Self.pymodbus(
+            port,
+            [
+                ["fn": "ir", "address": 0, "count": 1], ["fn": "sleep", "seconds": 2.2],
+                ["fn": "ir", "address": 0, "count": 1],
+            ])
         let a = try #require((first[0]["registers"] as? [Int])?.first)
         let b = try #require((first[2]["registers"] as? [Int])?.first)
         #expect(b >= a + 1, "heartbeat \(a) then \(b)")
@@ -98,34 +105,41 @@ struct DCSDaemonTests {
         // The value stays what the status shows (the last one read), and the quality word says it is not live.
         var regs: [Int]?
         for _ in 0..<50 where regs?[5] != 2 {
-            regs = try await Self.pymodbus(port, [["fn": "ir", "address": 1010, "count": 6]]).first?["registers"] as? [Int]
+            regs =
+                try await Self.pymodbus(port, [["fn": "ir", "address": 1010, "count": 6]]).first?["registers"] as? [Int]
             if regs?[5] != 2 { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(regs?[5] == 2, "quality comm-fail: \(String(describing: regs))")
         let shown = try point(h, "gas-a1", "concentration")?.value
-        #expect(regs.map { Double($0[4]) / 10 } == shown.map { ($0 * 10).rounded() / 10 }, "\(String(describing: regs))")
+        #expect(
+            regs.map { Double($0[4]) / 10 } == shown.map { ($0 * 10).rounded() / 10 }, "\(String(describing: regs))")
     }
 
     @Test func aDisabledCoilIsRefusedAndAHeldShutoffPulseTripsThePlanJournaledAsTheDCS() async throws {
         let h = try H()
         defer { h.stop() }
         let port = try await start(h, dcs: "shutoff_coils = [\"plant-wide\"]\nwrite_hold_ms = 300")
-        let refused = try await Self.pymodbus(port, [
-            ["fn": "wc", "address": 0, "value": 1],  // reset: not enabled
-            ["fn": "wc", "address": 101, "value": 1],  // no such plan coil
-            ["fn": "wr", "address": 1, "value": 0],  // a register
-        ])
+        let refused = try await Self.pymodbus(
+            port,
+            [
+                ["fn": "wc", "address": 0, "value": 1],  // reset: not enabled
+                ["fn": "wc", "address": 101, "value": 1],  // no such plan coil
+                ["fn": "wr", "address": 1, "value": 0],  // a register
+            ])
         #expect(refused.map { $0["exception"] as? Int } == [2, 2, 1], "\(refused)")
         #expect(try h.status()?.defence?.latched == false)
         // A tap shorter than the hold does nothing.
-        _ = try await Self.pymodbus(port, [["fn": "wc", "address": 100, "value": 1], ["fn": "wc", "address": 100, "value": 0]])
+        _ = try await Self.pymodbus(
+            port, [["fn": "wc", "address": 100, "value": 1], ["fn": "wc", "address": 100, "value": 0]])
         try await Task.sleep(for: .milliseconds(600))
         #expect(try h.status()?.defence?.latched == false)
         // A press held past write_hold_ms trips plant-wide.
-        let pulse = try await Self.pymodbus(port, [
-            ["fn": "wc", "address": 100, "value": 1], ["fn": "sleep", "seconds": 0.6],
-            ["fn": "wc", "address": 100, "value": 0],
-        ])
+        let pulse = try await Self.pymodbus(
+            port,
+            [
+                ["fn": "wc", "address": 100, "value": 1], ["fn": "sleep", "seconds": 0.6],
+                ["fn": "wc", "address": 100, "value": 0],
+            ])
         #expect(pulse.allSatisfy { $0["exception"] == nil && $0["error"] == nil }, "\(pulse)")
         #expect(await H.wait { try h.status()?.defence?.latched == true }, "\(h.log)")
         let trip = try #require(try h.status()?.defence?.trips.first)

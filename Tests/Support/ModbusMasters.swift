@@ -52,7 +52,8 @@ public enum ModbusMasters {
     /// (`seconds`); `unit` defaults to 1. A read with `as` ("int16", "int32" or "float32") and `order` ("ABCD",
     /// "CDAB", "BADC", "DCBA") also returns `value`, decoded in Python from the letters' definition (the bytes of
     /// the big-endian value in the order they appear on the wire), independently of Levee's codec.
-    public static func pymodbus(port: Int, timeout: Double = 2, _ operations: [[String: Any]]) throws -> [[String: Any]] {
+    public static func pymodbus(port: Int, timeout: Double = 2, _ operations: [[String: Any]]) throws -> [[String: Any]]
+    {
         let python = try TestTools.python()
         let request: [String: Any] = ["port": port, "timeout": timeout, "ops": operations]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)

@@ -179,13 +179,16 @@ final class DCSService: Service, Sendable {
                 : ControlResponse(ok: false, error: failures.joined(separator: "; "))
         }
         if response.ok {
-            logger.notice("DCS coil done", metadata: ["coil": "\(reason)", "by": "\(who)", "result": "\(response.message ?? "")"])
+            logger.notice(
+                "DCS coil done", metadata: ["coil": "\(reason)", "by": "\(who)", "result": "\(response.message ?? "")"])
         } else {
-            logger.warning("DCS coil refused", metadata: ["coil": "\(reason)", "by": "\(who)", "error": "\(response.error ?? "")"])
+            logger.warning(
+                "DCS coil refused", metadata: ["coil": "\(reason)", "by": "\(who)", "error": "\(response.error ?? "")"])
             do {
                 try await historian.recordEvent(
                     StoredEvent(
-                        kind: "dcs-refused", source: who, message: "\(reason): \(response.error ?? "refused")", at: Date()))
+                        kind: "dcs-refused", source: who, message: "\(reason): \(response.error ?? "refused")",
+                        at: Date()))
             } catch {
                 logger.warning("DCS refusal not journaled", metadata: ["error": "\(error)"])
             }
