@@ -167,6 +167,16 @@ let package = Package(
             ]
         ),
 
+        // The Modbus TCP server the plant's DCS polls: the register map made from the configuration (addresses kept
+        // stable by `dcs_address` keys and a lock file), the encoding of values, qualities and states, the write
+        // coils' edge-and-hold logic (all pure), and the server on its own poll(2) thread.
+        .target(
+            name: "DCSLink",
+            dependencies: [
+                "Config", "ModbusWire", "SystemCalls", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         .executableTarget(
             name: "Daemon",
@@ -183,6 +193,7 @@ let package = Package(
                 "ParkLink",
                 "HJ212",
                 "Uplink",
+                "DCSLink",
                 "SystemCalls",
                 "DurableState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -200,6 +211,7 @@ let package = Package(
             dependencies: [
                 "Config",
                 "ControlAPI",
+                "DCSLink",
                 "Defence",
                 "Drills",
                 "Historian",
@@ -242,6 +254,11 @@ let package = Package(
         .target(name: "LeveeTestSupport", path: "Tests/Support"),
 
         .testTarget(name: "ModbusWireTests", dependencies: ["ModbusWire"]),
+        .testTarget(
+            name: "DCSLinkTests",
+            dependencies: [
+                "DCSLink", "Config", "ModbusWire", "LeveeTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Alarm", "HJ212", "LeveeTestSupport"]),
         .testTarget(
             name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),

@@ -18,7 +18,7 @@ fi
 
 SCRATCH=${SCRATCH:-.build}
 SEED=${SEED:-1}
-ONLY=${ONLY:-throughput,latency,historian,footprint,trigger}
+ONLY=${ONLY:-throughput,latency,historian,footprint,trigger,dcs}
 
 tmp=$(mktemp -d /tmp/levee-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

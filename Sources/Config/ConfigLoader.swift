@@ -34,6 +34,7 @@ public enum ConfigLoader {
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : (folder.isEmpty ? "/" : folder) + "/" + p }
         config.historian.path = resolve(config.historian.path)
         config.daemon.controlSocket = resolve(config.daemon.controlSocket)
+        config.dcs.lockFile = config.dcs.lockFile.map(resolve)
         if var mqtt = config.mqtt {
             mqtt.passwordFile = mqtt.passwordFile.map(resolve)
             mqtt.tlsCAFile = mqtt.tlsCAFile.map(resolve)

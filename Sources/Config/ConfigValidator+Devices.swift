@@ -18,6 +18,7 @@ struct DeviceDraft: Sendable {
 extension ConfigValidator {
     static let commonDeviceKeys: Set<String> = [
         "id", "name", "type", "bus", "unit", "line", "group", "location", "poll_ms", "max_gap", "points", "commands",
+        "dcs_address",
     ]
 
     /// Kind-specific keys, written on the device table and documented on each settings type.
@@ -114,6 +115,7 @@ extension ConfigValidator {
         let location = nonEmptyString(t, "location")
         let pollMs = integer(t, "poll_ms", in: 10...3_600_000) ?? 1000
         let maxGap = draft.family == .gpio ? nil : integer(t, "max_gap", in: 0...125)
+        let dcsAddress = integer(t, "dcs_address", in: Self.dcsDeviceSlots)
 
         let settings = kind.map { deviceSettings(t, kind: $0, line: line) } ?? Device.Settings.none
         let bus = draft.busID.map { BusRef(id: $0, family: draft.family) }
@@ -130,6 +132,7 @@ extension ConfigValidator {
             location: location, pollMs: pollMs, maxGap: maxGap, points: draft.points, commands: draft.commands,
             settings: settings
         )
+        draft.device?.dcsAddress = dcsAddress
         return draft
     }
 

@@ -31,7 +31,7 @@ extension ConfigValidator {
             top,
             allowed: [
                 "site", "buses", "devices", "historian", "daemon", "alarm", "alarms", "defence", "plans", "interlocks",
-                "first_flush", "http", "users", "mqtt", "park", "uplink",
+                "first_flush", "http", "users", "mqtt", "park", "uplink", "dcs",
             ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         // A file with neither [buses] nor [[devices]] describes a plant not yet configured: it is valid and polls
@@ -60,11 +60,15 @@ extension ConfigValidator {
             + Set(validDevices.compactMap(\.group)).sorted().map { "group:\($0)" }
         let park = table(top, "park").flatMap { validatePark($0, plans: planIDs, mqtt: mqtt) }
         let uplink = table(top, "uplink").flatMap { validateUplink($0, devices: validDevices) }
+        let dcs = table(top, "dcs").map { validateDCS($0, plans: planIDs) } ?? DCSSettings()
+        checkDCSAddresses(validDevices)
         guard issues.isEmpty, let site else { return nil }
-        return LeveeConfig(
+        var config = LeveeConfig(
             site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
             alarms: alarms, alarmSettings: alarmSettings, defence: defence, plans: plans.plans, interlocks: interlocks,
             firstFlush: firstFlush, http: http, users: users, mqtt: mqtt, park: park, uplink: uplink)
+        config.dcs = dcs
+        return config
     }
 
     /// `[site]`: `id`, `name`, `time_zone`, all required.

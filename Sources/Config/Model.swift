@@ -37,6 +37,8 @@ public struct LeveeConfig: Sendable, Hashable {
     public var park: ParkSettings?
     /// `[uplink]`: the HJ 212 link to the bureau; nil when there is none.
     public var uplink: UplinkSettings?
+    /// `[dcs]`: the Modbus TCP server for the plant's DCS; off unless enabled.
+    public var dcs: DCSSettings = DCSSettings()
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),
@@ -288,6 +290,9 @@ public struct Device: Sendable, Hashable {
     public var commands: [String: Command]
     /// Kind-specific settings.
     public var settings: Settings
+    /// `dcs_address`: the device's slot in the DCS register map, 0...499 (its block starts at register
+    /// 1000 + 100 × slot). Optional: without it the `[dcs]` lock file keeps the slot the device was first given.
+    public var dcsAddress: Int?
 
     public init(
         id: String, name: String, kind: DeviceKind, bus: String, unit: Int?, line: DefenceLine,

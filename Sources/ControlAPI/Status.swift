@@ -24,6 +24,8 @@ public struct SiteStatus: Codable, Sendable, Hashable {
     public var links: LinksSummary? = nil
     /// On a park instance: its plants and the commands sent to them.
     public var park: ParkSummary? = nil
+    /// The Modbus TCP link to the plant's DCS, when enabled.
+    public var dcs: DCSLinkSummary? = nil
 
     public init(
         site: String, siteName: String, timeZone: String, generatedAt: Date, summary: String, devices: [DeviceStatus],

@@ -16,7 +16,7 @@ struct Leveectl: ParsableCommand {
         subcommands: [
             Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
             Drill.self, Park.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self,
-            History.self, CheckConfigCommand.self,
+            History.self, CheckConfigCommand.self, DCS.self,
         ])
 }
 

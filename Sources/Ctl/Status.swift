@@ -119,6 +119,7 @@ enum StatusView {
         }
         if let links = s.links { out += linksSection(links, now: s.generatedAt, zone: zone) }
         if let park = s.park { out += parkSection(park, now: s.generatedAt, zone: zone) }
+        if let dcs = s.dcs { out += dcsSection(dcs, now: s.generatedAt, zone: zone) }
         for line in lines {
             let devices = s.devices.filter { $0.line == line }
             guard !devices.isEmpty else { continue }

@@ -60,6 +60,7 @@ enum ControlHandler {
             if let links {
                 status.links = links.summary()
                 status.park = links.park?.summary()
+                status.dcs = links.dcsSummary()
             }
             return ControlResponse(ok: true, status: status)
         case "park-confirm":

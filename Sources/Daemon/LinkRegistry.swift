@@ -6,7 +6,14 @@ import Synchronization
 final class LinkRegistry: Sendable {
     private let services = Mutex<(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?)>((nil, nil, nil))
 
+    private let dcsService = Mutex<DCSService?>(nil)
+
     var park: ParkService? { services.withLock { $0.park } }
+
+    func register(dcs: DCSService?) { dcsService.withLock { $0 = dcs } }
+
+    /// Nil when `[dcs]` is not enabled.
+    func dcsSummary() -> DCSLinkSummary? { dcsService.withLock { $0 }?.summary() }
 
     func register(mqtt: MQTTService?, park: ParkService?, uplink: UplinkService?) {
         services.withLock { $0 = (mqtt, park, uplink) }

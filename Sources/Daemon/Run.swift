@@ -158,6 +158,19 @@ struct Run: AsyncParsableCommand {
             }
         }
         links.register(mqtt: mqtt, park: park, uplink: uplink)
+        var dcs: DCSService?
+        if settings.dcs.enabled {
+            do {
+                dcs = try DCSService.make(
+                    config: settings, field: field, historian: historian, alarms: alarms, defence: defence,
+                    links: links, logger: logger)
+            } catch {
+                logger.critical("DCS Modbus link cannot be set up; not starting", metadata: ["error": "\(error)"])
+                historian.close()
+                throw ExitCode(1)
+            }
+        }
+        links.register(dcs: dcs)
         let control: ControlServer
         do {
             control = try ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
@@ -220,7 +233,7 @@ struct Run: AsyncParsableCommand {
             .init(service: control),
         ]
         // The links beyond the plant stop before the historian they journal to.
-        let linkServices: [(any Service)?] = [mqtt, park, uplink]
+        let linkServices: [(any Service)?] = [mqtt, park, uplink, dcs]
         services += linkServices.compactMap { $0 }.map { .init(service: $0) }
         if let web {
             services.append(.init(service: WebService(server: web, listen: settings.http.listen, logger: logger)))

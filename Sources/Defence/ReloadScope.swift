@@ -31,6 +31,7 @@ public enum ReloadScope {
         section("mqtt", \.mqtt)
         section("park", \.park)
         section("uplink", \.uplink)
+        section("dcs", \.dcs)
         let (oldBook, newBook) = (PlanBook(config: old), PlanBook(config: new))
         if oldBook != newBook { reasons.append("the shutoff plans derived from the devices changed") }
         for id in safetyDevices(old).union(safetyDevices(new)).sorted() where old.device(id) != new.device(id) {

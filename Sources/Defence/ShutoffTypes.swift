@@ -15,6 +15,8 @@ public struct Trigger: Sendable, Hashable, Codable {
         case automatic(String)
         /// Levee itself: re-asserting a step after a restart, or after a device left its tripped state.
         case daemon
+        /// A write coil of the DCS's Modbus link (`[dcs] shutoff_coils`).
+        case dcs
     }
 
     /// The daemon's own user name in every journal and command record.

@@ -19,6 +19,14 @@ struct ReloadScopeTests {
         #expect(ReloadScope.restartRequired(from: old, to: new) == [])
     }
 
+    /// The DCS register map is made at start; a reload must not change the server or its writes under the DCS.
+    @Test func aChangedDCSSectionNeedsARestart() {
+        var new = Fixture.config()
+        new.dcs.enabled = true
+        new.dcs.shutoffCoils = ["plant-wide"]
+        #expect(ReloadScope.restartRequired(from: Fixture.config(), to: new) == ["[dcs] changed"])
+    }
+
     @Test func aValveStrokeChangeNeedsARestartAndSaysWhich() {
         var devices = Fixture.plant
         devices[0] = Fixture.valve(

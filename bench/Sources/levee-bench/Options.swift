@@ -3,7 +3,7 @@ import Foundation
 /// The command line bench/run.sh passes: where the release binaries and the compiled C baselines are, a scratch
 /// directory, the seed, and which parts to run.
 struct Options {
-    static let parts = ["throughput", "latency", "historian", "footprint", "trigger"]
+    static let parts = ["throughput", "latency", "historian", "footprint", "trigger", "dcs"]
 
     var leveeSim = ""
     var leveed = ""
@@ -15,7 +15,7 @@ struct Options {
 
     static let usage = """
         usage: levee-bench --levee-sim PATH --leveed PATH --modbus-loop PATH --sqlite-raw PATH --work DIR
-                           [--seed N] [--only throughput,latency,historian,footprint,trigger]
+                           [--seed N] [--only throughput,latency,historian,footprint,trigger,dcs]
         Normally run through bench/run.sh, which builds everything and passes these.
         """
 

@@ -227,7 +227,7 @@ struct TriggerLatency {
     }
 
     /// Presses the button and waits for every plan valve's first write frame.
-    private func press(_ plant: Plant, valves: [String]) async throws -> Result<Press, PressFailure> {
+    func press(_ plant: Plant, valves: [String]) async throws -> Result<Press, PressFailure> {
         let wanted = Set(valves)
         plant.resetObservations()
         let before = ContinuousClock.now
@@ -288,7 +288,7 @@ struct TriggerLatency {
     // MARK: The daemon
 
     /// Waits until leveed answers on its control socket with every device answering its polls and no latch.
-    private func waitUntilReady(_ control: LeveedControl, daemon: Background, devices: Int) async throws {
+    func waitUntilReady(_ control: LeveedControl, daemon: Background, devices: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         var last = "no reply"
         while ContinuousClock.now < deadline {
@@ -305,7 +305,7 @@ struct TriggerLatency {
 
     /// Resets the latch. leveed refuses while it still sees the button pressed, so this retries until it has seen
     /// the release.
-    private func resetLatch(_ control: LeveedControl) async throws {
+    func resetLatch(_ control: LeveedControl) async throws {
         let deadline = ContinuousClock.now + .seconds(5)
         var last = ""
         while ContinuousClock.now < deadline {
@@ -321,7 +321,7 @@ struct TriggerLatency {
     // MARK: Configuration
 
     /// The simulated chip with the one-key button, for the levee-sim scenario.
-    private func scenarioButton(socket: String) -> String {
+    func scenarioButton(socket: String) -> String {
         """
 
         [gpio]
@@ -339,7 +339,7 @@ struct TriggerLatency {
     }
 
     /// The GPIO bus and the button device, for the Levee configuration.
-    private func leveeButton(socket: String) -> String {
+    func leveeButton(socket: String) -> String {
         """
 
         [buses.io]
@@ -362,7 +362,7 @@ struct TriggerLatency {
     // MARK: Placement
 
     /// The simulator on one CPU, Levee and the C baseline on another.
-    private var placement: CPUPlacement? { .loopback }
+    var placement: CPUPlacement? { .loopback }
 
     /// "p50 X, p90 Y, p99 Z, max W unit", with values in µs divided by `scale`.
     private func spread(_ samples: [Double], _ scale: Double, _ unit: String) -> String {

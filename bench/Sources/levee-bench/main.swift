@@ -36,5 +36,6 @@ await attempt("latency") { try await CommandLatency(options: options, logger: lo
 await attempt("historian") { try await HistorianThroughput(options: options, logger: logger).run(report) }
 await attempt("footprint") { try await Footprint(options: options).run(report) }
 await attempt("trigger") { try await TriggerLatency(options: options).run(report) }
+await attempt("dcs") { try await DCSLoad(options: options).run(report) }
 
 print(report.markdown, terminator: "")
