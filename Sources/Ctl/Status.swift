@@ -54,12 +54,16 @@ struct Status: ParsableCommand {
     }
 
     private func fetch() throws -> SiteStatus {
-        let response = try location.send(ControlRequest(op: "status"), timeout: 5)
-        guard response.ok, let status = response.status else {
-            printError("leveectl: daemon refused: \(response.error ?? "no status")")
+        switch try location.send(.status, timeout: 5) {
+        case .success(.status(let status)):
+            return status
+        case .success:
+            printError("leveectl: daemon refused: no status")
+            throw ExitCode(4)
+        case .failure(let refusal):
+            printError("leveectl: daemon refused: \(refusal.message)")
             throw ExitCode(4)
         }
-        return status
     }
 }
 

@@ -119,9 +119,9 @@ struct Run: AsyncParsableCommand {
         let metrics = MetricsService(
             registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
         let links = LinkRegistry()
-        let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse = { request, requester in
+        let handler: @Sendable (ControlCommand, Requester) async -> ControlResult = { command, requester in
             await ControlHandler.handle(
-                request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
+                command, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
                 links: links)
         }
         // The park link (MQTT) and, on a park instance, the plants; both need the handler, so come after it.
@@ -159,9 +159,7 @@ struct Run: AsyncParsableCommand {
         links.register(mqtt: mqtt, park: park, uplink: uplink)
         let control: ControlServer
         do {
-            control = try ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
-                await handler(request, Requester(peer))
-            }
+            control = try ControlServer(path: settings.daemon.controlSocket, logger: logger, handler: handler)
         } catch {
             logger.critical("control socket cannot be set up; not starting", metadata: ["error": "\(error)"])
             historian.close()

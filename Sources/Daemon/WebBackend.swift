@@ -9,12 +9,10 @@ import WebAPI
 /// socket, with the token's user and the client's address in the journal and the admin role for bypasses and
 /// reset overrides. The server's own deadline bounds it.
 struct WebBackend: LeveeBackend {
-    let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse
+    let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
 
-    func handle(_ request: ControlRequest, caller: Caller) async -> ControlResponse {
-        await handler(
-            request,
-            Requester(user: caller.user, from: "http \(caller.address)", isAdmin: caller.role == .admin, viaHTTP: true))
+    func handle(_ command: ControlCommand, caller: Caller) async -> ControlResult {
+        await handler(command, Requester(ControlActor(user: caller.user, address: caller.address, role: caller.role)))
     }
 
     /// The server's accounts from `[[users]]`.

@@ -60,9 +60,9 @@ struct ControlSocketTests {
 
         // An operator's request is answered while they all hang on. The old single-client loop took 2 s per idle
         // client (20 s for ten); a 3 s client timeout would have failed it.
-        let pong = try ControlClient.send(ControlRequest(op: "ping"), socket: h.socketPath, timeout: 3)
+        let pong = try ControlClient.reply(.ping, socket: h.socketPath, timeout: 3)
         #expect(pong.ok, "\(pong)")
-        #expect(try ControlClient.send(ControlRequest(op: "status"), socket: h.socketPath, timeout: 3).ok)
+        #expect(try ControlClient.reply(.status, socket: h.socketPath, timeout: 3).ok)
 
         // The idle clients and the trickler are cut off after the request deadline, not served forever.
         #expect(await H.wait(20) { idle.allSatisfy(\.closedByPeer) && trickler.closedByPeer })
@@ -72,9 +72,9 @@ struct ControlSocketTests {
         let answered = await withTaskGroup(of: Bool.self) { group in
             for n in 0..<200 {
                 group.addTask {
-                    let op = n % 2 == 0 ? "ping" : "status"
+                    let command: ControlCommand = n % 2 == 0 ? .ping : .status
                     return await Task.detached {
-                        (try? ControlClient.send(ControlRequest(op: op), socket: socket, timeout: 30))?.ok == true
+                        (try? ControlClient.reply(command, socket: socket, timeout: 30))?.ok == true
                     }.value
                 }
             }
@@ -88,7 +88,7 @@ struct ControlSocketTests {
         let h = try H()
         defer { h.stop() }
         try h.start()
-        #expect(await H.wait { (try? h.request(ControlRequest(op: "ping")))?.ok == true }, "\(h.log)")
+        #expect(await H.wait { (try? h.request(.ping))?.ok == true }, "\(h.log)")
 
         let garbage = try RawClient(h.socketPath)
         #expect(garbage.send("not json\n"))
@@ -99,7 +99,7 @@ struct ControlSocketTests {
         _ = huge.send(String(repeating: "x", count: 70_000))
         let refusal = try Self.readLine(huge)
         #expect(refusal.contains("longer than 65536 bytes"), "\(refusal)")
-        #expect(try h.request(ControlRequest(op: "ping")).ok)
+        #expect(try h.request(.ping).ok)
     }
 
     static func readLine(_ client: RawClient) throws -> String {

@@ -191,11 +191,11 @@ final class DaemonHarness: @unchecked Sendable {
         return p.isRunning ? nil : p.terminationStatus
     }
 
-    func request(_ r: ControlRequest) throws -> ControlResponse {
-        try ControlClient.send(r, socket: socketPath, timeout: 10)
+    func request(_ command: ControlCommand) throws -> ControlResponse {
+        try ControlClient.reply(command, socket: socketPath, timeout: 10)
     }
 
-    func alarms() throws -> [AlarmEntry] { try request(ControlRequest(op: "alarms")).alarms ?? [] }
+    func alarms() throws -> [AlarmEntry] { try request(.alarms).alarms ?? [] }
 
     func alarm(_ id: String) throws -> AlarmEntry? { try alarms().first { $0.id == id } }
 
@@ -239,7 +239,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func status() throws -> SiteStatus? {
-        try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
+        try ControlClient.reply(.status, socket: socketPath, timeout: 2).status
     }
 
     /// Kills leveed (SIGKILL) and waits for it, leaving the plant running for a restart.
@@ -308,4 +308,11 @@ final class NotifySocket: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+}
+
+extension ControlAPI.ControlClient {
+    /// The reply line as the daemon sent it (`ok`, `kind`, `error`, the payload), for tests that look at the wire.
+    static func reply(_ command: ControlCommand, socket: String, timeout: Double) throws -> ControlResponse {
+        try exchange(ControlRequest(command), socket: socket, timeout: timeout)
+    }
 }

@@ -168,7 +168,7 @@ struct HTTPDaemonTests {
         try h.start()
         #expect(await H.wait { h.log.contains("HTTP API stopped; leveed carries on without it") }, "\(h.log)")
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "still protected")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "still protected")).ok)
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
     }
 
@@ -246,7 +246,7 @@ struct HTTPDaemonTests {
         #expect(await H.wait(30) { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
         #expect(!h.log.contains("Too many open files"), "\(h.log)")
         // And the one-key shutoff still works end to end.
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "flood test")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "flood test")).ok)
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
     }
 }

@@ -226,15 +226,14 @@ final class DefenceService: Service, Sendable {
     // MARK: - Requests
 
     /// Trips a plan. The commands are on their way before this returns; the latch is durable when it returns.
-    func trip(_ trigger: Trigger, plan: ResponsePlan) async -> ControlResponse {
+    func trip(_ trigger: Trigger, plan: ResponsePlan) async -> ControlResult {
         let actions = sequencer.withLock { $0.trip(trigger, plan: plan, at: .now) }
         await perform(actions)
         let commands = actions.filter { if case .command = $0 { true } else { false } }.count
-        return ControlResponse(
-            ok: true,
-            message:
+        return .success(
+            .done(
                 "plan \(plan.name) latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
-        )
+            ))
     }
 
     /// A plan by name, or an error listing the names there are.
@@ -246,7 +245,7 @@ final class DefenceService: Service, Sendable {
 
     /// Resets the latch; refused while a button is still pressed or an interlock condition is active, unless an
     /// administrator overrides, and never reopens anything.
-    func reset(by user: String, reason: String, override: Bool, isAdmin: Bool) async -> ControlResponse {
+    func reset(by user: String, reason: String, override: Bool, isAdmin: Bool) async -> ControlResult {
         let active = pressed.withLock { p in p.filter(\.value).map { "button \($0.key) pressed" }.sorted() }
         let result = sequencer.withLock {
             $0.reset(by: user, reason: reason, activeConditions: active, override: override, isAdmin: isAdmin, at: .now)
@@ -254,9 +253,9 @@ final class DefenceService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return ControlResponse(ok: true, message: "reset by \(user); nothing was reopened")
+            return .success(.done("reset by \(user); nothing was reopened"))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "reset refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "reset refused: \(refusal)"))
         }
     }
 
@@ -268,17 +267,16 @@ final class DefenceService: Service, Sendable {
     func restore(
         by user: String, reason: String, open: [String], dryRun: Bool, isAdmin: Bool,
         kind: Trigger.Kind = .leveectl, from: String = ""
-    ) async -> ControlResponse {
+    ) async -> ControlResult {
         let holds = restoreHolds.withLock { $0 }?() ?? [:]
         let overrides = Set(open)
         if dryRun {
             switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
             case .success(let preview):
                 let summary = Self.summary(preview)
-                return ControlResponse(
-                    ok: true, message: "dry run: nothing moved; \(Self.counts(summary))", restore: summary)
+                return .success(.restore(summary, message: "dry run: nothing moved; \(Self.counts(summary))"))
             case .failure(let refusal):
-                return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+                return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
             }
         }
         let action = ActionID.make()
@@ -296,10 +294,10 @@ final class DefenceService: Service, Sendable {
             logger.notice(
                 "restore started",
                 metadata: ["by": "\(user)", "items": "\(summary?.items.map(\.text).joined(separator: "; ") ?? "")"])
-            return ControlResponse(
-                ok: true, message: "restore started by \(user): \(summary.map(Self.counts) ?? "")", restore: summary)
+            let message = "restore started by \(user): \(summary.map(Self.counts) ?? "")"
+            return .success(summary.map { .restore($0, message: message) } ?? .done(message))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
         }
     }
 
@@ -321,15 +319,17 @@ final class DefenceService: Service, Sendable {
     }
 
     func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
-        -> ControlResponse
+        -> ControlResult
     {
         // Who may bypass is decided before anything in the request is read, its length before it is converted.
-        guard isAdmin else { return ControlResponse(ok: false, error: "bypass refused: \(BypassRefusal.notAdmin)") }
+        guard isAdmin else {
+            return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+        }
         var duration = Duration.milliseconds(Int(settings.maximumBypassHours * 3_600_000))
         if let seconds {
             switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.bypassSeconds) {
             case .success(let d): duration = d
-            case .failure(let refusal): return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+            case .failure(let refusal): return .failure(ControlRefusal(.badRequest, "bypass refused: \(refusal)"))
             }
         }
         let result = sequencer.withLock {
@@ -339,24 +339,24 @@ final class DefenceService: Service, Sendable {
         case .success(let actions):
             await perform(actions)
             let until = summary().bypasses.first { $0.interlock == id }?.until
-            return ControlResponse(
-                ok: true,
-                message: "interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")")
+            return .success(.done("interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")"))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "bypass refused: \(refusal)"))
         }
     }
 
-    func unbypass(interlock id: String, by user: String) async -> ControlResponse {
+    func unbypass(interlock id: String, by user: String) async -> ControlResult {
         let actions = sequencer.withLock { $0.removeBypass(trigger: id, at: .now) }
-        guard !actions.isEmpty else { return ControlResponse(ok: false, error: "interlock \(id) is not bypassed") }
+        guard !actions.isEmpty else {
+            return .failure(ControlRefusal(.conflict, "interlock \(id) is not bypassed"))
+        }
         await perform(actions)
-        return ControlResponse(ok: true, message: "bypass of \(id) removed by \(user)")
+        return .success(.done("bypass of \(id) removed by \(user)"))
     }
 
-    func escalate(by user: String, reason: String) async -> ControlResponse {
+    func escalate(by user: String, reason: String) async -> ControlResult {
         await perform(sequencer.withLock { $0.escalate(by: user, reason: reason, at: .now) })
-        return ControlResponse(ok: true, message: "escalated to the park by \(user)")
+        return .success(.done("escalated to the park by \(user)"))
     }
 
     func summary() -> DefenceSummary {

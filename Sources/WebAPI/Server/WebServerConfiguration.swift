@@ -1,27 +1,9 @@
+import ControlAPI
 import Foundation
 
-/// What a user of the HTTP API may do. Each role may do everything the ones below it may.
-///
-/// WebAPI does not import the configuration module; the daemon maps each `[[users]]` role to the role of the same
-/// name.
-public enum APIRole: String, Sendable, Hashable, CaseIterable, Comparable, Codable {
-    /// Reads status, alarms, history, events and drill reports: the ecology bureau. Never moves a valve.
-    case viewer
-    /// Also trips, resets, restores, escalates, acknowledges and shelves alarms, moves valves, runs drills.
-    case `operator`
-    /// Also bypasses interlocks and overrides a reset.
-    case admin
-
-    private var rank: Int {
-        switch self {
-        case .viewer: 0
-        case .operator: 1
-        case .admin: 2
-        }
-    }
-
-    public static func < (a: APIRole, b: APIRole) -> Bool { a.rank < b.rank }
-}
+/// What a user of the HTTP API may do: the control protocol's `ControlRole`, which the daemon also uses to
+/// decide what a caller acting through levee-web may do.
+public typealias APIRole = ControlRole
 
 /// One account: a name for the journal, a role, and the SHA-256 of its bearer token (64 hex digits).
 public struct APIUser: Sendable, Hashable {
