@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "leveed", targets: ["Daemon"]),
         .executable(name: "leveectl", targets: ["leveectl"]),
+        .executable(name: "levee-web", targets: ["levee-web"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -42,6 +43,10 @@ let package = Package(
         // The one errno helper (`systemCall`, `SystemCallError`) and the one `WakePipe` that interrupts a thread's
         // poll(2): the basics every module with its own I/O thread shares. Glibc only.
         .target(name: "SystemCalls"),
+
+        // The log handler leveed and levee-web share: one line per event on stderr, with the syslog priority under
+        // journald.
+        .target(name: "JournalLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // Small state files that must survive a crash and a full disk (the shutoff latch, the alarm states): two
         // preallocated slots rewritten in place, and one writer thread per file that keeps saves in order.
@@ -160,6 +165,7 @@ let package = Package(
         ),
 
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
+        // It serves no HTTP and does not link Hummingbird: the HTTP API is levee-web, a process of its own.
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -170,13 +176,13 @@ let package = Package(
                 "Alarm",
                 "Defence",
                 "Drills",
-                "WebAPI",
                 "MQTTLink",
                 "ParkLink",
                 "HJ212",
                 "Uplink",
                 "SystemCalls",
                 "DurableState",
+                "JournalLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -184,6 +190,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // `levee-web`: the HTTP API, the dashboard, the live streams and /metrics as a process of its own. Wiring
+        // only: it reaches leveed through the typed control protocol on the control socket, and reads the
+        // historian's database read-only.
+        .executableTarget(
+            name: "levee-web",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "Historian",
+                "JournalLog",
+                "WebAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Web"
         ),
 
         // The operator's command line `leveectl`.

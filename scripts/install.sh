@@ -3,7 +3,7 @@
 # /etc/levee/levee.toml (never overwriting an existing one), and a `levee` system user in the dialout group.
 #
 #   sudo ./scripts/install.sh                 build and install, then: edit /etc/levee/levee.toml,
-#                                             systemctl enable --now leveed
+#                                             systemctl enable --now leveed levee-web
 #   DESTDIR=/tmp/stage ./scripts/install.sh   stage the files only (no user, no systemctl), e.g. for a package
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,13 +14,16 @@ DESTDIR="${DESTDIR:-}"
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 swift build -c release --product leveed
 swift build -c release --product leveectl
+swift build -c release --product levee-web
 swift build -c release --product levee-sim
 bin="$(swift build -c release --show-bin-path)"
 
 install -d "$DESTDIR$PREFIX/bin" "$DESTDIR/etc/systemd/system" "$DESTDIR/etc/levee" "$DESTDIR$PREFIX/share/doc/levee"
-install -m 0755 "$bin/leveed" "$bin/leveectl" "$bin/levee-sim" "$DESTDIR$PREFIX/bin/"
-sed "s#/usr/local/#$PREFIX/#g" systemd/leveed.service >"$DESTDIR/etc/systemd/system/leveed.service"
-chmod 0644 "$DESTDIR/etc/systemd/system/leveed.service"
+install -m 0755 "$bin/leveed" "$bin/leveectl" "$bin/levee-web" "$bin/levee-sim" "$DESTDIR$PREFIX/bin/"
+for unit in leveed levee-web; do
+    sed "s#/usr/local/#$PREFIX/#g" "systemd/$unit.service" >"$DESTDIR/etc/systemd/system/$unit.service"
+    chmod 0644 "$DESTDIR/etc/systemd/system/$unit.service"
+done
 install -m 0644 README.md config/levee.example.toml config/demo.toml "$DESTDIR$PREFIX/share/doc/levee/"
 if [ ! -e "$DESTDIR/etc/levee/levee.toml" ]; then
     install -m 0640 config/levee.example.toml "$DESTDIR/etc/levee/levee.toml"
@@ -37,7 +40,8 @@ if [ -z "$DESTDIR" ]; then
     if [ -d /run/systemd/system ]; then
         systemctl daemon-reload
         echo "install: done. Check the file with 'leveed check-config /etc/levee/levee.toml', then"
-        echo "         'systemctl enable --now leveed'; 'leveectl status' shows the plant."
+        echo "         'systemctl enable --now leveed' (and 'levee-web' for the HTTP API and dashboard);"
+        echo "         'leveectl status' shows the plant."
     else
         echo "install: done (systemd is not running here, so the unit was not loaded)"
     fi

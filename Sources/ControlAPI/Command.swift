@@ -76,6 +76,8 @@ public enum ControlCommand: Sendable, Hashable {
     case drillReport(drill: String?, format: String?)
     /// On a park instance: confirm a catchment's plan after a plant escalated.
     case parkConfirm(catchment: String, reason: String)
+    /// The daemon's metrics in the Prometheus text format, for levee-web's `/metrics`.
+    case metrics
 
     /// The command's name on the wire.
     public enum Op: String, Sendable, Hashable, CaseIterable, Codable {
@@ -88,6 +90,7 @@ public enum ControlCommand: Sendable, Hashable {
         case drills
         case drillReport = "drill-report"
         case parkConfirm = "park-confirm"
+        case metrics
     }
 
     public var op: Op {
@@ -113,6 +116,7 @@ public enum ControlCommand: Sendable, Hashable {
         case .drills: .drills
         case .drillReport: .drillReport
         case .parkConfirm: .parkConfirm
+        case .metrics: .metrics
         }
     }
 
@@ -121,7 +125,7 @@ public enum ControlCommand: Sendable, Hashable {
     /// change to the alarm system itself, ISA-18.2), for administrators.
     public var leastRole: ControlRole {
         switch self {
-        case .ping, .status, .alarms, .drills, .drillReport, .drillCheck: .viewer
+        case .ping, .status, .alarms, .drills, .drillReport, .drillCheck, .metrics: .viewer
         case .ack, .shelve, .unshelve, .silence, .command, .shutoff, .escalate, .drillStart, .parkConfirm: .operator
         case .reset(_, let override): override ? .admin : .operator
         case .restore(_, _, let open): open.isEmpty ? .operator : .admin
@@ -149,12 +153,14 @@ public enum ControlReply: Sendable, Hashable {
     case report(String)
     /// What a restore moves (or, dry, would move), holds and leaves, device by device.
     case restore(RestoreSummary, message: String?)
+    /// The Prometheus text exposition.
+    case metrics(String)
 
     /// The operator-facing text of an action done, if any.
     public var message: String? {
         switch self {
         case .done(let m), .restore(_, let m): m
-        case .status, .alarms, .drillCheck, .drills, .report: nil
+        case .status, .alarms, .drillCheck, .drills, .report, .metrics: nil
         }
     }
 }
@@ -238,6 +244,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var drills: [DrillEntry]?
     public var report: String?
     public var restore: RestoreSummary?
+    public var metrics: String?
 
     public init(_ result: ControlResult) {
         version = ControlProtocol.version
@@ -257,6 +264,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
             case .drills(let d): drills = d
             case .report(let r): report = r
             case .restore(let r, _): restore = r
+            case .metrics(let m): metrics = m
             }
         }
     }
@@ -270,6 +278,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
         if let drills { return .success(.drills(drills)) }
         if let report { return .success(.report(report)) }
         if let restore { return .success(.restore(restore, message: message)) }
+        if let metrics { return .success(.metrics(metrics)) }
         return .success(.done(message))
     }
 }
@@ -365,6 +374,7 @@ extension ControlCommand: Codable {
         case .drills: self = .drills
         case .drillReport: self = .drillReport(drill: try text(.drill), format: try text(.format))
         case .parkConfirm: self = .parkConfirm(catchment: try required(.catchment), reason: reason)
+        case .metrics: self = .metrics
         }
     }
 
@@ -372,7 +382,7 @@ extension ControlCommand: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(op.rawValue, forKey: .op)
         switch self {
-        case .ping, .status, .alarms, .drills: break
+        case .ping, .status, .alarms, .drills, .metrics: break
         case .ack(let alarm, let reason), .removeFromService(let alarm, let reason):
             try c.encode(alarm, forKey: .alarm)
             try c.encode(reason, forKey: .reason)

@@ -41,7 +41,7 @@ struct Requester: Sendable {
 enum ControlHandler {
     static func handle(
         _ command: ControlCommand, peer: Requester, field: FieldIO, historian: Historian, alarms: AlarmService,
-        defence: DefenceService? = nil, links: LinkRegistry? = nil
+        defence: DefenceService? = nil, links: LinkRegistry? = nil, metrics: MetricsService? = nil
     ) async -> ControlResult {
         /// The shutoff's commands need it running.
         func withDefence(_ body: (DefenceService) async -> ControlResult) async -> ControlResult {
@@ -154,6 +154,9 @@ enum ControlHandler {
             let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !reason.isEmpty else { return .failure(ControlRefusal(.badRequest, "park-confirm needs a reason")) }
             return await park.confirm(catchment: catchment, by: peer.user, from: peer.from, reason: reason)
+        case .metrics:
+            guard let metrics else { return .failure(ControlRefusal(.unavailable, "metrics are not enabled")) }
+            return .success(.metrics(metrics.exposition()))
         }
     }
 
@@ -183,8 +186,9 @@ extension CommandError {
         switch kind {
         case .unknownDevice: .notFound
         case .unknownCommand: .badRequest
-        case .localMode: .conflict
-        case .notAcknowledged, .shuttingDown: .unavailable
+        // The device, not the daemon, is the obstacle: in local mode, or not acknowledging (a timeout, an exception).
+        case .localMode, .notAcknowledged: .conflict
+        case .shuttingDown: .unavailable
         }
     }
 }

@@ -24,6 +24,8 @@ final class DaemonHarness: @unchecked Sendable {
     var socketPath: String { directory + "/leveed.sock" }
     var databasePath: String { directory + "/levee.db" }
     private(set) var process: Process?
+    /// levee-web, when the test started it (`startWeb`).
+    private(set) var web: Process?
     private let output = LogBuffer()
 
     /// A plant with a gas transmitter (unit 1), a valve (unit 2), an H2S transmitter (unit 3) and a register bank
@@ -156,10 +158,31 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Starts `leveed run`; `environment` is added to this process's.
     func start(environment: [String: String] = [:]) throws {
+        process = try launch("leveed", ["run", "--config", configPath], environment: environment)
+    }
+
+    /// Starts `levee-web` with the same configuration: the HTTP API, talking to leveed over its control socket.
+    /// Its log lines join leveed's in `log`.
+    func startWeb() throws {
+        if let web, web.isRunning {
+            kill(web.processIdentifier, SIGKILL)
+            web.waitUntilExit()
+        }
+        web = try launch("levee-web", ["--config", configPath], environment: [:])
+    }
+
+    /// Kills levee-web (SIGKILL) and waits for it.
+    func killWeb() {
+        guard let web else { return }
+        if web.isRunning { kill(web.processIdentifier, SIGKILL) }
+        web.waitUntilExit()
+    }
+
+    private func launch(_ binary: String, _ arguments: [String], environment: [String: String]) throws -> Process {
         let dir = try #require(Self.binaries, "leveed is not built next to the tests: swift build --build-tests")
         let p = Process()
-        p.executableURL = dir.appendingPathComponent("leveed")
-        p.arguments = ["run", "--config", configPath]
+        p.executableURL = dir.appendingPathComponent(binary)
+        p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "JOURNAL_STREAM")
@@ -174,7 +197,7 @@ final class DaemonHarness: @unchecked Sendable {
             if !data.isEmpty { output.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
         }
         try p.run()
-        process = p
+        return p
     }
 
     var log: String { output.text.withLock { $0 } }
@@ -251,6 +274,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func stop() {
+        killWeb()
         if let p = process, p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()

@@ -109,6 +109,7 @@ struct RangeDaemonTests {
         let port = try W.freePort()
         try h.write(config: H.config(port: h.plant.tcpPort(server: "plc")!, withH2S: false, extra: W.users(port: port)))
         try h.start()
+        try h.startWeb()
         let base = "http://127.0.0.1:\(port)"
         #expect(
             await W.eventually {

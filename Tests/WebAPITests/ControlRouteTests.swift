@@ -22,7 +22,7 @@ struct ControlRouteTests {
         .restore(reason: "test", dryRun: false, open: []), .bypass(interlock: "i", reason: "test", seconds: nil),
         .unbypass(interlock: "i"), .escalate(reason: "test"), .drillStart(plan: nil, live: true, reason: "test"),
         .drillCheck(plan: nil), .drills, .drillReport(drill: "latest", format: "md"),
-        .parkConfirm(catchment: "river", reason: "test"),
+        .parkConfirm(catchment: "river", reason: "test"), .metrics,
     ]
 
     @Test func whoami() async throws {

@@ -302,7 +302,7 @@ final class AlarmService: Service, Sendable {
                 case .silence:
                     return .success(try e.silence(user: user, at: now))
                 case .ping, .status, .alarms, .command, .shutoff, .reset, .restore, .bypass, .unbypass, .escalate,
-                    .drillStart, .drillCheck, .drills, .drillReport, .parkConfirm:
+                    .drillStart, .drillCheck, .drills, .drillReport, .parkConfirm, .metrics:
                     return .success([])
                 }
             } catch {

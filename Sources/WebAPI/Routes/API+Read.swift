@@ -32,7 +32,10 @@ extension API {
             Route(method: .get, path: "/api/v1/drills/{id}", role: .viewer, handler: drillReport),
             Route(method: .get, path: "/metrics", role: .viewer) { _, _, _ in
                 guard let metrics = configuration.metrics else { throw APIError.notFound("metrics are not enabled") }
-                return Self.text(metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+                guard let text = await metrics() else {
+                    throw APIError(status: .serviceUnavailable, message: "the daemon's metrics cannot be read now")
+                }
+                return Self.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
         ]
     }

@@ -50,8 +50,9 @@ public struct WebServerConfiguration: Sendable {
     /// How long one write to a live stream may wait for a client that does not read before the connection is
     /// dropped. The client reconnects with `Last-Event-ID` and misses nothing still stored.
     public var streamWriteTimeout: Duration
-    /// The Prometheus text exposition served at `/metrics` (to a viewer token); nil answers 404.
-    public var metrics: (@Sendable () -> String)?
+    /// The Prometheus text exposition served at `/metrics` (to a viewer token), or nil when it cannot be had now
+    /// (503); no closure answers 404.
+    public var metrics: (@Sendable () async -> String?)?
     /// The most connections served at once. Past it, new connections wait in the kernel's listen queue (holding no
     /// file descriptor of leveed's) until one closes, so a flood of connections can never take the descriptors the
     /// field buses and the historian need. Well below the unit's `LimitNOFILE=8192`.
@@ -66,7 +67,7 @@ public struct WebServerConfiguration: Sendable {
         chartJS: URL? = URL(fileURLWithPath: "/usr/share/javascript/chart.js/chart.min.js"),
         requestTimeout: Duration = .seconds(40), streamPollInterval: Duration = .milliseconds(300),
         statusInterval: Duration = .seconds(2), keepaliveInterval: Duration = .seconds(15),
-        streamWriteTimeout: Duration = .seconds(30), metrics: (@Sendable () -> String)? = nil
+        streamWriteTimeout: Duration = .seconds(30), metrics: (@Sendable () async -> String?)? = nil
     ) {
         self.metrics = metrics
         self.host = host
