@@ -78,6 +78,9 @@ public enum ControlCommand: Sendable, Hashable {
     case parkConfirm(catchment: String, reason: String)
     /// The daemon's metrics in the Prometheus text format, for levee-web's `/metrics`.
     case metrics
+    /// On the control socket only: the site status each time the daemon publishes it (once a second and on each
+    /// relevant change), one reply line each, until the client closes the connection.
+    case watch
 
     /// The command's name on the wire.
     public enum Op: String, Sendable, Hashable, CaseIterable, Codable {
@@ -91,6 +94,7 @@ public enum ControlCommand: Sendable, Hashable {
         case drillReport = "drill-report"
         case parkConfirm = "park-confirm"
         case metrics
+        case watch
     }
 
     public var op: Op {
@@ -117,6 +121,7 @@ public enum ControlCommand: Sendable, Hashable {
         case .drillReport: .drillReport
         case .parkConfirm: .parkConfirm
         case .metrics: .metrics
+        case .watch: .watch
         }
     }
 
@@ -125,7 +130,7 @@ public enum ControlCommand: Sendable, Hashable {
     /// change to the alarm system itself, ISA-18.2), for administrators.
     public var leastRole: ControlRole {
         switch self {
-        case .ping, .status, .alarms, .drills, .drillReport, .drillCheck, .metrics: .viewer
+        case .ping, .status, .alarms, .drills, .drillReport, .drillCheck, .metrics, .watch: .viewer
         case .ack, .shelve, .unshelve, .silence, .command, .shutoff, .escalate, .drillStart, .parkConfirm: .operator
         case .reset(_, let override): override ? .admin : .operator
         case .restore(_, _, let open): open.isEmpty ? .operator : .admin
@@ -375,6 +380,7 @@ extension ControlCommand: Codable {
         case .drillReport: self = .drillReport(drill: try text(.drill), format: try text(.format))
         case .parkConfirm: self = .parkConfirm(catchment: try required(.catchment), reason: reason)
         case .metrics: self = .metrics
+        case .watch: self = .watch
         }
     }
 
@@ -382,7 +388,7 @@ extension ControlCommand: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(op.rawValue, forKey: .op)
         switch self {
-        case .ping, .status, .alarms, .drills, .metrics: break
+        case .ping, .status, .alarms, .drills, .metrics, .watch: break
         case .ack(let alarm, let reason), .removeFromService(let alarm, let reason):
             try c.encode(alarm, forKey: .alarm)
             try c.encode(reason, forKey: .reason)

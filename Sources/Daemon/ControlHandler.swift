@@ -154,6 +154,10 @@ enum ControlHandler {
             let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !reason.isEmpty else { return .failure(ControlRefusal(.badRequest, "park-confirm needs a reason")) }
             return await park.confirm(catchment: catchment, by: peer.user, from: peer.from, reason: reason)
+        case .watch:
+            // The control socket streams it itself (ControlServer); anywhere else it is one status.
+            return .failure(
+                ControlRefusal(.badRequest, "watch streams the status on the control socket only; ask for status"))
         case .metrics:
             guard let metrics else { return .failure(ControlRefusal(.unavailable, "metrics are not enabled")) }
             return .success(.metrics(metrics.exposition()))

@@ -124,6 +124,10 @@ struct Run: AsyncParsableCommand {
                 command, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
                 links: links, metrics: metrics)
         }
+        // The site status, built once a second and on each change, for every subscriber (MQTT, watchers).
+        let publisher = StatusPublisher(field: field, signals: [defence.statusChanged, alarms.statusChanged]) {
+            ControlHandler.status(field: field, historian: historian, alarms: alarms, defence: defence, links: links)
+        }
         // The park link (MQTT) and, on a park instance, the plants; both need the handler, so come after it.
         var mqtt: MQTTService?
         var park: ParkService?
@@ -131,7 +135,7 @@ struct Run: AsyncParsableCommand {
             do {
                 let service = try MQTTService(
                     config: settings, settings: mqttSettings, secrets: secrets, handler: handler,
-                    historian: historian, alarms: alarms, logger: logger)
+                    status: { publisher.current() }, historian: historian, alarms: alarms, logger: logger)
                 mqtt = service
                 if let parkSettings = settings.park {
                     park = try ParkService(
@@ -159,7 +163,9 @@ struct Run: AsyncParsableCommand {
         links.register(mqtt: mqtt, park: park, uplink: uplink)
         let control: ControlServer
         do {
-            control = try ControlServer(path: settings.daemon.controlSocket, logger: logger, handler: handler)
+            control = try ControlServer(
+                path: settings.daemon.controlSocket, logger: logger, handler: handler,
+                watch: { publisher.subscribe() })
         } catch {
             logger.critical("control socket cannot be set up; not starting", metadata: ["error": "\(error)"])
             historian.close()
@@ -190,6 +196,7 @@ struct Run: AsyncParsableCommand {
                 service: NotifyService(
                     field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
             .init(service: reload),
+            .init(service: publisher),
             .init(service: control),
         ]
         // The links beyond the plant stop before the historian they journal to.

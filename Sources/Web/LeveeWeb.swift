@@ -57,6 +57,8 @@ struct LeveeWeb: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let backend = SocketBackend(socket: settings.daemon.controlSocket, logger: logger)
+        backend.feed.start()
+        defer { backend.feed.stop() }
         let server: WebServer
         do {
             server = try WebServer(

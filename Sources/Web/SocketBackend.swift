@@ -11,15 +11,18 @@ import WebAPI
 /// The socket client blocks, so each exchange runs on a Dispatch thread, never on Swift's cooperative pool. At
 /// most `readSlots` queries and `actionSlots` actions are on the socket at once: levee-web can never take more
 /// than a few of the daemon's 256 control connections, whatever the load on the web side, and an operator's trip
-/// never queues behind a crowd of dashboards refreshing. The site status is fetched at most once per
-/// `statusMaxAge` for everyone asking (and again after any action), so a hundred live streams cost the daemon one
-/// status build, not a hundred.
+/// never queues behind a crowd of dashboards refreshing. The site status comes from the `StatusFeed`, the
+/// daemon's own publications over one `watch`; only while that is not current, or just after an action, is it
+/// asked for, at most once per `statusMaxAge` for everyone asking.
 final class SocketBackend: LeveeBackend {
     let socket: String
     let logger: Logger
     private let reads = AsyncSlots(4)
     private let actions = AsyncSlots(4)
     private let cache = StatusCache()
+    let feed: StatusFeed
+    /// Set by an action, cleared once the feed has published a status built after it.
+    private let actedAt = Mutex<Date?>(nil)
     static let statusMaxAge: Duration = .milliseconds(500)
     /// Longer than the daemon's own 30 s answer timeout, so its "timed out" reply arrives first.
     static let socketTimeout: Double = 35
@@ -27,15 +30,24 @@ final class SocketBackend: LeveeBackend {
     init(socket: String, logger: Logger) {
         self.socket = socket
         self.logger = logger
+        feed = StatusFeed(socket: socket, logger: logger)
     }
 
     func handle(_ command: ControlCommand, caller: Caller) async -> ControlResult {
         let actor = ControlActor(user: caller.user, address: caller.address, role: caller.role)
         if command == .status {
+            // The feed's status, unless an action since has not shown in it yet.
+            if let status = feed.current, actedAt.withLock({ $0.map { status.generatedAt > $0 } ?? true }) {
+                actedAt.withLock { $0 = nil }
+                return .success(.status(status))
+            }
             return await cache.get(maxAge: Self.statusMaxAge) { await self.send(.status, actor: nil) }
         }
         let result = await send(command, actor: actor)
-        if !command.onlyReads { await cache.invalidate() }
+        if !command.onlyReads {
+            actedAt.withLock { $0 = Date() }
+            await cache.invalidate()
+        }
         return result
     }
 

@@ -15,7 +15,7 @@ struct CommandTests {
         .bypass(interlock: "gas-a-level2", reason: "calibration", seconds: 1800), .unbypass(interlock: "gas-a-level2"),
         .escalate(reason: "pool filling"), .drillStart(plan: nil, live: true, reason: "annual"),
         .drillCheck(plan: "plant-wide"), .drills, .drillReport(drill: "latest", format: "html"),
-        .parkConfirm(catchment: "river", reason: "confirmed"), .metrics,
+        .parkConfirm(catchment: "river", reason: "confirmed"), .metrics, .watch,
     ]
 
     @Test func everyCommandSurvivesTheWire() throws {

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import Testing
 
 /// The control socket under hostile and heavy use: slow, idle and oversized clients never hold up an operator's
@@ -99,6 +100,36 @@ struct ControlSocketTests {
         _ = huge.send(String(repeating: "x", count: 70_000))
         let refusal = try Self.readLine(huge)
         #expect(refusal.contains("longer than 65536 bytes"), "\(refusal)")
+        #expect(try h.request(.ping).ok)
+    }
+
+    /// `watch`: one subscription gets each status the daemon publishes, newer each time, and a trip shows in it
+    /// without asking again.
+    @Test func watchStreamsEachPublishedStatusAndATripShowsInIt() async throws {
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        try h.write(config: DefencePlant.config(port: h.plant.tcpPort(server: "plc")!, directory: h.directory))
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
+        let socket = h.socketPath
+        // The watch blocks on its socket: on a thread of its own, not the test's cooperative pool.
+        async let watched = OffPool.run { () throws -> [SiteStatus] in
+            var seen: [SiteStatus] = []
+            // Published once a second: a minute of statuses is far more than the trip needs.
+            try ControlAPI.ControlClient.watch(socket: socket) { status in
+                seen.append(status)
+                return status.defence?.latched != true && seen.count < 60
+            }
+            return seen
+        }
+        #expect(await H.wait { h.log.contains("control socket listening") })
+        try await Task.sleep(for: .seconds(2))
+        #expect(try h.request(.shutoff(plan: nil, reason: "watched trip")).ok)
+        let seen = try await watched
+        #expect(seen.last?.defence?.latched == true, "\(seen.count) statuses")
+        #expect(seen.count >= 2)
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.generatedAt <= $1.generatedAt })
+        // The watcher's connection is gone, and the socket serves as before.
         #expect(try h.request(.ping).ok)
     }
 

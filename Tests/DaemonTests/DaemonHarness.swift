@@ -211,7 +211,10 @@ final class DaemonHarness: @unchecked Sendable {
         guard let p = process else { return nil }
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return p.isRunning ? nil : p.terminationStatus
+        if p.isRunning { return nil }
+        // Its last lines may still be in the pipe when it exits: give the reader a moment to take them.
+        try? await Task.sleep(for: .milliseconds(300))
+        return p.terminationStatus
     }
 
     func request(_ command: ControlCommand) throws -> ControlResponse {

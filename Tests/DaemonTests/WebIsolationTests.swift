@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import Testing
 
 /// The HTTP API runs as levee-web, a process apart from leveed: whatever happens to it, the safety daemon trips,
@@ -33,6 +34,15 @@ struct WebIsolationTests {
     /// When gas-a1 was last read, through leveectl.
     static func lastRead(_ h: H) throws -> Date? {
         try status(h)?.devices.first { $0.id == "gas-a1" }?.points.first?.readAt
+    }
+
+    /// Polls `condition` (which runs leveectl, and blocks) on a thread of its own until it holds, for up to 30 s.
+    static func eventually(_ condition: @escaping @Sendable () throws -> Bool) async -> Bool {
+        for _ in 0..<150 {
+            if (try? await OffPool.run(condition)) == true { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return false
     }
 
     /// One live stream opened with a viewer token and never read: the server's writes back up behind it.
@@ -99,13 +109,15 @@ struct WebIsolationTests {
         try await Task.sleep(for: .seconds(1))
 
         // The button, through leveectl: acknowledged, latched, and the plan runs to the rain outlet's limit switch.
-        let trip = try Self.leveectl(h, ["shutoff", "--reason", "trip while the web is overloaded"])
+        let trip = try await OffPool.run {
+            try Self.leveectl(h, ["shutoff", "--reason", "trip while the web is overloaded"])
+        }
         #expect(trip.status == 0, "\(trip.output)")
-        #expect(await H.wait { try Self.status(h)?.defence?.latched == true }, "\(h.log)")
+        #expect(await Self.eventually { try Self.status(h)?.defence?.latched == true }, "\(h.log)")
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
         // Polling goes on: gas-a1 is read again after the trip.
-        let before = try #require(try Self.lastRead(h))
-        #expect(await H.wait { try Self.lastRead(h).map { $0 > before } == true }, "\(h.log)")
+        let before = try #require(try await OffPool.run { try Self.lastRead(h) })
+        #expect(await Self.eventually { try Self.lastRead(h).map { $0 > before } == true }, "\(h.log)")
 
         // levee-web is killed outright, streams and all.
         crowd.cancel()
@@ -113,14 +125,16 @@ struct WebIsolationTests {
         #expect(kill(webPID, 0) != 0)
 
         // Reset, trip again, and polling, all through leveectl, with no web at all.
-        let reset = try Self.leveectl(h, ["reset", "--reason", "web gone, plant checked"])
+        let reset = try await OffPool.run { try Self.leveectl(h, ["reset", "--reason", "web gone, plant checked"]) }
         #expect(reset.status == 0, "\(reset.output)")
-        #expect(await H.wait { try Self.status(h)?.defence?.latched == false }, "\(h.log)")
-        let again = try Self.leveectl(h, ["shutoff", "--reason", "trip after the web was killed"])
+        #expect(await Self.eventually { try Self.status(h)?.defence?.latched == false }, "\(h.log)")
+        let again = try await OffPool.run {
+            try Self.leveectl(h, ["shutoff", "--reason", "trip after the web was killed"])
+        }
         #expect(again.status == 0, "\(again.output)")
-        #expect(await H.wait { try Self.status(h)?.defence?.latched == true }, "\(h.log)")
-        let after = try #require(try Self.lastRead(h))
-        #expect(await H.wait { try Self.lastRead(h).map { $0 > after } == true }, "\(h.log)")
+        #expect(await Self.eventually { try Self.status(h)?.defence?.latched == true }, "\(h.log)")
+        let after = try #require(try await OffPool.run { try Self.lastRead(h) })
+        #expect(await Self.eventually { try Self.lastRead(h).map { $0 > after } == true }, "\(h.log)")
         #expect(h.process?.isRunning == true)
         #expect(!h.log.contains("Too many open files"), "\(h.log)")
     }

@@ -28,6 +28,8 @@ final class AlarmService: Service, Sendable {
     private let snapshots: SnapshotWriter?
     private let annunciation: [AlarmPriority: [String]]
     private let events: AsyncStream<FieldEvent>
+    /// Rung whenever an alarm changed: the status publisher builds a new status.
+    let statusChanged = ChangeSignal()
     private let alarmedPoints: Set<String>
     /// Health conditions reported active, so only changes are sent.
     private let reported = Mutex<Set<HealthCondition>>([])
@@ -302,7 +304,7 @@ final class AlarmService: Service, Sendable {
                 case .silence:
                     return .success(try e.silence(user: user, at: now))
                 case .ping, .status, .alarms, .command, .shutoff, .reset, .restore, .bypass, .unbypass, .escalate,
-                    .drillStart, .drillCheck, .drills, .drillReport, .parkConfirm, .metrics:
+                    .drillStart, .drillCheck, .drills, .drillReport, .parkConfirm, .metrics, .watch:
                     return .success([])
                 }
             } catch {
@@ -322,6 +324,7 @@ final class AlarmService: Service, Sendable {
 
     private func perform(_ actions: [AlarmAction]) async {
         guard !actions.isEmpty else { return }
+        defer { statusChanged.ring() }
         let now = ContinuousClock.now
         let date = Date()
         var journaled = false

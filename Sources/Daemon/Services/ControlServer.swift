@@ -25,6 +25,15 @@ final class ControlServer: Service, @unchecked Sendable {
     let path: String
     private let logger: Logger
     private let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
+    /// A subscription to the published site status, for `watch`.
+    private let watch: @Sendable () -> AsyncStream<SiteStatus>
+    /// Status lines waiting for each watching client, by client id: at most `maxPendingLines`, the oldest dropped
+    /// first (a status replaces the one before it), so a watcher that does not read costs a bounded amount.
+    private var streamed: [UInt64: [Data]] = [:]
+    /// The subscription task of each watching client, cancelled when it goes.
+    private var watchers: [UInt64: Task<Void, Never>] = [:]
+    static let maxPendingLines = 2
+    static var noDeadline: ContinuousClock.Instant { .now + .seconds(365 * 86400) }
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stopping = false
@@ -47,11 +56,13 @@ final class ControlServer: Service, @unchecked Sendable {
     }
 
     init(
-        path: String, logger: Logger, handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult
+        path: String, logger: Logger, handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult,
+        watch: @escaping @Sendable () -> AsyncStream<SiteStatus> = { AsyncStream { $0.finish() } }
     ) throws(SystemCallError) {
         self.path = path
         self.logger = logger
         self.handler = handler
+        self.watch = watch
         wake = try WakePipe()
     }
 
@@ -100,7 +111,8 @@ final class ControlServer: Service, @unchecked Sendable {
 
     /// One connection and where it is in its exchange.
     private struct Client {
-        enum Phase { case reading, answering, sending }
+        /// `watching`: a `watch` client, sent each status line as it is published, until it closes.
+        enum Phase { case reading, answering, sending, watching }
         var id: UInt64
         var peer: Peer
         var phase = Phase.reading
@@ -124,6 +136,7 @@ final class ControlServer: Service, @unchecked Sendable {
                     case .reading: POLLIN
                     case .answering: 0  // a hang-up still shows in revents
                     case .sending: POLLOUT
+                    case .watching: client.sent < client.output.count ? POLLOUT : POLLIN
                     }
                 fds.append(pollfd(fd: cfd, events: Int16(events), revents: 0))
             }
@@ -144,6 +157,22 @@ final class ControlServer: Service, @unchecked Sendable {
                     if let body = finished[client.id] { clients[cfd] = startSending(client, body) }
                 }
             }
+            // Watchers between lines take the next status line waiting for them.
+            for (cfd, client) in clients where client.phase == .watching && client.sent >= client.output.count {
+                let waiting = lock.withLock { () -> Data? in
+                    guard var lines = streamed[client.id], !lines.isEmpty else { return nil }
+                    let line = lines.removeFirst()
+                    streamed[client.id] = lines
+                    return line
+                }
+                if let line = waiting {
+                    var next = client
+                    next.output = line
+                    next.sent = 0
+                    next.deadline = .now + Self.sendDeadline
+                    clients[cfd] = next
+                }
+            }
             for entry in fds.dropFirst(2) where entry.revents != 0 {
                 guard let client = clients[entry.fd] else { continue }
                 if let next = service(entry.fd, client, revents: entry.revents) {
@@ -151,6 +180,7 @@ final class ControlServer: Service, @unchecked Sendable {
                 } else {
                     close(entry.fd)
                     clients[entry.fd] = nil
+                    if client.phase == .watching { endWatch(client.id) }
                 }
             }
             // Deadlines: a request that has not arrived is cut off; an answer that has not come is a timeout reply;
@@ -161,6 +191,11 @@ final class ControlServer: Service, @unchecked Sendable {
                 case .reading, .sending:
                     close(cfd)
                     clients[cfd] = nil
+                case .watching:
+                    // A watcher that has not taken a status line within the send deadline is let go.
+                    close(cfd)
+                    clients[cfd] = nil
+                    endWatch(client.id)
                 case .answering:
                     let seconds = Self.answerTimeout.components.seconds
                     clients[cfd] = startSending(
@@ -172,7 +207,10 @@ final class ControlServer: Service, @unchecked Sendable {
                 acceptAll(into: &clients, nextID: &nextID)
             }
         }
-        for cfd in clients.keys { close(cfd) }
+        for (cfd, client) in clients {
+            close(cfd)
+            if client.phase == .watching { endWatch(client.id) }
+        }
         lock.withLock {
             shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
@@ -234,6 +272,21 @@ final class ControlServer: Service, @unchecked Sendable {
             if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
             client.sent += n
             return client.sent < client.output.count ? client : nil
+        case .watching:
+            if client.sent < client.output.count {
+                let n = client.output.withUnsafeBytes { raw in
+                    send(cfd, raw.baseAddress! + client.sent, raw.count - client.sent, Int32(MSG_NOSIGNAL))
+                }
+                if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+                client.sent += n
+                if client.sent >= client.output.count { client.deadline = Self.noDeadline }
+                return client
+            }
+            // Between lines only an end shows: the client closed (or sent something, which is not expected).
+            var byte: UInt8 = 0
+            let n = recv(cfd, &byte, 1, 0)
+            if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+            return n == 0 || revents & Int16(POLLHUP | POLLERR) != 0 ? nil : client
         }
     }
 
@@ -253,6 +306,7 @@ final class ControlServer: Service, @unchecked Sendable {
             }
             return startSending(client, Self.encode(.failure(refusal)))
         }
+        if command == .watch { return startWatch(client) }
         client.phase = .answering
         client.deadline = .now + Self.answerTimeout
         let (id, handler) = (client.id, self.handler)
@@ -311,6 +365,43 @@ final class ControlServer: Service, @unchecked Sendable {
                     .forbidden, "\(request.command.op.rawValue) is for the \(request.command.leastRole.rawValue) role"))
         }
         return .success((request.command, requester))
+    }
+
+    /// A `watch`: each published status becomes a line waiting for the client; the loop sends them.
+    private func startWatch(_ client: Client) -> Client {
+        var client = client
+        client.phase = .watching
+        client.output = Data()
+        client.sent = 0
+        // No deadline between lines: the client holds the connection until it closes it.
+        client.deadline = Self.noDeadline
+        let id = client.id
+        let updates = watch()
+        let task = Task { [self] in
+            for await status in updates {
+                let line = Self.encode(.success(.status(status)))
+                lock.withLock {
+                    var lines = streamed[id] ?? []
+                    lines.append(line)
+                    if lines.count > Self.maxPendingLines { lines.removeFirst(lines.count - Self.maxPendingLines) }
+                    streamed[id] = lines
+                }
+                wake.wake()
+            }
+        }
+        lock.withLock {
+            streamed[id] = []
+            watchers[id] = task
+        }
+        return client
+    }
+
+    private func endWatch(_ id: UInt64) {
+        let task = lock.withLock { () -> Task<Void, Never>? in
+            streamed[id] = nil
+            return watchers.removeValue(forKey: id)
+        }
+        task?.cancel()
     }
 
     private func startSending(_ client: Client, _ body: Data) -> Client {

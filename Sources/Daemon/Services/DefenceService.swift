@@ -35,6 +35,8 @@ final class DefenceService: Service, Sendable {
     /// The latch file's one writer; nil when it could not be opened (logged at critical; the shutoff still runs).
     private let snapshots: SnapshotWriter?
     private let events: AsyncStream<FieldEvent>
+    /// Rung whenever the shutoff acted: the status publisher builds a new status.
+    let statusChanged = ChangeSignal()
     private let buttons: Set<String>
     private let pressed = Mutex<[String: Bool]>([:])
     private let restored: Mutex<[ShutoffAction]>
@@ -394,6 +396,7 @@ final class DefenceService: Service, Sendable {
 
     func perform(_ actions: [ShutoffAction]) async {
         guard !actions.isEmpty else { return }
+        defer { statusChanged.ring() }
         // Commands first, each handed to its bus's priority queue right here (no task hop), so the buses put them
         // on the wire in parallel; nothing below waits for them.
         for case .command(let c) in actions { execute(c) }

@@ -25,6 +25,8 @@ final class MQTTService: Service, Sendable {
     /// Nil when no park may command this plant: the command topic is not even subscribed.
     private let gate: Mutex<ParkCommandGate?>
     private let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
+    /// The status the publisher built last: the link never builds one of its own.
+    private let status: @Sendable () -> SiteStatus?
     private let historian: Historian
     private let alarms: AlarmService
     private let logger: Logger
@@ -36,9 +38,10 @@ final class MQTTService: Service, Sendable {
 
     init(
         config: LeveeConfig, settings: MQTTSettings, secrets: LinkSecrets,
-        handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult, historian: Historian,
-        alarms: AlarmService, logger: Logger
+        handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult,
+        status: @escaping @Sendable () -> SiteStatus?, historian: Historian, alarms: AlarmService, logger: Logger
     ) throws {
+        self.status = status
         self.settings = settings
         self.site = config.site.id
         self.handler = handler
@@ -175,7 +178,7 @@ final class MQTTService: Service, Sendable {
     }
 
     private func publishState() async {
-        guard case .success(.status(let status)) = await handler(.status, Self.internalRequester) else { return }
+        guard let status = status() else { return }
         let now = Date()
         let messages = publisher.withLock { p in
             // After each (re)connection: say "online" (replacing the last will's retained "offline"), then every
