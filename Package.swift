@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "leveed", targets: ["Daemon"]),
         .executable(name: "leveectl", targets: ["leveectl"]),
+        .executable(name: "levee-web", targets: ["levee-web"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -43,6 +44,10 @@ let package = Package(
         // poll(2), and `WorkerThread`, the one way to run a blocking loop on its own thread and wait for its end:
         // the basics every module with its own I/O thread shares. Glibc only.
         .target(name: "SystemCalls"),
+
+        // The log handler leveed and levee-web share: one line per event on stderr, with the syslog priority under
+        // journald.
+        .target(name: "JournalLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // Small state files that must survive a crash and a full disk (the shutoff latch, the alarm states): two
         // preallocated slots rewritten in place, and one writer thread per file that keeps saves in order.
@@ -178,6 +183,7 @@ let package = Package(
         ),
 
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
+        // It serves no HTTP and does not link Hummingbird: the HTTP API is levee-web, a process of its own.
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -188,7 +194,6 @@ let package = Package(
                 "Alarm",
                 "Defence",
                 "Drills",
-                "WebAPI",
                 "MQTTLink",
                 "ParkLink",
                 "HJ212",
@@ -196,6 +201,7 @@ let package = Package(
                 "DCSLink",
                 "SystemCalls",
                 "DurableState",
+                "JournalLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -203,6 +209,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // `levee-web`: the HTTP API, the dashboard, the live streams and /metrics as a process of its own. Wiring
+        // only: it reaches leveed through the typed control protocol on the control socket, and reads the
+        // historian's database read-only.
+        .executableTarget(
+            name: "levee-web",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "Historian",
+                "JournalLog",
+                "WebAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Web"
         ),
 
         // The operator's command line `leveectl`.
@@ -271,6 +296,7 @@ let package = Package(
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
+        .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),

@@ -21,6 +21,7 @@ echo "demo: building (the first build takes a few minutes)"
 swift build --product leveed >/dev/null
 swift build --product levee-sim >/dev/null
 swift build --product leveectl >/dev/null
+swift build --product levee-web >/dev/null
 bin="$(swift build --show-bin-path)"
 
 work=/tmp/levee-demo
@@ -29,16 +30,18 @@ rm -rf "$work"
 mkdir -p "$work" /tmp/levee-sim
 sim_pid=""
 daemon_pid=""
+web_pid=""
 park_sim_pid=""
 park_pid=""
+park_web_pid=""
 broker_pid=""
 platform_pid=""
 stop() {
     trap - INT TERM EXIT
     echo
     # Ctrl-C may already have reached them (all handle SIGINT like SIGTERM); either way, report how they ended.
-    # The daemons first, the park's broker and the bureau's platform after them.
-    for entry in "leveed:$daemon_pid" "leveed (park):$park_pid" "levee-sim:$sim_pid" "levee-sim (park):$park_sim_pid" \
+    # The web servers first, then the daemons, the park's broker and the bureau's platform after them.
+    for entry in "levee-web:$web_pid" "levee-web (park):$park_web_pid" "leveed:$daemon_pid" "leveed (park):$park_pid" "levee-sim:$sim_pid" "levee-sim (park):$park_sim_pid" \
         "mosquitto:$broker_pid" "hj212-receiver:$platform_pid"; do
         name="${entry%:*}"
         pid="${entry##*:}"
@@ -46,7 +49,8 @@ stop() {
         kill -TERM "$pid" 2>/dev/null || true
         if wait "$pid"; then echo "demo: $name stopped cleanly (exit 0)"; else echo "demo: $name exited with $?"; fi
     done
-    echo "demo: logs in $work (sim.log, leveed.log, park.log, broker.log, hj212.jsonl); databases $work/*.db"
+    echo "demo: logs in $work (sim.log, leveed.log, web.log, park.log, park-web.log, broker.log, hj212.jsonl);" \
+        "databases $work/*.db"
 }
 trap stop INT TERM EXIT
 
@@ -76,6 +80,9 @@ for _ in $(seq 1 100); do
     kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/leveed.log"; echo "demo: leveed did not start" >&2; exit 1; }
     sleep 0.2
 done
+# The HTTP API and dashboard: levee-web, a process of its own, talking to leveed over the control socket.
+"$bin/levee-web" --config config/demo.toml >"$work/web.log" 2>&1 &
+web_pid=$!
 
 # The park: its gates (a second simulator) and a park instance of leveed watching the plant over MQTT.
 "$bin/levee-sim" run simulators/scenarios/park-demo.toml >"$work/park-sim.log" 2>&1 &
@@ -87,6 +94,17 @@ for _ in $(seq 1 100); do
     "$bin/leveectl" status --config config/park-demo.toml >/dev/null 2>&1 && break
     kill -0 "$park_pid" 2>/dev/null || { cat "$work/park.log"; echo "demo: the park's leveed did not start" >&2; exit 1; }
     sleep 0.2
+done
+"$bin/levee-web" --config config/park-demo.toml >"$work/park-web.log" 2>&1 &
+park_web_pid=$!
+for entry in "8080:$web_pid:web.log" "8081:$park_web_pid:park-web.log"; do
+    port="${entry%%:*}"
+    rest="${entry#*:}"
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/openapi.json" && break
+        kill -0 "${rest%%:*}" 2>/dev/null || { cat "$work/${rest#*:}"; echo "demo: levee-web did not start (port $port taken?)" >&2; exit 1; }
+        sleep 0.2
+    done
 done
 echo "demo: plant dashboard http://127.0.0.1:8080/, park dashboard http://127.0.0.1:8081/ (tokens in config/demo.toml)"
 
@@ -102,8 +120,8 @@ if [ -n "$browser_test" ]; then
     LEVEE_PARK_URL=http://127.0.0.1:8081/ LEVEE_TOKEN=demo-operator-token LEVEE_VIEWER_TOKEN=demo-bureau-token \
         .venv/bin/python Tests/browser/park_view_test.py
     # Last, as it trips and resets the plant at random: the API under an independent fuzzer (schemathesis), with
-    # each role's token. No answer may be a 5xx, and leveed must still be running and answering afterwards.
-    LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID="$daemon_pid" LEVEE_CTL="$bin/leveectl" \
+    # each role's token. No answer may be a 5xx, and leveed and levee-web must still be running and answering.
+    LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID="$daemon_pid" LEVEE_WEB_PID="$web_pid" LEVEE_CTL="$bin/leveectl" \
         LEVEE_CONFIG=config/demo.toml Tests/fuzz/api_fuzz.sh
 elif [ -n "$seconds" ]; then
     sleep "$seconds"
@@ -111,6 +129,6 @@ elif [ -n "$seconds" ]; then
 else
     echo "demo: live view; press Ctrl-C to stop the plant and the daemon"
     sleep 1
-    # Ctrl-C ends the view; the trap then stops leveed and levee-sim with SIGTERM.
+    # Ctrl-C ends the view; the trap then stops levee-web, leveed and levee-sim with SIGTERM.
     "$bin/leveectl" status --config config/demo.toml --watch || true
 fi

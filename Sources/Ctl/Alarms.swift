@@ -2,25 +2,29 @@ import ArgumentParser
 import ControlAPI
 import Foundation
 
-/// Sends one request and turns the reply into output and an exit code: 0 done, 3 daemon unreachable, 4 refused.
-func perform(_ request: ControlRequest, at location: DaemonLocation, json: Bool = false) throws -> ControlResponse {
-    let response: ControlResponse
+/// Sends one command and turns the reply into output and an exit code: 0 done, 3 daemon unreachable (or speaking
+/// another protocol version), 4 refused.
+@discardableResult
+func perform(_ command: ControlCommand, at location: DaemonLocation, json: Bool = false) throws -> ControlReply {
+    let result: ControlResult
     do {
-        response = try location.send(request)
+        result = try location.send(command)
     } catch let error as ControlError {
         printError("leveectl: \(error)")
         throw ExitCode(3)
     }
-    guard response.ok else {
-        printError("leveectl: \(response.error ?? "refused")")
+    switch result {
+    case .failure(let refusal):
+        printError("leveectl: \(refusal.message)")
         throw ExitCode(4)
+    case .success(let reply):
+        if json, let data = try? JSONEncoder.control.encode(ControlResponse(.success(reply))) {
+            print(String(decoding: data, as: UTF8.self))
+        } else if let message = reply.message {
+            print(message)
+        }
+        return reply
     }
-    if json, let data = try? JSONEncoder.control.encode(response) {
-        print(String(decoding: data, as: UTF8.self))
-    } else if let message = response.message {
-        print(message)
-    }
-    return response
 }
 
 /// `leveectl alarms`: the alarm summary, most urgent first.
@@ -30,9 +34,9 @@ struct Alarms: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
-        let response = try perform(ControlRequest(op: "alarms"), at: location, json: json)
+        let reply = try perform(.alarms, at: location, json: json)
         guard !json else { return }
-        let alarms = response.alarms ?? []
+        guard case .alarms(let alarms) = reply else { return }
         if alarms.isEmpty {
             print("no alarms")
             return
@@ -53,7 +57,7 @@ struct Ack: ParsableCommand {
     @Argument(help: "The alarm id, as `leveectl alarms` lists it.") var alarm: String
     @Option(name: .long, help: "Why (required).") var reason: String
 
-    func run() throws { _ = try perform(ControlRequest(op: "ack", alarm: alarm, reason: reason), at: location) }
+    func run() throws { try perform(.ack(alarm: alarm, reason: reason), at: location) }
 }
 
 struct Shelve: ParsableCommand {
@@ -71,7 +75,7 @@ struct Shelve: ParsableCommand {
             throw ExitCode(1)
         }
         _ = try perform(
-            ControlRequest(op: "shelve", alarm: alarm, reason: reason, seconds: n * scale), at: location)
+            .shelve(alarm: alarm, reason: reason, seconds: n * scale), at: location)
     }
 }
 
@@ -80,7 +84,7 @@ struct Unshelve: ParsableCommand {
     @OptionGroup var location: DaemonLocation
     @Argument(help: "The alarm id.") var alarm: String
 
-    func run() throws { _ = try perform(ControlRequest(op: "unshelve", alarm: alarm), at: location) }
+    func run() throws { try perform(.unshelve(alarm: alarm, reason: nil), at: location) }
 }
 
 struct Silence: ParsableCommand {
@@ -88,7 +92,7 @@ struct Silence: ParsableCommand {
         abstract: "Silence the sirens without acknowledging anything; a new alarm sounds again.")
     @OptionGroup var location: DaemonLocation
 
-    func run() throws { _ = try perform(ControlRequest(op: "silence"), at: location) }
+    func run() throws { try perform(.silence(reason: nil), at: location) }
 }
 
 /// `leveectl valve open|close ID --reason`: one valve, verified by its limit switch (see `status`).
@@ -107,6 +111,6 @@ struct Valve: ParsableCommand {
             printError("leveectl: valve action must be open or close, not \(action)")
             throw ExitCode(1)
         }
-        _ = try perform(ControlRequest(op: "command", reason: reason, device: valve, command: action), at: location)
+        try perform(.command(device: valve, command: action, reason: reason), at: location)
     }
 }

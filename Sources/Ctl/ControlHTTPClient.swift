@@ -5,15 +5,15 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// Talks to leveed's HTTP API the way the control socket is talked to: one `ControlRequest` to
-/// `POST /api/v1/control`, one `ControlResponse` back. The daemon checks the token's role for the op, and
-/// journals the token's user and this machine's address.
+/// Talks to leveed's HTTP API the way the control socket is talked to: one `ControlCommand` to
+/// `POST /api/v1/control`, one `ControlResponse` back. levee-web checks the token's role for the command, and
+/// the daemon journals the token's user and this machine's address.
 enum ControlHTTPClient {
     /// - Parameters:
     ///   - base: the API's base URL, such as `http://127.0.0.1:8080`.
     ///   - token: the bearer token (read by the caller from a file or the environment, never from arguments).
-    static func send(_ request: ControlRequest, base: URL, token: String, timeout: Double = 40)
-        throws(ControlError) -> ControlResponse
+    static func send(_ command: ControlCommand, base: URL, token: String, timeout: Double = 40)
+        throws(ControlError) -> ControlResult
     {
         let where_ = base.absoluteString
         var http = URLRequest(url: base.appendingPathComponent("api/v1/control"), timeoutInterval: timeout)
@@ -21,7 +21,7 @@ enum ControlHTTPClient {
         http.setValue("application/json", forHTTPHeaderField: "Content-Type")
         http.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         do {
-            http.httpBody = try JSONEncoder.control.encode(request)
+            http.httpBody = try JSONEncoder.control.encode(command)
         } catch {
             throw ControlError(socket: where_, message: "cannot encode request: \(error)")
         }
@@ -37,8 +37,9 @@ enum ControlHTTPClient {
         let (data, response, error) = box.get()
         if let error { throw ControlError(socket: where_, message: error.localizedDescription) }
         guard let response, let data else { throw ControlError(socket: where_, message: "no reply") }
-        if let reply = try? JSONDecoder.control.decode(ControlResponse.self, from: data) { return reply }
-        // Errors come as {"error": "..."} with the HTTP status: 401 bad token, 403 wrong role, 429 too many tries.
+        if let reply = try? JSONDecoder.control.decode(ControlResponse.self, from: data) { return reply.result }
+        // Errors come as {"error": "..."} with the HTTP status: 401 bad token, 403 wrong role, 429 too many tries,
+        // 400 a command the API refused before sending it to the daemon.
         let message =
             (try? JSONDecoder().decode([String: String].self, from: data))?["error"]
             ?? String(decoding: data.prefix(200), as: UTF8.self)
@@ -46,7 +47,7 @@ enum ControlHTTPClient {
         case 401, 403, 429:
             throw ControlError(socket: where_, message: "HTTP \(response.statusCode): \(message)")
         default:
-            return ControlResponse(ok: false, error: message)
+            return .failure(ControlRefusal(response.statusCode == 400 ? .badRequest : .conflict, message))
         }
     }
 

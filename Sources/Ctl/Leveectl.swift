@@ -59,12 +59,12 @@ struct DaemonLocation: ParsableArguments {
         return (base, token)
     }
 
-    /// Sends one request over the HTTP API or the control socket.
-    func send(_ request: ControlRequest, timeout: Double = 35) throws -> ControlResponse {
+    /// Sends one command over the HTTP API or the control socket.
+    func send(_ command: ControlCommand, timeout: Double = 35) throws -> ControlResult {
         if let (base, token) = try api() {
-            return try ControlHTTPClient.send(request, base: base, token: token, timeout: timeout)
+            return try ControlHTTPClient.send(command, base: base, token: token, timeout: timeout)
         }
-        return try ControlClient.send(request, socket: try socketPath(), timeout: timeout)
+        return try ControlClient.send(command, socket: try socketPath(), timeout: timeout)
     }
 
     func socketPath() throws -> String {

@@ -24,7 +24,7 @@ struct Park: ParsableCommand {
         @Option(name: .long, help: "Why (required; journaled with your Unix account).") var reason: String
 
         func run() throws {
-            _ = try perform(ControlRequest(op: "park-confirm", reason: reason, catchment: catchment), at: location)
+            try perform(.parkConfirm(catchment: catchment, reason: reason), at: location)
         }
     }
 }

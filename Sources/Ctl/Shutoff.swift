@@ -12,7 +12,7 @@ struct Shutoff: ParsableCommand {
     @Option(name: .long, help: "A partial plan: a [[plans]] id or a device group (default plant-wide).")
     var plan: String?
 
-    func run() throws { _ = try perform(ControlRequest(op: "shutoff", reason: reason, plan: plan), at: location) }
+    func run() throws { try perform(.shutoff(plan: plan, reason: reason), at: location) }
 }
 
 /// `leveectl reset --reason [--override]`: clears the latch. It never reopens anything: use `restore`.
@@ -25,7 +25,7 @@ struct Reset: ParsableCommand {
     var override = false
 
     func run() throws {
-        _ = try perform(ControlRequest(op: "reset", reason: reason, override: override), at: location)
+        try perform(.reset(reason: reason, override: override), at: location)
     }
 }
 
@@ -50,10 +50,8 @@ struct Restore: ParsableCommand {
         guard dryRun || !(reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ValidationError("restore needs --reason (or --dry-run to look first)")
         }
-        let response = try perform(
-            ControlRequest(op: "restore", reason: reason, dryRun: dryRun, open: open.isEmpty ? nil : open),
-            at: location, json: json)
-        guard !json, let plan = response.restore else { return }
+        let reply = try perform(.restore(reason: reason ?? "", dryRun: dryRun, open: open), at: location, json: json)
+        guard !json, case .restore(let plan, _) = reply else { return }
         print("\(dryRun ? "Restore would 恢复预览" : "Restore 恢复"): plan \(plan.plan)")
         for item in plan.items { print("  \(item.text)") }
     }
@@ -71,7 +69,7 @@ struct Bypass: ParsableCommand {
 
     func run() throws {
         _ = try perform(
-            ControlRequest(op: "bypass", reason: reason, seconds: hours.map { $0 * 3600 }, interlock: interlock),
+            .bypass(interlock: interlock, reason: reason, seconds: hours.map { $0 * 3600 }),
             at: location)
     }
 }
@@ -82,7 +80,7 @@ struct Unbypass: ParsableCommand {
     @OptionGroup var location: DaemonLocation
     @Argument(help: "The interlock id.") var interlock: String
 
-    func run() throws { _ = try perform(ControlRequest(op: "unbypass", interlock: interlock), at: location) }
+    func run() throws { try perform(.unbypass(interlock: interlock), at: location) }
 }
 
 struct Escalate: ParsableCommand {
@@ -91,7 +89,7 @@ struct Escalate: ParsableCommand {
     @OptionGroup var location: DaemonLocation
     @Option(name: .long, help: "Why (required).") var reason: String
 
-    func run() throws { _ = try perform(ControlRequest(op: "escalate", reason: reason), at: location) }
+    func run() throws { try perform(.escalate(reason: reason), at: location) }
 }
 
 /// `leveectl drill ...`: verification drills (验证演练).
@@ -114,8 +112,7 @@ struct Drill: ParsableCommand {
         @Option(name: .long, help: "Why (required).") var reason: String
 
         func run() throws {
-            _ = try perform(
-                ControlRequest(op: "drill-start", reason: reason, plan: plan, live: live), at: location)
+            try perform(.drillStart(plan: plan, live: live, reason: reason), at: location)
         }
     }
 
@@ -128,8 +125,9 @@ struct Drill: ParsableCommand {
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
-            let response = try perform(ControlRequest(op: "drill-check", plan: plan), at: location, json: json)
-            guard let check = response.drillCheck else { return }
+            guard case .drillCheck(let check) = try perform(.drillCheck(plan: plan), at: location, json: json) else {
+                return
+            }
             if !json {
                 print("Readiness check 演练前检查: plan \(check.plan) — \(check.ready ? "READY" : "NOT READY")")
                 for item in check.items {
@@ -151,9 +149,8 @@ struct Drill: ParsableCommand {
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() throws {
-            let response = try perform(ControlRequest(op: "drills"), at: location, json: json)
-            guard !json else { return }
-            for d in response.drills ?? [] {
+            guard case .drills(let drills) = try perform(.drills, at: location, json: json), !json else { return }
+            for d in drills {
                 // The site's own clock, as the people who ran the drill remember it.
                 let zone = d.timeZone.flatMap(TimeZone.init(identifier:)) ?? .current
                 func local(_ date: Date) -> String {
@@ -176,8 +173,8 @@ struct Drill: ParsableCommand {
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
 
         func run() throws {
-            let response = try perform(ControlRequest(op: "drill-report", drill: id, format: format), at: location)
-            let text = response.report ?? ""
+            let reply = try perform(.drillReport(drill: id, format: format), at: location)
+            guard case .report(let text) = reply else { return }
             if let output {
                 do {
                     try text.write(toFile: output, atomically: true, encoding: .utf8)

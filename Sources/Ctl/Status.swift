@@ -7,7 +7,10 @@ import Foundation
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the live state of every device, the links to the park and the bureau, and a park's plants.",
-        discussion: "With --watch the view is redrawn every --interval seconds until Ctrl-C.")
+        discussion: """
+            With --watch the view is redrawn each time leveed publishes the status (once a second and on each \
+            change: a trip, an alarm, a valve moving) until Ctrl-C; over --url, every --interval seconds.
+            """)
 
     @OptionGroup var location: DaemonLocation
 
@@ -20,13 +23,30 @@ struct Status: ParsableCommand {
     @Flag(name: .long, help: "List every point of every device, not one line per device.")
     var points = false
 
-    @Option(name: .long, help: "Seconds between redraws with --watch.")
+    @Option(name: .long, help: "Seconds between redraws with --watch over the HTTP API (--url).")
     var interval: Double = 1
 
     func run() throws {
         if watch {
             // Ctrl-C ends the view normally (exit 0), leaving the terminal as it was.
             signal(SIGINT) { _ in Glibc.exit(0) }
+            if try location.api() == nil {
+                // Over the control socket: the daemon's own publications, redrawn as they come.
+                let socket = try location.socketPath()
+                while true {
+                    do throws(ControlError) {
+                        try ControlClient.watch(socket: socket) { status in
+                            let screen = StatusView.render(status, allPoints: points)
+                            FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
+                            return true
+                        }
+                    } catch {
+                        let screen = "leveectl: \(error)\nretrying every second; Ctrl-C to stop\n"
+                        FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
+                        Thread.sleep(forTimeInterval: 1)
+                    }
+                }
+            }
             while true {
                 let screen: String
                 do {
@@ -54,12 +74,16 @@ struct Status: ParsableCommand {
     }
 
     private func fetch() throws -> SiteStatus {
-        let response = try location.send(ControlRequest(op: "status"), timeout: 5)
-        guard response.ok, let status = response.status else {
-            printError("leveectl: daemon refused: \(response.error ?? "no status")")
+        switch try location.send(.status, timeout: 5) {
+        case .success(.status(let status)):
+            return status
+        case .success:
+            printError("leveectl: daemon refused: no status")
+            throw ExitCode(4)
+        case .failure(let refusal):
+            printError("leveectl: daemon refused: \(refusal.message)")
             throw ExitCode(4)
         }
-        return status
     }
 }
 

@@ -5,12 +5,12 @@ import Defence
 import Devices
 import Foundation
 import Historian
+import JournalLog
 import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
-import WebAPI
 
 /// `leveed run --config FILE`: the daemon.
 struct Run: AsyncParsableCommand {
@@ -120,10 +120,14 @@ struct Run: AsyncParsableCommand {
         let metrics = MetricsService(
             registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
         let links = LinkRegistry()
-        let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse = { request, requester in
+        let handler: @Sendable (ControlCommand, Requester) async -> ControlResult = { command, requester in
             await ControlHandler.handle(
-                request, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
-                links: links)
+                command, peer: requester, field: field, historian: historian, alarms: alarms, defence: defence,
+                links: links, metrics: metrics)
+        }
+        // The site status, built once a second and on each change, for every subscriber (MQTT, watchers).
+        let publisher = StatusPublisher(field: field, signals: [defence.statusChanged, alarms.statusChanged]) {
+            ControlHandler.status(field: field, historian: historian, alarms: alarms, defence: defence, links: links)
         }
         // The park link (MQTT) and, on a park instance, the plants; both need the handler, so come after it.
         var mqtt: MQTTService?
@@ -132,7 +136,7 @@ struct Run: AsyncParsableCommand {
             do {
                 let service = try MQTTService(
                     config: settings, settings: mqttSettings, secrets: secrets, handler: handler,
-                    historian: historian, alarms: alarms, logger: logger)
+                    status: { publisher.current() }, historian: historian, alarms: alarms, logger: logger)
                 mqtt = service
                 if let parkSettings = settings.park {
                     park = try ParkService(
@@ -173,31 +177,13 @@ struct Run: AsyncParsableCommand {
         links.register(dcs: dcs)
         let control: ControlServer
         do {
-            control = try ControlServer(path: settings.daemon.controlSocket, logger: logger) { request, peer in
-                await handler(request, Requester(peer))
-            }
+            control = try ControlServer(
+                path: settings.daemon.controlSocket, logger: logger, handler: handler,
+                watch: { publisher.subscribe() })
         } catch {
             logger.critical("control socket cannot be set up; not starting", metadata: ["error": "\(error)"])
             historian.close()
             throw ExitCode(1)
-        }
-        // The HTTP API and dashboard, when [http] is enabled and [[users]] gives at least one account.
-        var web: WebServer?
-        if settings.http.enabled && !settings.users.isEmpty {
-            do {
-                web = try WebServer(
-                    configuration: WebServerConfiguration(
-                        host: settings.http.host, port: settings.http.port, users: WebBackend.users(settings),
-                        loginFailures: settings.http.loginFailures,
-                        loginWindow: .seconds(settings.http.loginWindowSeconds),
-                        maxHistoryPoints: settings.http.maxHistoryPoints,
-                        metrics: { [metrics] in metrics.exposition() }),
-                    backend: WebBackend(handler: handler), historian: historian, logger: logger)
-            } catch {
-                logger.critical("HTTP API cannot be set up; not starting", metadata: ["error": "\(error)"])
-                historian.close()
-                throw ExitCode(1)
-            }
         }
         do {
             try control.bind()
@@ -207,14 +193,8 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let notifier = SystemdNotifier()
-        var reload = ReloadService(path: config, field: field, historian: historian, logger: logger)
-        reload.applied = { [web] config in
-            do {
-                try web?.updateUsers(WebBackend.users(config))
-            } catch {
-                logger.error("HTTP accounts not reloaded; keeping the running ones", metadata: ["error": "\(error)"])
-            }
-        }
+        // The HTTP API runs as levee-web, its own process: it reloads its accounts on its own SIGHUP.
+        let reload = ReloadService(path: config, field: field, historian: historian, logger: logger)
 
         // Started in this order, stopped in reverse: the control socket and notifier go first, then the field
         // (finishing commands in flight), then the recorder (draining the field's last events), the historian last.
@@ -230,14 +210,12 @@ struct Run: AsyncParsableCommand {
                 service: NotifyService(
                     field: field, historian: historian, alarms: alarms, notifier: notifier, logger: logger)),
             .init(service: reload),
+            .init(service: publisher),
             .init(service: control),
         ]
         // The links beyond the plant stop before the historian they journal to.
         let linkServices: [(any Service)?] = [mqtt, park, uplink, dcs]
         services += linkServices.compactMap { $0 }.map { .init(service: $0) }
-        if let web {
-            services.append(.init(service: WebService(server: web, listen: settings.http.listen, logger: logger)))
-        }
         var groupConfig = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

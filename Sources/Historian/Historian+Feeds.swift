@@ -67,17 +67,17 @@ extension Historian {
 
     // MARK: - SQL
 
-    private static func events(_ db: Database, afterID id: Int64, limit: Int) throws -> [StoredEvent] {
+    static func events(_ db: Database, afterID id: Int64, limit: Int) throws -> [StoredEvent] {
         try Row.fetchAll(
             db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, max(0, limit)]
         ).map(Schema.event)
     }
 
-    private static func pointID(_ db: Database, _ point: String) throws -> Int64? {
+    static func pointID(_ db: Database, _ point: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM points WHERE name = ?", arguments: [point])
     }
 
-    private static func count(_ db: Database, point: String, from: Date, to: Date) throws -> Int {
+    static func count(_ db: Database, point: String, from: Date, to: Date) throws -> Int {
         try Int.fetchOne(
             db,
             sql: """
@@ -88,7 +88,7 @@ extension Historian {
         ) ?? 0
     }
 
-    private static func buckets(_ db: Database, point: String, from: Date, to: Date, step: Double) throws
+    static func buckets(_ db: Database, point: String, from: Date, to: Date, step: Double) throws
         -> [ReadingBucket]
     {
         let origin = Schema.milliseconds(from)

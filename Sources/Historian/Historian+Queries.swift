@@ -104,7 +104,7 @@ extension Historian {
         JOIN qualities q ON q.code = r.quality
         """
 
-    private static func readings(_ db: Database, point: String, from: Date, to: Date) throws -> [StoredReading] {
+    static func readings(_ db: Database, point: String, from: Date, to: Date) throws -> [StoredReading] {
         try Row.fetchAll(
             db,
             sql: readingColumns + """
@@ -116,7 +116,7 @@ extension Historian {
         ).map(Schema.reading)
     }
 
-    private static func events(_ db: Database, from: Date, to: Date, limit: Int?) throws -> [StoredEvent] {
+    static func events(_ db: Database, from: Date, to: Date, limit: Int?) throws -> [StoredEvent] {
         try Row.fetchAll(
             db,
             sql: "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY at, id LIMIT ?",

@@ -48,15 +48,15 @@ struct AlarmDaemonTests {
         #expect(await H.wait { h.plant.register(.coil, address: 7, device: "beacon") == 1 }, "critical sounds it")
 
         // Silence stops the beacon without acknowledging anything.
-        #expect(try h.request(ControlRequest(op: "silence")).ok)
+        #expect(try h.request(.silence(reason: nil)).ok)
         #expect(await H.wait { h.plant.register(.coil, address: 7, device: "beacon") == 0 })
         #expect(try h.alarm("gas-a1.concentration.HH")?.state == "unacknowledged")
 
         // Acknowledgement needs a reason and records the caller's Unix account.
-        let refused = try h.request(ControlRequest(op: "ack", alarm: "gas-a1.concentration.HH", reason: ""))
+        let refused = try h.request(.ack(alarm: "gas-a1.concentration.HH", reason: ""))
         #expect(!refused.ok)
         #expect(refused.error == #"alarm "gas-a1.concentration.HH": acknowledge needs a reason"#)
-        let ack = try h.request(ControlRequest(op: "ack", alarm: "gas-a1.concentration.HH", reason: "现场确认泄漏"))
+        let ack = try h.request(.ack(alarm: "gas-a1.concentration.HH", reason: "现场确认泄漏"))
         #expect(ack.ok, "\(ack)")
         let acked = try #require(try h.alarm("gas-a1.concentration.HH"))
         #expect(acked.state == "acknowledged")
@@ -111,7 +111,7 @@ struct AlarmDaemonTests {
         try await start(h, alarms: H.beacon)
         try h.plant.inject(.halfway(percent: 50), device: "rain-outlet-1")
         let reply = try h.request(
-            ControlRequest(op: "command", reason: "drill", device: "rain-outlet-1", command: "close"))
+            .command(device: "rain-outlet-1", command: "close", reason: "drill"))
         #expect(reply.ok, "\(reply)")
         #expect(await H.wait { try h.alarm("rain-outlet-1.failed-to-move") != nil }, "\(h.log)")
         let alarm = try #require(try h.alarm("rain-outlet-1.failed-to-move"))
@@ -126,7 +126,7 @@ struct AlarmDaemonTests {
         try h.plant.inject(.local, device: "rain-outlet-1")
         #expect(await H.wait { try h.alarm("rain-outlet-1.local")?.state == "unacknowledged" })
         let refused = try h.request(
-            ControlRequest(op: "command", reason: "drill", device: "rain-outlet-1", command: "open"))
+            .command(device: "rain-outlet-1", command: "open", reason: "drill"))
         #expect(!refused.ok)
         #expect(refused.error?.contains("is in local (manual) mode") == true)
     }
@@ -137,7 +137,7 @@ struct AlarmDaemonTests {
         try await start(h, alarms: Self.gasAlarms)
         try h.plant.setValue(55, device: "gas-a1", signal: "concentration")
         #expect(await H.wait { try h.alarm("gas-a1.concentration.HH")?.state == "unacknowledged" })
-        #expect(try h.request(ControlRequest(op: "ack", alarm: "gas-a1.concentration.HH", reason: "seen")).ok)
+        #expect(try h.request(.ack(alarm: "gas-a1.concentration.HH", reason: "seen")).ok)
         #expect(try h.alarm("gas-a1.concentration.HH")?.state == "acknowledged")
 
         h.signal(SIGKILL)

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import Testing
 
 /// The control socket under hostile and heavy use: slow, idle and oversized clients never hold up an operator's
@@ -60,9 +61,9 @@ struct ControlSocketTests {
 
         // An operator's request is answered while they all hang on. The old single-client loop took 2 s per idle
         // client (20 s for ten); a 3 s client timeout would have failed it.
-        let pong = try ControlClient.send(ControlRequest(op: "ping"), socket: h.socketPath, timeout: 3)
+        let pong = try ControlClient.reply(.ping, socket: h.socketPath, timeout: 3)
         #expect(pong.ok, "\(pong)")
-        #expect(try ControlClient.send(ControlRequest(op: "status"), socket: h.socketPath, timeout: 3).ok)
+        #expect(try ControlClient.reply(.status, socket: h.socketPath, timeout: 3).ok)
 
         // The idle clients and the trickler are cut off after the request deadline, not served forever.
         #expect(await H.wait(20) { idle.allSatisfy(\.closedByPeer) && trickler.closedByPeer })
@@ -72,9 +73,9 @@ struct ControlSocketTests {
         let answered = await withTaskGroup(of: Bool.self) { group in
             for n in 0..<200 {
                 group.addTask {
-                    let op = n % 2 == 0 ? "ping" : "status"
+                    let command: ControlCommand = n % 2 == 0 ? .ping : .status
                     return await Task.detached {
-                        (try? ControlClient.send(ControlRequest(op: op), socket: socket, timeout: 30))?.ok == true
+                        (try? ControlClient.reply(command, socket: socket, timeout: 30))?.ok == true
                     }.value
                 }
             }
@@ -88,7 +89,7 @@ struct ControlSocketTests {
         let h = try H()
         defer { h.stop() }
         try h.start()
-        #expect(await H.wait { (try? h.request(ControlRequest(op: "ping")))?.ok == true }, "\(h.log)")
+        #expect(await H.wait { (try? h.request(.ping))?.ok == true }, "\(h.log)")
 
         let garbage = try RawClient(h.socketPath)
         #expect(garbage.send("not json\n"))
@@ -99,7 +100,37 @@ struct ControlSocketTests {
         _ = huge.send(String(repeating: "x", count: 70_000))
         let refusal = try Self.readLine(huge)
         #expect(refusal.contains("longer than 65536 bytes"), "\(refusal)")
-        #expect(try h.request(ControlRequest(op: "ping")).ok)
+        #expect(try h.request(.ping).ok)
+    }
+
+    /// `watch`: one subscription gets each status the daemon publishes, newer each time, and a trip shows in it
+    /// without asking again.
+    @Test func watchStreamsEachPublishedStatusAndATripShowsInIt() async throws {
+        let h = try H(scenario: DefencePlant.scenario)
+        defer { h.stop() }
+        try h.write(config: DefencePlant.config(port: h.plant.tcpPort(server: "plc")!, directory: h.directory))
+        try h.start()
+        #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
+        let socket = h.socketPath
+        // The watch blocks on its socket: on a thread of its own, not the test's cooperative pool.
+        async let watched = OffPool.run { () throws -> [SiteStatus] in
+            var seen: [SiteStatus] = []
+            // Published once a second: a minute of statuses is far more than the trip needs.
+            try ControlAPI.ControlClient.watch(socket: socket) { status in
+                seen.append(status)
+                return status.defence?.latched != true && seen.count < 60
+            }
+            return seen
+        }
+        #expect(await H.wait { h.log.contains("control socket listening") })
+        try await Task.sleep(for: .seconds(2))
+        #expect(try h.request(.shutoff(plan: nil, reason: "watched trip")).ok)
+        let seen = try await watched
+        #expect(seen.last?.defence?.latched == true, "\(seen.count) statuses")
+        #expect(seen.count >= 2)
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.generatedAt <= $1.generatedAt })
+        // The watcher's connection is gone, and the socket serves as before.
+        #expect(try h.request(.ping).ok)
     }
 
     static func readLine(_ client: RawClient) throws -> String {

@@ -24,6 +24,8 @@ final class DaemonHarness: @unchecked Sendable {
     var socketPath: String { directory + "/leveed.sock" }
     var databasePath: String { directory + "/levee.db" }
     private(set) var process: Process?
+    /// levee-web, when the test started it (`startWeb`).
+    private(set) var web: Process?
     private let output = LogBuffer()
 
     /// A plant with a gas transmitter (unit 1), a valve (unit 2), an H2S transmitter (unit 3) and a register bank
@@ -156,10 +158,31 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Starts `leveed run`; `environment` is added to this process's.
     func start(environment: [String: String] = [:]) throws {
+        process = try launch("leveed", ["run", "--config", configPath], environment: environment)
+    }
+
+    /// Starts `levee-web` with the same configuration: the HTTP API, talking to leveed over its control socket.
+    /// Its log lines join leveed's in `log`.
+    func startWeb() throws {
+        if let web, web.isRunning {
+            kill(web.processIdentifier, SIGKILL)
+            web.waitUntilExit()
+        }
+        web = try launch("levee-web", ["--config", configPath], environment: [:])
+    }
+
+    /// Kills levee-web (SIGKILL) and waits for it.
+    func killWeb() {
+        guard let web else { return }
+        if web.isRunning { kill(web.processIdentifier, SIGKILL) }
+        web.waitUntilExit()
+    }
+
+    private func launch(_ binary: String, _ arguments: [String], environment: [String: String]) throws -> Process {
         let dir = try #require(Self.binaries, "leveed is not built next to the tests: swift build --build-tests")
         let p = Process()
-        p.executableURL = dir.appendingPathComponent("leveed")
-        p.arguments = ["run", "--config", configPath]
+        p.executableURL = dir.appendingPathComponent(binary)
+        p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "JOURNAL_STREAM")
@@ -174,7 +197,7 @@ final class DaemonHarness: @unchecked Sendable {
             if !data.isEmpty { output.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
         }
         try p.run()
-        process = p
+        return p
     }
 
     var log: String { output.text.withLock { $0 } }
@@ -188,7 +211,10 @@ final class DaemonHarness: @unchecked Sendable {
         guard let p = process else { return nil }
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return p.isRunning ? nil : p.terminationStatus
+        if p.isRunning { return nil }
+        // Its last lines may still be in the pipe when it exits: give the reader a moment to take them.
+        try? await Task.sleep(for: .milliseconds(300))
+        return p.terminationStatus
     }
 
     /// Runs leveectl; its exit status and what it printed (standard output and error together).
@@ -214,11 +240,11 @@ final class DaemonHarness: @unchecked Sendable {
         try Self.leveectl(arguments + ["--socket", socketPath])
     }
 
-    func request(_ r: ControlRequest) throws -> ControlResponse {
-        try ControlClient.send(r, socket: socketPath, timeout: 10)
+    func request(_ command: ControlCommand) throws -> ControlResponse {
+        try ControlClient.reply(command, socket: socketPath, timeout: 10)
     }
 
-    func alarms() throws -> [AlarmEntry] { try request(ControlRequest(op: "alarms")).alarms ?? [] }
+    func alarms() throws -> [AlarmEntry] { try request(.alarms).alarms ?? [] }
 
     func alarm(_ id: String) throws -> AlarmEntry? { try alarms().first { $0.id == id } }
 
@@ -262,7 +288,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func status() throws -> SiteStatus? {
-        try ControlClient.send(ControlRequest(op: "status"), socket: socketPath, timeout: 2).status
+        try ControlClient.reply(.status, socket: socketPath, timeout: 2).status
     }
 
     /// Kills leveed (SIGKILL) and waits for it, leaving the plant running for a restart.
@@ -274,6 +300,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func stop() {
+        killWeb()
         if let p = process, p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
@@ -331,4 +358,11 @@ final class NotifySocket: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+}
+
+extension ControlAPI.ControlClient {
+    /// The reply line as the daemon sent it (`ok`, `kind`, `error`, the payload), for tests that look at the wire.
+    static func reply(_ command: ControlCommand, socket: String, timeout: Double) throws -> ControlResponse {
+        try exchange(ControlRequest(command), socket: socket, timeout: timeout)
+    }
 }

@@ -73,7 +73,7 @@ struct DefenceDaemonTests {
     @Test func aStuckBoundaryValveFailsToCloseAndEscalatesToThePark() async throws {
         let h = try await start { try $0.plant.inject(.stuck, device: "rain-outlet-1") }
         defer { h.stop() }
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "spill at unit A")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "spill at unit A")).ok)
         // 2 s stroke × 1.5 margin, one retry: failed after about 6 s.
         #expect(await H.wait(15) { try step(h, "rain-outlet-1")?.phase == "failed" }, "\(h.log)")
         let failed = try #require(try step(h, "rain-outlet-1"))
@@ -97,7 +97,7 @@ struct DefenceDaemonTests {
         let h = try await start { try $0.plant.inject(.local, device: "rain-outlet-1") }
         defer { h.stop() }
         #expect(await H.wait { try h.status()?.devices.first { $0.id == "rain-outlet-1" }?.valve?.mode == "local" })
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "spill")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "spill")).ok)
         #expect(await H.wait { try step(h, "rain-outlet-1")?.phase == "manualActionNeeded" }, "\(h.log)")
         let alarm = try #require(try h.alarm("rain-outlet-1.manual-action"))
         #expect(alarm.priority == "critical")
@@ -116,7 +116,7 @@ struct DefenceDaemonTests {
         defer { h.stop() }
         try h.plant.setValue(62, device: "gas-a1", signal: "value")
         #expect(await H.wait { try step(h, "valve-a-rain")?.phase == "confirmed" }, "\(h.log)")
-        let refused = try h.request(ControlRequest(op: "reset", reason: "gas cleared?"))
+        let refused = try h.request(.reset(reason: "gas cleared?", override: false))
         #expect(!refused.ok)
         #expect(refused.error?.contains("trip conditions still active: gas-a-level2") == true, "\(refused)")
         #expect(try defence(h)?.latched == true)
@@ -125,16 +125,16 @@ struct DefenceDaemonTests {
         #expect(await H.wait { try defence(h)?.steps.count == 4 })
         try h.plant.setValue(0, device: "gas-a1", signal: "value")
         #expect(await H.wait { try defence(h)?.interlocks.first?.active == false }, "\(h.log)")
-        let stillPressed = try h.request(ControlRequest(op: "reset", reason: "gas cleared"))
+        let stillPressed = try h.request(.reset(reason: "gas cleared", override: false))
         #expect(stillPressed.error?.contains("button estop pressed") == true, "\(stillPressed)")
         try h.plant.releaseButton(line: 0)
-        #expect(await H.wait { try h.request(ControlRequest(op: "reset", reason: "gas cleared, button released")).ok })
+        #expect(await H.wait { try h.request(.reset(reason: "gas cleared, button released", override: false)).ok })
         #expect(try defence(h)?.latched == false)
         try await Task.sleep(for: .seconds(1))
         #expect(h.plant.valve("valve-a-rain")?.closedLimit == true, "a reset reopens nothing")
         #expect(writes(h, unit: 2).allSatisfy { $0.address != 0 }, "no open command to valve-a-rain")
         // Restore is the deliberate reopening, each step confirmed.
-        #expect(try h.request(ControlRequest(op: "restore", reason: "all clear after inspection")).ok)
+        #expect(try h.request(.restore(reason: "all clear after inspection", dryRun: false, open: [])).ok)
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.openLimit == true }, "\(h.log)")
         #expect(await H.wait { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true })
         #expect(try defence(h)?.plan?.hasPrefix("restore:") == true)
@@ -143,10 +143,10 @@ struct DefenceDaemonTests {
     @Test func aBypassHoldsOffTheInterlockUntilItExpiresAndNeverBlocksTheButton() async throws {
         let h = try await start(extra: DefencePlant.gasInterlock)
         defer { h.stop() }
-        let noReason = try h.request(ControlRequest(op: "bypass", interlock: "gas-a-level2"))
+        let noReason = try h.request(.bypass(interlock: "gas-a-level2", reason: "", seconds: nil))
         #expect(noReason.error == "bypass needs a reason")
         let bypass = try h.request(
-            ControlRequest(op: "bypass", reason: "detector calibration", seconds: 3, interlock: "gas-a-level2"))
+            .bypass(interlock: "gas-a-level2", reason: "detector calibration", seconds: 3))
         #expect(bypass.ok, "\(bypass)")
         #expect(try defence(h)?.bypasses.first?.interlock == "gas-a-level2")
         #expect(try h.status()?.summary.contains("1 INTERLOCK(S) BYPASSED") == true)
@@ -162,17 +162,17 @@ struct DefenceDaemonTests {
     @Test func aLiveDrillReportsStrokeTimesThatMatchTheSimulator() async throws {
         let h = try await start()
         defer { h.stop() }
-        let refused = try h.request(ControlRequest(op: "drill-start", reason: "annual drill", plan: "plant-wide"))
+        let refused = try h.request(.drillStart(plan: "plant-wide", live: false, reason: "annual drill"))
         #expect(refused.error?.contains("say --live") == true)
         let started = try h.request(
-            ControlRequest(op: "drill-start", reason: "annual drill 2026", plan: "plant-wide", live: true))
+            .drillStart(plan: "plant-wide", live: true, reason: "annual drill 2026"))
         #expect(started.ok, "\(started)")
         #expect(try defence(h)?.drill == true)
         #expect(try h.status()?.summary.hasPrefix("DRILL LATCHED") == true)
         #expect(await H.wait { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
         // The report is stored once every step has settled, and completed as each stroke's record comes in.
-        #expect(await H.wait { try h.request(ControlRequest(op: "drills")).drills?.isEmpty == false })
-        func reportText() throws -> String? { try h.request(ControlRequest(op: "drill-report", format: "json")).report }
+        #expect(await H.wait { try h.request(.drills).drills?.isEmpty == false })
+        func reportText() throws -> String? { try h.request(.drillReport(drill: nil, format: "json")).report }
         #expect(
             await H.wait {
                 let text = try reportText() ?? ""
@@ -192,16 +192,16 @@ struct DefenceDaemonTests {
             #expect(abs(measured - configured) <= 0.35, "\(valve): \(measured) s against \(configured) s")
         }
         // Reset and restore complete the drill, and the report says so.
-        #expect(try h.request(ControlRequest(op: "reset", reason: "drill over")).ok)
-        #expect(try h.request(ControlRequest(op: "restore", reason: "drill over")).ok)
+        #expect(try h.request(.reset(reason: "drill over", override: false)).ok)
+        #expect(try h.request(.restore(reason: "drill over", dryRun: false, open: [])).ok)
         #expect(await H.wait { try defence(h)?.activeDrill == nil }, "\(h.log)")
         #expect(h.plant.valve("rain-outlet-1")?.openLimit == true)
         #expect(h.plant.valve("pool-inlet")?.closedLimit == true)
-        let html = try #require(try h.request(ControlRequest(op: "drill-report", format: "html")).report)
+        let html = try #require(try h.request(.drillReport(drill: nil, format: "html")).report)
         #expect(html.contains("rain-outlet-1") && html.contains("<html"))
-        let md = try #require(try h.request(ControlRequest(op: "drill-report", format: "md")).report)
+        let md = try #require(try h.request(.drillReport(drill: nil, format: "md")).report)
         #expect(md.contains("restore") || md.contains("Restore"))
-        let final = try #require(try h.request(ControlRequest(op: "drills")).drills?.first)
+        let final = try #require(try h.request(.drills).drills?.first)
         #expect(final.finishedAt != nil)
         // The id is in the site's time (Asia/Shanghai), and the list says which zone.
         #expect(final.id.hasSuffix("+0800"), "\(final.id)")
@@ -231,7 +231,7 @@ struct DefenceDaemonTests {
         let h = try await start(configuredStrokes: ["valve-b-rain": 0.5])
         defer { h.stop() }
         let close = try h.request(
-            ControlRequest(op: "command", reason: "proof test", device: "valve-b-rain", command: "close"))
+            .command(device: "valve-b-rain", command: "close", reason: "proof test"))
         #expect(close.ok, "\(close)")
         #expect(await H.wait { try h.alarm("valve-b-rain.stroke-drift") != nil }, "\(h.log)")
         let alarm = try #require(try h.alarm("valve-b-rain.stroke-drift"))
@@ -239,7 +239,7 @@ struct DefenceDaemonTests {
         #expect(alarm.message.contains("against a baseline of 0.5 s"), "\(alarm.message)")
         // A valve within its baseline raises nothing.
         #expect(
-            try h.request(ControlRequest(op: "command", reason: "proof test", device: "valve-a-rain", command: "close"))
+            try h.request(.command(device: "valve-a-rain", command: "close", reason: "proof test"))
                 .ok)
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.closedLimit == true })
         try await Task.sleep(for: .milliseconds(500))
@@ -256,7 +256,7 @@ struct DefenceDaemonTests {
                 try h.status()?.devices.first { $0.id == "pool-inlet" }?.answering == false
                     && h.status()?.devices.first { $0.id == "valve-b-rain" }?.valve?.mode == "local"
             }, "\(h.log)")
-        let response = try h.request(ControlRequest(op: "drill-check", plan: "plant-wide"))
+        let response = try h.request(.drillCheck(plan: "plant-wide"))
         let check = try #require(response.drillCheck)
         #expect(!check.ready)
         let byDevice = Dictionary(uniqueKeysWithValues: check.items.map { ($0.device, $0) })
@@ -290,9 +290,9 @@ struct DefenceDaemonTests {
         // After the first flush the outlet is released (no quality alarms configured: time rule only).
         #expect(await H.wait(20) { h.plant.valve("rain-outlet-1")?.openLimit == true }, "released: \(h.log)")
         // A trip while it rains: the outlet closes and first flush never reopens it, not even after the reset.
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "spill during rain")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "spill during rain")).ok)
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
-        #expect(try h.request(ControlRequest(op: "reset", reason: "spill contained")).ok)
+        #expect(try h.request(.reset(reason: "spill contained", override: false)).ok)
         try await Task.sleep(for: .seconds(3))
         #expect(h.plant.valve("rain-outlet-1")?.closedLimit == true, "first flush reopened a tripped outlet")
         let opens = writes(h, unit: 5).filter { $0.address == 0 }.count

@@ -19,7 +19,7 @@ struct DrillEventsDaemonTests {
         #expect(await H.wait { try h.status()?.devices.first { $0.id == "rain-outlet-1" }?.valve?.mode == "local" })
 
         let started = try h.request(
-            ControlRequest(op: "drill-start", reason: "annual drill", plan: "plant-wide", live: true))
+            .drillStart(plan: "plant-wide", live: true, reason: "annual drill"))
         #expect(started.ok, "\(started)")
         #expect(await H.wait { try h.alarm("rain-outlet-1.manual-action") != nil }, "\(h.log)")
         #expect(await H.wait { try h.alarm("park.escalated") != nil }, "\(h.log)")

@@ -46,24 +46,25 @@ struct HTTPDaemonTests {
     /// A TCP socket bound to a free loopback port the system chose, and that port; the caller closes it.
     static func boundSocket() -> (fd: Int32, port: Int) { TestPorts.boundSocket() }
 
-    /// Starts leveed with its HTTP API on a port from `TestPorts` and waits until the API answers. If another
-    /// process took the port first (leveed logs that its API stopped and carries on without it), leveed is
-    /// restarted with the API on another port: a test that loses that race retries, it does not fail.
+    /// Starts leveed and levee-web with the HTTP API on a port from `TestPorts` and waits until the API answers.
+    /// If another process took the port first (levee-web logs that its API stopped and exits), levee-web is
+    /// restarted on another port: a test that loses that race retries, it does not fail.
     /// - Returns: the API's base URL.
     static func startWithAPI(_ h: H) async throws -> String {
         let plc = try #require(h.plant.tcpPort(server: "plc"))
-        for _ in 1...5 {
+        for attempt in 1...5 {
             let port = TestPorts.next()
             try h.write(config: DefencePlant.config(port: plc, directory: h.directory, extra: users(port: port)))
-            try h.start()
+            if attempt == 1 { try h.start() }
+            try h.startWeb()
             let base = "http://127.0.0.1:\(port)"
             var answered = false
             _ = await eventually {
                 answered = (try? await call("GET", base + "/api/v1/whoami", token: "test-viewer"))?.status == 200
-                return answered || h.log.contains("HTTP API stopped; leveed carries on without it")
+                return answered || h.web?.isRunning == false
             }
             if answered { return base }
-            await h.killDaemon()
+            h.killWeb()
         }
         Issue.record("the HTTP API never answered: \(h.log)")
         throw TestFailure("the HTTP API never answered")
@@ -154,6 +155,7 @@ struct HTTPDaemonTests {
         #expect(close?.reason == "spill seen on camera 3")
     }
 
+    /// The API is levee-web's: a port it cannot bind stops levee-web (for systemd to restart), never leveed.
     @Test func aTakenPortStopsOnlyTheAPINotTheDaemon() async throws {
         // Someone else listens on the port.
         let (fd, port) = Self.boundSocket()
@@ -166,9 +168,12 @@ struct HTTPDaemonTests {
             config: DefencePlant.config(
                 port: h.plant.tcpPort(server: "plc")!, directory: h.directory, extra: Self.users(port: port)))
         try h.start()
-        #expect(await H.wait { h.log.contains("HTTP API stopped; leveed carries on without it") }, "\(h.log)")
+        try h.startWeb()
+        #expect(await H.wait { h.log.contains("HTTP API stopped") && h.web?.isRunning == false }, "\(h.log)")
+        #expect(h.web?.terminationStatus == 2)
+        #expect(h.process?.isRunning == true)
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "still protected")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "still protected")).ok)
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
     }
 
@@ -235,10 +240,14 @@ struct HTTPDaemonTests {
         }
         try await Task.sleep(for: .seconds(2))
 
-        // leveed accepted no more than its cap: the rest wait in the kernel's queue, holding none of its descriptors.
+        // levee-web accepted no more than its cap: the rest wait in the kernel's queue, holding none of its
+        // descriptors; and leveed, in a process of its own, holds none of them at all.
+        let webPID = try #require(h.web?.processIdentifier)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(webPID)/fd").count
+        #expect(open < 512 + 100, "levee-web holds \(open) descriptors")
         let pid = try #require(h.process?.processIdentifier)
-        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-        #expect(open < 512 + 100, "leveed holds \(open) descriptors")
+        let daemonOpen = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        #expect(daemonOpen < 100, "leveed holds \(daemonOpen) descriptors")
 
         // The PLC drops every connection: the bus must open a new one, and does, while the flood holds on.
         try h.plant.inject(.drop, device: "rain-outlet-1", duration: 1)
@@ -246,7 +255,7 @@ struct HTTPDaemonTests {
         #expect(await H.wait(30) { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
         #expect(!h.log.contains("Too many open files"), "\(h.log)")
         // And the one-key shutoff still works end to end.
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "flood test")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "flood test")).ok)
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
     }
 }

@@ -33,7 +33,7 @@ struct HistorianFaultDaemonTests {
         let aside = try #require(names.first { $0.hasPrefix("levee.db.damaged-") && !$0.contains("-wal") })
         #expect(try Data(contentsOf: URL(fileURLWithPath: h.directory + "/" + aside)) == garbage)
 
-        let reply = try h.request(ControlRequest(op: "shutoff", reason: "gas leak with a damaged history"))
+        let reply = try h.request(.shutoff(plan: nil, reason: "gas leak with a damaged history"))
         #expect(reply.ok, "\(reply)")
         #expect(await H.wait(60) { h.plant.valve("rain-outlet-1")?.closedLimit == true }, "\(h.log)")
         #expect(try h.status()?.defence?.latched == true)
@@ -65,7 +65,7 @@ struct HistorianFaultDaemonTests {
         let alarm = try #require(try h.alarm("historian.fault"))
         #expect(alarm.priority == "critical")
         #expect(alarm.message.contains("written by a newer version of Levee"), "\(alarm.message)")
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "gas leak, no history")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "gas leak, no history")).ok)
         #expect(await H.wait(60) { h.plant.valve("rain-outlet-1")?.closedLimit == true }, "\(h.log)")
         let names = try FileManager.default.contentsOfDirectory(atPath: h.directory)
         #expect(!names.contains { $0.contains("damaged") }, "\(names)")
@@ -102,7 +102,7 @@ struct HistorianFaultDaemonTests {
 
         // Safety never paused, and what happens now is written to the new file.
         let close = try h.request(
-            ControlRequest(op: "command", reason: "after the deletion", device: "rain-outlet-1", command: "close"))
+            .command(device: "rain-outlet-1", command: "close", reason: "after the deletion"))
         #expect(close.ok, "\(close)")
         #expect(await H.wait(60) { h.plant.valve("rain-outlet-1")?.closedLimit == true }, "\(h.log)")
         h.signal(SIGTERM)

@@ -23,7 +23,7 @@ struct LatchDurabilityTests {
         #expect(await H.wait { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
 
         try disk.fill()
-        let trip = try h.request(ControlRequest(op: "shutoff", reason: "spill at tank farm A, disk full"))
+        let trip = try h.request(.shutoff(plan: nil, reason: "spill at tank farm A, disk full"))
         #expect(trip.ok, "\(trip)")
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
         #expect(!h.log.contains("shutoff latch not saved"), "\(h.log)")

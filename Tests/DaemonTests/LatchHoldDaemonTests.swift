@@ -15,7 +15,7 @@ struct LatchHoldDaemonTests {
         try h.write(config: DefencePlant.config(port: h.plant.tcpPort(server: "plc")!, directory: h.directory))
         try h.start()
         #expect(await H.wait(40) { try h.status()?.summary.hasPrefix("8/8 devices answering") == true }, "\(h.log)")
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "spill at tank farm A")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "spill at tank farm A")).ok)
         #expect(
             await H.wait(30) { try h.status()?.defence?.steps.allSatisfy { $0.phase == "confirmed" } == true },
             "\(h.log)")

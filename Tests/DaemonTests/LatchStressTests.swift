@@ -31,7 +31,7 @@ struct LatchStressTests {
         var expected = Expectation()
         for round in 1...Self.rounds {
             try h.start()
-            #expect(await H.wait(30) { (try? h.request(ControlRequest(op: "ping")))?.ok == true }, "\(h.log)")
+            #expect(await H.wait(30) { (try? h.request(.ping))?.ok == true }, "\(h.log)")
             let latch = try #require(try h.status()?.defence, "round \(round): no status\n\(h.log)")
             #expect(!h.log.contains("unreadable"), "round \(round): \(h.log)")
             if expected.inFlight == nil {
@@ -54,8 +54,8 @@ struct LatchStressTests {
                 for reason in reasons {
                     group.addTask {
                         let reply = await Task.detached {
-                            try? ControlClient.send(
-                                ControlRequest(op: "shutoff", reason: reason), socket: socket, timeout: 30)
+                            try? ControlClient.reply(
+                                .shutoff(plan: nil, reason: reason), socket: socket, timeout: 30)
                         }.value
                         return (reason, reply?.ok == true)
                     }
@@ -66,7 +66,7 @@ struct LatchStressTests {
             expected.latched = true
             expected.tripReasons += reasons
             if round % 2 == 1 {
-                let reset = try h.request(ControlRequest(op: "reset", reason: "stress round \(round) reset"))
+                let reset = try h.request(.reset(reason: "stress round \(round) reset", override: false))
                 if reset.ok {
                     expected = Expectation()
                 }
@@ -75,8 +75,10 @@ struct LatchStressTests {
             let last = round % 3 == 0 ? "reset" : "shutoff"
             expected.inFlight = last
             Task.detached {
-                _ = try? ControlClient.send(
-                    ControlRequest(op: last, reason: "stress round \(round) in flight"), socket: socket, timeout: 5)
+                let reason = "stress round \(round) in flight"
+                let command: ControlCommand =
+                    last == "reset" ? .reset(reason: reason, override: false) : .shutoff(plan: nil, reason: reason)
+                _ = try? ControlClient.reply(command, socket: socket, timeout: 5)
             }
             try await Task.sleep(for: .milliseconds(Int(random.next() % 150)))
             await h.killDaemon()

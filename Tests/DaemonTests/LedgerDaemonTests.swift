@@ -30,12 +30,12 @@ struct LedgerDaemonTests {
         // The interlock trips unit A's plan; the operator then trips the plant-wide plan on top of it.
         try h.plant.setValue(62, device: "gas-a1", signal: "value")
         #expect(await H.wait { try defence(h)?.latched == true }, "\(h.log)")
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "operator: whole plant")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "operator: whole plant")).ok)
         #expect(
             await H.wait(30) { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
         try h.plant.setValue(0, device: "gas-a1", signal: "value")
-        #expect(await H.wait { try h.request(ControlRequest(op: "reset", reason: "gas cleared")).ok }, "\(h.log)")
-        #expect(try h.request(ControlRequest(op: "restore", reason: "back to normal")).ok)
+        #expect(await H.wait { try h.request(.reset(reason: "gas cleared", override: false)).ok }, "\(h.log)")
+        #expect(try h.request(.restore(reason: "back to normal", dryRun: false, open: [])).ok)
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.openLimit == true }, "\(h.log)")
         #expect(
             await H.wait(30) { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")

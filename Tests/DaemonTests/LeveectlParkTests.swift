@@ -114,7 +114,7 @@ struct LeveectlParkTests {
         #expect(text.split(separator: "\n").contains { $0.hasPrefix("hongda-chem") && $0.contains("UNKNOWN") })
 
         // The plant escalates: the river catchment waits for an operator, and status says what to type.
-        #expect(try plant.request(ControlRequest(op: "escalate", reason: "事故池将满")).ok)
+        #expect(try plant.request(.escalate(reason: "事故池将满")).ok)
         #expect(await H.wait { try park.status()?.park?.pendingConfirmations.first?.catchment == "river" })
         (code, text) = try leveectl(["status", "--socket", park.socketPath])
         #expect(text.contains("CONFIRM 待确认: catchment river, plan close-river — defence-plant escalated"), "\(text)")

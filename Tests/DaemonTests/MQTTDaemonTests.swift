@@ -194,7 +194,7 @@ struct MQTTDaemonTests {
         // Alarm events are the differences between status samples taken every publish_interval_s (0.5 s here):
         // give the publisher a few samples of this state before the next transition.
         try await Task.sleep(for: .seconds(2))
-        #expect(try h.request(ControlRequest(op: "ack", alarm: "gas-a1.concentration.H", reason: "现场确认")).ok)
+        #expect(try h.request(.ack(alarm: "gas-a1.concentration.H", reason: "现场确认")).ok)
         try h.plant.setValue(0, device: "gas-a1", signal: "value")
         #expect(await H.wait { try h.alarm("gas-a1.concentration.H") == nil })
         #expect(try h.status()?.links?.mqtt?.queued ?? 0 > 0)

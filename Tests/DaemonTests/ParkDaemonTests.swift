@@ -179,7 +179,7 @@ struct ParkDaemonTests {
             }, "\(park.log)")
 
         // Plant A calls for help.
-        #expect(try a.request(ControlRequest(op: "escalate", reason: "事故池将满，请求园区支援")).ok)
+        #expect(try a.request(.escalate(reason: "事故池将满，请求园区支援")).ok)
         // North is "auto": the park closes the north gate (its limit switch says so), not the river sluice ...
         #expect(await H.wait { park.plant.valve("gate-north")?.closedLimit == true }, "\(park.log)")
         #expect(try park.status()?.defence?.plan == "close-north")
@@ -205,13 +205,13 @@ struct ParkDaemonTests {
         #expect(try park.status()?.park?.commands.allSatisfy { $0.plant == "plant-a" } == true)
 
         // River is "confirm": plant B's escalation waits for an operator, then closes the sluice.
-        #expect(try b.request(ControlRequest(op: "escalate", reason: "围堰溢流")).ok)
+        #expect(try b.request(.escalate(reason: "围堰溢流")).ok)
         #expect(
             await H.wait { try park.status()?.park?.pendingConfirmations.first?.catchment == "river" },
             "\(park.log)")
         #expect(park.plant.valve("sluice-river")?.openLimit == true)
         let confirmed = try park.request(
-            ControlRequest(op: "park-confirm", reason: "值班长确认，关闭东河节制闸", catchment: "river"))
+            .parkConfirm(catchment: "river", reason: "值班长确认，关闭东河节制闸"))
         #expect(confirmed.ok, "\(confirmed)")
         #expect(await H.wait { park.plant.valve("sluice-river")?.closedLimit == true }, "\(park.log)")
         #expect(await H.wait { try b.status()?.defence?.latched == true }, "\(b.log)")
@@ -235,7 +235,7 @@ struct ParkDaemonTests {
             "\(park.log)")
 
         let started = try park.request(
-            ControlRequest(op: "drill-start", reason: "2026年度园区验证演练", plan: "plant-wide", live: true))
+            .drillStart(plan: "plant-wide", live: true, reason: "2026年度园区验证演练"))
         #expect(started.ok, "\(started)")
         // Both park gates close, and each plant runs its own drill on the park's command.
         #expect(
@@ -249,9 +249,9 @@ struct ParkDaemonTests {
         }
         // One report: the park's gates with their strokes, and a section per plant with the plant's own times.
         func report() throws -> [String: Any]? {
-            let drills = try park.request(ControlRequest(op: "drills")).drills ?? []
+            let drills = try park.request(.drills).drills ?? []
             guard let id = drills.first?.id else { return nil }
-            let text = try park.request(ControlRequest(op: "drill-report", drill: id, format: "json")).report ?? ""
+            let text = try park.request(.drillReport(drill: id, format: "json")).report ?? ""
             return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
         }
         func plantsDone(_ r: [String: Any]?) -> Bool {
@@ -275,8 +275,8 @@ struct ParkDaemonTests {
             #expect(seconds > 1.5 && seconds < 3.5, "\(plant)")
         }
         // The HTML rendering names both plants.
-        let drills = try park.request(ControlRequest(op: "drills")).drills ?? []
-        let html = try park.request(ControlRequest(op: "drill-report", drill: drills.first?.id, format: "html")).report
+        let drills = try park.request(.drills).drills ?? []
+        let html = try park.request(.drillReport(drill: drills.first?.id, format: "html")).report
         #expect(html?.contains("plant-a") == true && html?.contains("plant-b") == true)
     }
 }

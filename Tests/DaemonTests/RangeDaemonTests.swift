@@ -43,14 +43,14 @@ struct RangeDaemonTests {
 
         // The tester's shelve: an alarm that does not exist and 1e21 seconds.
         let shelve = try h.request(
-            ControlRequest(op: "shelve", alarm: "no-such.alarm.H", reason: "rt", seconds: 1e21))
+            .shelve(alarm: "no-such.alarm.H", reason: "rt", seconds: 1e21))
         #expect(!shelve.ok)
         #expect(shelve.error == #"shelve refused: "seconds" 1e+21 is outside 1...2592000"#)
 
         // The tester's bypass, by a non-root member of the socket's group: refused as not allowed, before the
         // number is looked at.
         let reply = try send(
-            #"{"op":"bypass","interlock":"no-such","reason":"x","seconds":1e300}"#, socket: h.socketPath)
+            #"{"version":2,"op":"bypass","interlock":"no-such","reason":"x","seconds":1e300}"#, socket: h.socketPath)
         let bypass = try JSONDecoder().decode(ControlResponse.self, from: Data(reply.utf8))
         #expect(!bypass.ok)
         #expect(bypass.error == "bypass refused: only an administrator may bypass an automatic trip", "\(reply)")
@@ -58,19 +58,19 @@ struct RangeDaemonTests {
         // Root may bypass, but not for 1e300 seconds, nor for NaN-like or negative lengths.
         for seconds in [1e300, -1, 0, 86_401, Double.greatestFiniteMagnitude] {
             let r = try h.request(
-                ControlRequest(op: "bypass", reason: "x", seconds: seconds, interlock: "no-such"))
+                .bypass(interlock: "no-such", reason: "x", seconds: seconds))
             #expect(!r.ok)
             #expect(r.error?.hasPrefix(#"bypass refused: "seconds" "#) == true, "\(seconds): \(r)")
             #expect(r.error?.hasSuffix("is outside 1...86400") == true, "\(seconds): \(r)")
         }
         for seconds in [-1e300, -1, 0, 2_592_001, 1e300] {
-            let r = try h.request(ControlRequest(op: "shelve", alarm: "x", reason: "x", seconds: seconds))
+            let r = try h.request(.shelve(alarm: "x", reason: "x", seconds: seconds))
             #expect(r.error?.contains(#""seconds""#) == true, "\(seconds): \(r)")
         }
 
         // A number of the wrong type is refused naming the field; one no Double can hold, as unreadable.
         for value in [#""600""#, "true", "[]", "{}", "1e400", "-1e400"] {
-            let line = #"{"op":"shelve","alarm":"x","reason":"rt","seconds":"# + value + "}"
+            let line = #"{"version":2,"op":"shelve","alarm":"x","reason":"rt","seconds":"# + value + "}"
             let raw = try send(line, socket: h.socketPath, asNobody: false)
             let r = try JSONDecoder().decode(ControlResponse.self, from: Data(raw.utf8))
             #expect(!r.ok)
@@ -78,8 +78,25 @@ struct RangeDaemonTests {
             #expect(r.error?.contains(expected) == true, "\(line): \(raw)")
         }
 
+        // A client one protocol version apart is told both versions, and nothing is done.
+        for (line, version) in [(#"{"op":"shutoff","reason":"old leveectl"}"#, 1), (#"{"version":3,"op":"ping"}"#, 3)] {
+            let raw = try send(line, socket: h.socketPath, asNobody: false)
+            let r = try JSONDecoder().decode(ControlResponse.self, from: Data(raw.utf8))
+            #expect(!r.ok && r.kind == .badRequest, "\(raw)")
+            #expect(r.error == "protocol version \(version), daemon speaks 2", "\(raw)")
+        }
+        #expect(try h.status()?.defence?.latched == false)
+
+        // Only levee-web's account (the daemon's own, or root) may name another user and role: a member of the
+        // socket's group who claims to be an HTTP admin is refused, and nothing is bypassed.
+        let claimed = try send(
+            #"{"version":2,"op":"status","actor":{"user":"admin","address":"10.0.0.9","role":"admin"}}"#,
+            socket: h.socketPath)
+        let forged = try JSONDecoder().decode(ControlResponse.self, from: Data(claimed.utf8))
+        #expect(!forged.ok && forged.kind == .forbidden, "\(claimed)")
+
         // Alive and still answering.
-        #expect(try h.request(ControlRequest(op: "ping")).ok)
+        #expect(try h.request(.ping).ok)
         #expect(try h.status()?.summary.hasPrefix("2/2 devices answering") == true)
         h.signal(SIGTERM)
         #expect(await h.waitForExit(20) == 0, "\(h.log)")
@@ -92,6 +109,7 @@ struct RangeDaemonTests {
         let port = try W.freePort()
         try h.write(config: H.config(port: h.plant.tcpPort(server: "plc")!, withH2S: false, extra: W.users(port: port)))
         try h.start()
+        try h.startWeb()
         let base = "http://127.0.0.1:\(port)"
         #expect(
             await W.eventually {
@@ -111,7 +129,7 @@ struct RangeDaemonTests {
         #expect(try await W.call("GET", base + "/api/v1/status", token: "guess").status == 429)
         #expect(try await W.call("GET", base + "/api/v1/status", token: "test-operator").status == 200)
 
-        #expect(try h.request(ControlRequest(op: "ping")).ok)
+        #expect(try h.request(.ping).ok)
         h.signal(SIGTERM)
         #expect(await h.waitForExit(20) == 0, "\(h.log)")
     }
@@ -168,7 +186,7 @@ struct RangeDaemonTests {
         running.signal(SIGHUP)
         #expect(await H.wait { running.log.contains("configuration rejected; keeping the running one") })
         #expect(running.log.contains("buses.rtu.baud 9223372036854775807 is outside 300...4000000"), "\(running.log)")
-        #expect(try running.request(ControlRequest(op: "ping")).ok)
+        #expect(try running.request(.ping).ok)
         running.signal(SIGTERM)
         #expect(await running.waitForExit(20) == 0, "\(running.log)")
     }

@@ -76,16 +76,16 @@ struct RestoreDaemonTests {
     func tripAndReset(_ h: H, whileLatched: () async throws -> Void = {}) async throws {
         #expect(
             try h.request(
-                ControlRequest(op: "command", reason: "normal line-up", device: "pool-inlet", command: "open")
+                .command(device: "pool-inlet", command: "open", reason: "normal line-up")
             ).ok)
         #expect(await H.wait { h.plant.valve("pool-inlet")?.openLimit == true }, "\(h.log)")
         // The daemon must have seen it open before the trip, for the line-up.
         try await Task.sleep(for: .seconds(1))
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "spill at tank farm A")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "spill at tank farm A")).ok)
         #expect(
             await H.wait(30) { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
         try await whileLatched()
-        #expect(await H.wait { try h.request(ControlRequest(op: "reset", reason: "spill contained")).ok }, "\(h.log)")
+        #expect(await H.wait { try h.request(.reset(reason: "spill contained", override: false)).ok }, "\(h.log)")
     }
 
     @Test func restoreReturnsToTheLineUpAndHoldsTheOutletWhileItRainsWithCODHigh() async throws {
@@ -101,7 +101,7 @@ struct RestoreDaemonTests {
         let outletWrites = writes(h, unit: 5).count
 
         // The dry run shows what restore will do and moves nothing.
-        let preview = try h.request(ControlRequest(op: "restore", dryRun: true))
+        let preview = try h.request(.restore(reason: "", dryRun: true, open: []))
         #expect(preview.ok, "\(preview)")
         let items = Dictionary(uniqueKeysWithValues: (preview.restore?.items ?? []).map { ($0.device, $0) })
         #expect(items["valve-a-rain"]?.action == "move" && items["valve-a-rain"]?.target == "open", "\(items)")
@@ -111,7 +111,7 @@ struct RestoreDaemonTests {
         #expect(try defence(h)?.plan == "plant-wide", "a dry run starts nothing")
 
         // The restore moves the bund drains back, leaves the pool connected and the outlet closed.
-        let restore = try h.request(ControlRequest(op: "restore", reason: "spill cleaned up"))
+        let restore = try h.request(.restore(reason: "spill cleaned up", dryRun: false, open: []))
         #expect(restore.ok, "\(restore)")
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.openLimit == true }, "\(h.log)")
         #expect(await H.wait { h.plant.valve("valve-b-rain")?.openLimit == true }, "\(h.log)")
@@ -147,14 +147,14 @@ struct RestoreDaemonTests {
             #expect(await H.wait { try h.alarm("wq-outlet-1.cod.H")?.conditionActive == true }, "\(h.log)")
         }
         let outletWrites = writes(h, unit: 5).count
-        let preview = try h.request(ControlRequest(op: "restore", dryRun: true))
+        let preview = try h.request(.restore(reason: "", dryRun: true, open: []))
         let items = Dictionary(uniqueKeysWithValues: (preview.restore?.items ?? []).map { ($0.device, $0) })
         #expect(items["rain-outlet-1"]?.action == "held-closed", "\(items)")
         #expect(items["rain-outlet-1"]?.target == "open", "\(items)")
         #expect(items["rain-outlet-1"]?.reasons == ["wq-outlet-1.cod.H active"], "\(items)")
         #expect(items["valve-a-rain"]?.action == "move", "\(items)")
 
-        #expect(try h.request(ControlRequest(op: "restore", reason: "spill cleaned up")).ok)
+        #expect(try h.request(.restore(reason: "spill cleaned up", dryRun: false, open: [])).ok)
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.openLimit == true }, "\(h.log)")
         #expect(
             await H.wait { try defence(h)?.steps.allSatisfy { $0.phase == "confirmed" } == true }, "\(h.log)")
@@ -170,7 +170,7 @@ struct RestoreDaemonTests {
         try await tripAndReset(h)
         // The outlet's actuator jams on the way back open: the restore step cannot complete.
         try h.plant.inject(.stuck, device: "rain-outlet-1")
-        #expect(try h.request(ControlRequest(op: "restore", reason: "all clear")).ok)
+        #expect(try h.request(.restore(reason: "all clear", dryRun: false, open: [])).ok)
         await h.killDaemon()
         try h.start()
         #expect(await H.wait(40) { try defence(h)?.plan == "restore:plant-wide" }, "\(h.log)")

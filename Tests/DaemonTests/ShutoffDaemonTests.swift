@@ -23,7 +23,7 @@ struct ShutoffDaemonTests {
         defer { h.stop() }
         try await start(h)
         #expect(try h.status()?.defence?.latched == false)
-        let reply = try h.request(ControlRequest(op: "shutoff", reason: "gas leak at tank farm A"))
+        let reply = try h.request(.shutoff(plan: nil, reason: "gas leak at tank farm A"))
         #expect(reply.ok, "\(reply)")
         #expect(reply.message?.hasPrefix("plan plant-wide latched by ") == true)
         #expect(try h.status()?.defence?.latched == true)
@@ -42,7 +42,7 @@ struct ShutoffDaemonTests {
         // The valve will not move at first, so the trip is still unconfirmed when the daemon dies.
         try h.plant.inject(.stuck, device: "rain-outlet-1")
         try await start(h)
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "drill of a crash")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "drill of a crash")).ok)
         #expect(try step(h, "rain-outlet-1")?.phase == "commanded")
         h.signal(SIGKILL)
         #expect(await h.waitForExit(10) != nil)
@@ -61,13 +61,13 @@ struct ShutoffDaemonTests {
         let h = try H()
         defer { h.stop() }
         try await start(h)
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: "test")).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: "test")).ok)
         #expect(await H.wait { try step(h, "rain-outlet-1")?.phase == "confirmed" })
 
-        let noReason = try h.request(ControlRequest(op: "reset", reason: " "))
+        let noReason = try h.request(.reset(reason: " ", override: false))
         #expect(!noReason.ok)
         #expect(noReason.error == "reset needs a reason")
-        let reset = try h.request(ControlRequest(op: "reset", reason: "leak stopped, area checked"))
+        let reset = try h.request(.reset(reason: "leak stopped, area checked", override: false))
         #expect(reset.ok, "\(reset)")
         #expect(reset.message?.hasSuffix("nothing was reopened") == true)
         #expect(try h.status()?.defence?.latched == false)

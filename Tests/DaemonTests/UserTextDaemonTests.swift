@@ -31,12 +31,12 @@ struct UserTextDaemonTests {
         try h.plant.setValue(30, device: "gas-a1", signal: "value")
         let alarm = "gas-a1.concentration.H"
         #expect(await H.wait { try h.alarm(alarm) != nil }, "\(h.log)")
-        let shelved = try h.request(ControlRequest(op: "shelve", alarm: alarm, reason: Self.hostile, seconds: 600))
+        let shelved = try h.request(.shelve(alarm: alarm, reason: Self.hostile, seconds: 600))
         #expect(shelved.ok, "\(shelved)")
         let entry = try #require(try h.alarm(alarm))
         #expect(entry.reason == Self.escaped)
 
-        #expect(try h.request(ControlRequest(op: "shutoff", reason: Self.hostile)).ok)
+        #expect(try h.request(.shutoff(plan: nil, reason: Self.hostile)).ok)
         let defence = try #require(try h.status()?.defence)
         let trip = try #require(defence.trips.first)
         #expect(trip.contains(Self.escaped) && Self.clean(trip), "\(trip)")
@@ -50,16 +50,16 @@ struct UserTextDaemonTests {
         let h = try await start()
         defer { h.stop() }
         let started = try h.request(
-            ControlRequest(op: "drill-start", reason: Self.hostile, plan: "plant-wide", live: true))
+            .drillStart(plan: "plant-wide", live: true, reason: Self.hostile))
         #expect(started.ok, "\(started)")
-        #expect(await H.wait { try h.request(ControlRequest(op: "drills")).drills?.isEmpty == false }, "\(h.log)")
-        let json = try #require(try h.request(ControlRequest(op: "drill-report", format: "json")).report)
+        #expect(await H.wait { try h.request(.drills).drills?.isEmpty == false }, "\(h.log)")
+        let json = try #require(try h.request(.drillReport(drill: nil, format: "json")).report)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(report["reason"] as? String == Self.escaped)
         let timeline = try #require(report["timeline"] as? [[String: Any]])
         #expect(timeline.compactMap { $0["text"] as? String }.allSatisfy(Self.clean))
         #expect(timeline.contains { ($0["text"] as? String)?.contains(Self.escaped) == true })
-        let markdown = try #require(try h.request(ControlRequest(op: "drill-report", format: "md")).report)
+        let markdown = try #require(try h.request(.drillReport(drill: nil, format: "md")).report)
         #expect(!markdown.contains("\u{202E}"))
     }
 }

@@ -22,18 +22,18 @@ struct ActionRoutesTests {
         let sent = t.backend.actions
         #expect(
             sent == [
-                ControlRequest(op: "shutoff", reason: "gas leak at tank farm A"),
-                ControlRequest(op: "reset", reason: "leak stopped", override: false),
-                ControlRequest(op: "restore", reason: "all clear"),
-                ControlRequest(op: "escalate", reason: "pool filling"),
-                ControlRequest(op: "command", reason: "rain over", device: "rain-outlet-1", command: "open"),
-                ControlRequest(op: "command", reason: "storm", device: "rain-outlet-1", command: "close"),
-                ControlRequest(op: "ack", alarm: "gas-a1.concentration.HH", reason: "seen"),
-                ControlRequest(op: "shelve", alarm: "gas-a1.concentration.HH", reason: "sensor swap", seconds: 600),
-                ControlRequest(op: "silence"),
-                ControlRequest(op: "drill-start", reason: "quarterly drill", plan: "plant-wide", live: true),
-                ControlRequest(op: "bypass", reason: "level sensor calibration", interlock: "accident-pool-hh"),
-                ControlRequest(op: "unbypass", interlock: "accident-pool-hh"),
+                .shutoff(plan: nil, reason: "gas leak at tank farm A"),
+                .reset(reason: "leak stopped", override: false),
+                .restore(reason: "all clear", dryRun: false, open: []),
+                .escalate(reason: "pool filling"),
+                .command(device: "rain-outlet-1", command: "open", reason: "rain over"),
+                .command(device: "rain-outlet-1", command: "close", reason: "storm"),
+                .ack(alarm: "gas-a1.concentration.HH", reason: "seen"),
+                .shelve(alarm: "gas-a1.concentration.HH", reason: "sensor swap", seconds: 600),
+                .silence(reason: nil),
+                .drillStart(plan: "plant-wide", live: true, reason: "quarterly drill"),
+                .bypass(interlock: "accident-pool-hh", reason: "level sensor calibration", seconds: nil),
+                .unbypass(interlock: "accident-pool-hh"),
             ])
         #expect(Set(t.backend.callers.map(\.user)) == ["safety"])
     }
@@ -53,10 +53,10 @@ struct ActionRoutesTests {
         }
         #expect(
             t.backend.actions == [
-                ControlRequest(op: "shutoff", reason: "罐区A泄漏", plan: "tank-farm-a"),
-                ControlRequest(op: "bypass", reason: "analyser service", seconds: 1800, interlock: "rain-outlet-cod"),
-                ControlRequest(op: "silence", reason: "heard"),
-                ControlRequest(op: "ack", alarm: "液位.HH", reason: "ok"),
+                .shutoff(plan: "tank-farm-a", reason: "罐区A泄漏"),
+                .bypass(interlock: "rain-outlet-cod", reason: "analyser service", seconds: 1800),
+                .silence(reason: "heard"),
+                .ack(alarm: "液位.HH", reason: "ok"),
             ])
     }
 
@@ -74,8 +74,8 @@ struct ActionRoutesTests {
         }
         #expect(
             t.backend.actions == [
-                ControlRequest(op: "restore", dryRun: true),
-                ControlRequest(op: "restore", reason: "agreed", open: ["rain-outlet-1"]),
+                .restore(reason: "", dryRun: true, open: []),
+                .restore(reason: "agreed", dryRun: false, open: ["rain-outlet-1"]),
             ])
     }
 

@@ -66,7 +66,10 @@ struct AuthTests {
                 .post, "/api/v1/reset", as: .admin, json: #"{"reason":"button stuck","override":true}"#)
             #expect(admin.status == .ok)
         }
-        #expect(t.backend.actions.map(\.override) == [false, true])
+        #expect(
+            t.backend.actions == [
+                .reset(reason: "leak stopped", override: false), .reset(reason: "button stuck", override: true),
+            ])
         #expect(t.backend.callers.map(\.user) == ["control-room", "safety"])
     }
 
@@ -128,7 +131,7 @@ struct AuthTests {
             for _ in 0..<5 { _ = try await client.send(.get, "/api/v1/status", as: nil) }
             #expect(try await client.send(.get, "/api/v1/status", as: .viewer).status == .ok)
         }
-        #expect(t.backend.actions.map(\.op) == ["shutoff"])
+        #expect(t.backend.actions.map(\.op) == [.shutoff])
     }
 
     @Test func replacedAccountsTakeEffectAtOnce() async throws {

@@ -33,41 +33,41 @@ enum Tokens {
 
 /// A daemon that records what it was asked and answers from a script.
 final class FakeBackend: LeveeBackend {
-    private let log = Mutex<[(request: ControlRequest, caller: Caller)]>([])
-    /// Requests with this reason are refused, as the daemon refuses a reset while a button is pressed.
+    private let log = Mutex<[(command: ControlCommand, caller: Caller)]>([])
+    /// Commands with this reason are refused, as the daemon refuses a reset while a button is pressed.
     static let refusingReason = "please refuse"
     /// How long an action waits before answering, when set (for timeouts).
     let delay = Mutex<Duration?>(nil)
 
-    var requests: [ControlRequest] { log.withLock { $0.map(\.request) } }
+    var requests: [ControlCommand] { log.withLock { $0.map(\.command) } }
     var callers: [Caller] { log.withLock { $0.map(\.caller) } }
-    /// The requests other than the `status` the stream and history ask for on their own.
-    var actions: [ControlRequest] { requests.filter { $0.op != "status" } }
+    /// The commands other than the `status` the stream and history ask for on their own.
+    var actions: [ControlCommand] { requests.filter { $0 != .status } }
 
-    func handle(_ request: ControlRequest, caller: Caller) async -> ControlResponse {
-        log.withLock { $0.append((request, caller)) }
+    func handle(_ command: ControlCommand, caller: Caller) async -> ControlResult {
+        log.withLock { $0.append((command, caller)) }
         if let delay = delay.withLock({ $0 }) { try? await Task.sleep(for: delay) }
-        if request.reason == Self.refusingReason {
-            return ControlResponse(ok: false, error: "reset refused: button b1 pressed")
+        if case .reset(Self.refusingReason, _) = command {
+            return .failure(ControlRefusal(.conflict, "reset refused: button b1 pressed"))
         }
-        switch request.op {
-        case "status": return ControlResponse(ok: true, status: Self.status)
-        case "alarms": return ControlResponse(ok: true, alarms: [Self.alarm])
-        case "drills": return ControlResponse(ok: true, drills: [Self.drill])
-        case "drill-check": return ControlResponse(ok: true, drillCheck: Self.check(request.plan ?? "plant-wide"))
-        case "drill-report":
-            guard request.drill == Self.drill.id || request.drill == "latest" else {
-                return ControlResponse(ok: false, error: "no drill report \"\(request.drill ?? "")\"")
+        switch command {
+        case .status: return .success(.status(Self.status))
+        case .alarms: return .success(.alarms([Self.alarm]))
+        case .drills: return .success(.drills([Self.drill]))
+        case .drillCheck(let plan): return .success(.drillCheck(Self.check(plan ?? "plant-wide")))
+        case .drillReport(let drill, let format):
+            guard drill == Self.drill.id || drill == "latest" else {
+                return .failure(ControlRefusal(.notFound, "no drill report \"\(drill ?? "")\""))
             }
             let report =
-                switch request.format {
+                switch format {
                 case "html":
                     "<!doctype html><html><head><style>h1{color:red}</style></head><body><h1>演练</h1></body></html>"
                 case "md": "# 验证演练\n"
                 default: #"{"id":"d-1","plan":"plant-wide"}"#
                 }
-            return ControlResponse(ok: true, report: report)
-        default: return ControlResponse(ok: true, message: "\(request.op) done")
+            return .success(.report(report))
+        default: return .success(.done("\(command.op.rawValue) done"))
         }
     }
 

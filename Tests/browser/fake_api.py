@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A tiny stand-in for leveed's HTTP API, for working on the dashboard without the daemon and the simulated plant.
+"""A tiny stand-in for levee-web's HTTP API, for working on the dashboard without the daemon and the simulated plant.
 
 It serves the dashboard directory, Debian's Chart.js at /vendor/chart.js, and /api/v1 with canned but moving data
 in the exact JSON shapes of Sources/ControlAPI (Status.swift, Defence.swift): a small plant like config/demo.toml

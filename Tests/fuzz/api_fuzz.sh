@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The HTTP API under schemathesis, an independent fuzzer that reads the OpenAPI document and sends what it allows
-# and what it does not: every answer must be a 2xx or a 4xx (never a 5xx), and leveed must still be running and
-# answering its control socket afterwards. Run by scripts/demo.sh --browser-test against the demo's leveed, once
-# with each role's token.
+# and what it does not: every answer must be a 2xx or a 4xx (never a 5xx), and leveed and levee-web must still be
+# running and answering afterwards. Run by scripts/demo.sh --browser-test against the demo's levee-web (the API)
+# and leveed (behind it, over the control socket), once with each role's token.
 #
-#   LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID=1234 Tests/fuzz/api_fuzz.sh
+#   LEVEE_FUZZ_URL=http://127.0.0.1:8080 LEVEE_DAEMON_PID=1234 LEVEE_WEB_PID=1235 Tests/fuzz/api_fuzz.sh
 #
 # LEVEE_FUZZ_SECONDS (default 40) bounds each role's run; LEVEE_FUZZ_SEED (default fixed) makes a failure
 # reproducible; set it to "random" to explore.
@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 url=${LEVEE_FUZZ_URL:?LEVEE_FUZZ_URL is the API base URL}
 pid=${LEVEE_DAEMON_PID:?LEVEE_DAEMON_PID is the leveed under test}
+web_pid=${LEVEE_WEB_PID:-}
 seconds=${LEVEE_FUZZ_SECONDS:-40}
 seed=${LEVEE_FUZZ_SEED:-20261207}
 seed_args=()
@@ -30,6 +31,10 @@ for entry in viewer:demo-bureau-token operator:demo-operator-token admin:demo-ad
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
         echo "api_fuzz: leveed died during the $role run" >&2
+        exit 1
+    fi
+    if [ -n "$web_pid" ] && ! kill -0 "$web_pid" 2>/dev/null; then
+        echo "api_fuzz: levee-web died during the $role run" >&2
         exit 1
     fi
 done

@@ -28,6 +28,8 @@ final class AlarmService: Service, Sendable {
     private let snapshots: SnapshotWriter?
     private let annunciation: [AlarmPriority: [String]]
     private let events: AsyncStream<FieldEvent>
+    /// Rung whenever an alarm changed: the status publisher builds a new status.
+    let statusChanged = ChangeSignal()
     private let alarmedPoints: Set<String>
     /// Health conditions reported active, so only changes are sent.
     private let reported = Mutex<Set<HealthCondition>>([])
@@ -287,31 +289,42 @@ final class AlarmService: Service, Sendable {
             user: s.user.map(JournalText.escape), reason: s.reason.map(JournalText.escape))
     }
 
-    /// Runs an operator request against the engine and journals what it did.
-    func operate(_ request: ControlRequest, user: String) async -> ControlResponse {
+    /// Runs an operator's alarm command against the engine and journals what it did.
+    func operate(_ command: ControlCommand, user: String) async -> ControlResult {
         let now = ContinuousClock.now
-        let id = request.alarm ?? ""
-        let reason = request.reason ?? ""
-        // The shelve's length is checked before it becomes a Duration, and before the alarm is looked up.
-        let shelveFor: Duration
-        switch RequestLimits.duration("seconds", seconds: request.seconds ?? 3600, in: RequestLimits.shelveSeconds) {
-        case .success(let d): shelveFor = d
-        case .failure(let refusal):
-            guard request.op != "shelve" else { return ControlResponse(ok: false, error: "shelve refused: \(refusal)") }
-            shelveFor = .zero
+        let op = command.op.rawValue
+        // The shelve's length was checked where the command was decoded; it becomes a Duration only here.
+        var shelveFor = Duration.zero
+        if case .shelve(_, _, let seconds) = command {
+            switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.shelveSeconds) {
+            case .success(let d): shelveFor = d
+            case .failure(let refusal): return .failure(ControlRefusal(.badRequest, "shelve refused: \(refusal)"))
+            }
         }
+        var id = ""
         let result: Result<[AlarmAction], AlarmError> = engine.withLock { e in
             do throws(AlarmError) {
-                switch request.op {
-                case "ack": return .success(try e.acknowledge(id, user: user, reason: reason, at: now))
-                case "shelve":
-                    return .success(try e.shelve(id, until: now + shelveFor, user: user, reason: reason, at: now))
-                case "unshelve": return .success(try e.unshelve(id, user: user, reason: request.reason, at: now))
-                case "remove-from-service":
-                    return .success(try e.removeFromService(id, user: user, reason: reason, at: now))
-                case "return-to-service":
-                    return .success(try e.returnToService(id, user: user, reason: request.reason, at: now))
-                default: return .success(try e.silence(user: user, at: now))
+                switch command {
+                case .ack(let alarm, let reason):
+                    id = alarm
+                    return .success(try e.acknowledge(alarm, user: user, reason: reason, at: now))
+                case .shelve(let alarm, let reason, _):
+                    id = alarm
+                    return .success(try e.shelve(alarm, until: now + shelveFor, user: user, reason: reason, at: now))
+                case .unshelve(let alarm, let reason):
+                    id = alarm
+                    return .success(try e.unshelve(alarm, user: user, reason: reason, at: now))
+                case .removeFromService(let alarm, let reason):
+                    id = alarm
+                    return .success(try e.removeFromService(alarm, user: user, reason: reason, at: now))
+                case .returnToService(let alarm, let reason):
+                    id = alarm
+                    return .success(try e.returnToService(alarm, user: user, reason: reason, at: now))
+                case .silence:
+                    return .success(try e.silence(user: user, at: now))
+                case .ping, .status, .alarms, .command, .shutoff, .reset, .restore, .bypass, .unbypass, .escalate,
+                    .drillStart, .drillCheck, .drills, .drillReport, .parkConfirm, .metrics, .watch:
+                    return .success([])
                 }
             } catch {
                 return .failure(error)
@@ -320,9 +333,9 @@ final class AlarmService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return ControlResponse(ok: true, message: "\(request.op) \(id.isEmpty ? "" : id + " ")done by \(user)")
+            return .success(.done("\(op) \(id.isEmpty ? "" : id + " ")done by \(user)"))
         case .failure(let error):
-            return ControlResponse(ok: false, error: "\(error)")
+            return .failure(ControlRefusal(error.refusalKind, "\(error)"))
         }
     }
 
@@ -330,6 +343,7 @@ final class AlarmService: Service, Sendable {
 
     private func perform(_ actions: [AlarmAction]) async {
         guard !actions.isEmpty else { return }
+        defer { statusChanged.ring() }
         let now = ContinuousClock.now
         let date = Date()
         var journaled = false
@@ -429,5 +443,15 @@ final class AlarmService: Service, Sendable {
 
     private func json(_ s: String) -> String {
         (try? String(decoding: JSONEncoder().encode(s), as: UTF8.self)) ?? "\"\""
+    }
+}
+
+extension AlarmError {
+    var refusalKind: ControlRefusal.Kind {
+        switch self {
+        case .unknownAlarm: .notFound
+        case .notAllowed: .conflict
+        case .missingUser, .missingReason, .shelveExpiryNotInFuture, .shelveTooLong, .silenceWithoutUser: .badRequest
+        }
     }
 }

@@ -1,10 +1,17 @@
 import ControlAPI
+import Defence
 import Foundation
 import Logging
 import ServiceLifecycle
 import SystemCalls
 
-/// leveed's control socket: one JSON request line in, one JSON reply line out (see ControlAPI).
+/// leveed's control socket: one JSON request line in, one JSON reply line out (see `ControlRequest`).
+///
+/// Who asks: the kernel names the peer's Unix account (SO_PEERCRED) and the journal names it. A request may name
+/// another user in `actor` (levee-web acting for an HTTP API user, with the token's role) only when its peer is
+/// root or runs as the daemon's own account, as levee-web does: anyone able to act as that account could read the
+/// daemon's database and signal it anyway, so trusting it adds no power it lacks. From any other peer a request
+/// naming an actor is refused.
 ///
 /// One thread of its own runs a poll(2) loop over the listening socket and every client, so many clients are served
 /// at once and none can hold up another: a request must arrive whole within `requestDeadline` of connecting (a
@@ -17,7 +24,16 @@ final class ControlServer: Service, @unchecked Sendable {
     // clients table belongs to the loop's thread alone.
     let path: String
     private let logger: Logger
-    private let handler: @Sendable (ControlRequest, Peer) async -> ControlResponse
+    private let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
+    /// A subscription to the published site status, for `watch`.
+    private let watch: @Sendable () -> AsyncStream<SiteStatus>
+    /// Status lines waiting for each watching client, by client id: at most `maxPendingLines`, the oldest dropped
+    /// first (a status replaces the one before it), so a watcher that does not read costs a bounded amount.
+    private var streamed: [UInt64: [Data]] = [:]
+    /// The subscription task of each watching client, cancelled when it goes.
+    private var watchers: [UInt64: Task<Void, Never>] = [:]
+    static let maxPendingLines = 2
+    static var noDeadline: ContinuousClock.Instant { .now + .seconds(365 * 86400) }
     private let lock = NSLock()
     private var fd: Int32 = -1
     private var stopping = false
@@ -40,11 +56,13 @@ final class ControlServer: Service, @unchecked Sendable {
     }
 
     init(
-        path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, Peer) async -> ControlResponse
+        path: String, logger: Logger, handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult,
+        watch: @escaping @Sendable () -> AsyncStream<SiteStatus> = { AsyncStream { $0.finish() } }
     ) throws(SystemCallError) {
         self.path = path
         self.logger = logger
         self.handler = handler
+        self.watch = watch
         wake = try WakePipe()
     }
 
@@ -57,7 +75,7 @@ final class ControlServer: Service, @unchecked Sendable {
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard s >= 0 else { throw ControlError(socket: path, message: String(cString: strerror(errno))) }
         // A socket file left by a daemon that was killed is stale: nothing answers on it, so replace it.
-        if (try? ControlClient.send(ControlRequest(op: "ping"), socket: path, timeout: 1)) != nil {
+        if (try? ControlClient.exchange(line: Data(#"{"op":"ping"}"#.utf8 + [10]), socket: path, timeout: 1)) != nil {
             close(s)
             throw ControlError(socket: path, message: "another leveed is already listening here")
         }
@@ -93,7 +111,8 @@ final class ControlServer: Service, @unchecked Sendable {
 
     /// One connection and where it is in its exchange.
     private struct Client {
-        enum Phase { case reading, answering, sending }
+        /// `watching`: a `watch` client, sent each status line as it is published, until it closes.
+        enum Phase { case reading, answering, sending, watching }
         var id: UInt64
         var peer: Peer
         var phase = Phase.reading
@@ -117,6 +136,7 @@ final class ControlServer: Service, @unchecked Sendable {
                     case .reading: POLLIN
                     case .answering: 0  // a hang-up still shows in revents
                     case .sending: POLLOUT
+                    case .watching: client.sent < client.output.count ? POLLOUT : POLLIN
                     }
                 fds.append(pollfd(fd: cfd, events: Int16(events), revents: 0))
             }
@@ -137,6 +157,22 @@ final class ControlServer: Service, @unchecked Sendable {
                     if let body = finished[client.id] { clients[cfd] = startSending(client, body) }
                 }
             }
+            // Watchers between lines take the next status line waiting for them.
+            for (cfd, client) in clients where client.phase == .watching && client.sent >= client.output.count {
+                let waiting = lock.withLock { () -> Data? in
+                    guard var lines = streamed[client.id], !lines.isEmpty else { return nil }
+                    let line = lines.removeFirst()
+                    streamed[client.id] = lines
+                    return line
+                }
+                if let line = waiting {
+                    var next = client
+                    next.output = line
+                    next.sent = 0
+                    next.deadline = .now + Self.sendDeadline
+                    clients[cfd] = next
+                }
+            }
             for entry in fds.dropFirst(2) where entry.revents != 0 {
                 guard let client = clients[entry.fd] else { continue }
                 if let next = service(entry.fd, client, revents: entry.revents) {
@@ -144,6 +180,7 @@ final class ControlServer: Service, @unchecked Sendable {
                 } else {
                     close(entry.fd)
                     clients[entry.fd] = nil
+                    if client.phase == .watching { endWatch(client.id) }
                 }
             }
             // Deadlines: a request that has not arrived is cut off; an answer that has not come is a timeout reply;
@@ -154,17 +191,26 @@ final class ControlServer: Service, @unchecked Sendable {
                 case .reading, .sending:
                     close(cfd)
                     clients[cfd] = nil
+                case .watching:
+                    // A watcher that has not taken a status line within the send deadline is let go.
+                    close(cfd)
+                    clients[cfd] = nil
+                    endWatch(client.id)
                 case .answering:
                     let seconds = Self.answerTimeout.components.seconds
                     clients[cfd] = startSending(
-                        client, Self.encode(ControlResponse(ok: false, error: "request timed out after \(seconds) s")))
+                        client,
+                        Self.encode(.failure(ControlRefusal(.unavailable, "request timed out after \(seconds) s"))))
                 }
             }
             if fds[0].revents != 0 {
                 acceptAll(into: &clients, nextID: &nextID)
             }
         }
-        for cfd in clients.keys { close(cfd) }
+        for (cfd, client) in clients {
+            close(cfd)
+            if client.phase == .watching { endWatch(client.id) }
+        }
         lock.withLock {
             shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
@@ -186,8 +232,8 @@ final class ControlServer: Service, @unchecked Sendable {
             let client = Client(
                 id: nextID, peer: Self.peer(of: cfd), deadline: .now + Self.requestDeadline)
             if clients.count >= Self.maxClients {
-                let busy = ControlResponse(
-                    ok: false, error: "control socket busy: \(Self.maxClients) clients connected")
+                let busy = ControlResult.failure(
+                    ControlRefusal(.unavailable, "control socket busy: \(Self.maxClients) clients connected"))
                 var body = Self.encode(busy)
                 _ = body.withUnsafeMutableBytes { send(cfd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 close(cfd)
@@ -211,8 +257,8 @@ final class ControlServer: Service, @unchecked Sendable {
                 return answer(client)
             }
             if client.input.count > Self.maxRequestBytes {
-                let refusal = ControlResponse(
-                    ok: false, error: "request longer than \(Self.maxRequestBytes) bytes without a newline")
+                let refusal = ControlResult.failure(
+                    ControlRefusal(.badRequest, "request longer than \(Self.maxRequestBytes) bytes without a newline"))
                 return startSending(client, Self.encode(refusal))
             }
             return client
@@ -226,6 +272,21 @@ final class ControlServer: Service, @unchecked Sendable {
             if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
             client.sent += n
             return client.sent < client.output.count ? client : nil
+        case .watching:
+            if client.sent < client.output.count {
+                let n = client.output.withUnsafeBytes { raw in
+                    send(cfd, raw.baseAddress! + client.sent, raw.count - client.sent, Int32(MSG_NOSIGNAL))
+                }
+                if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+                client.sent += n
+                if client.sent >= client.output.count { client.deadline = Self.noDeadline }
+                return client
+            }
+            // Between lines only an end shows: the client closed (or sent something, which is not expected).
+            var byte: UInt8 = 0
+            let n = recv(cfd, &byte, 1, 0)
+            if n < 0 { return errno == EAGAIN || errno == EINTR ? client : nil }
+            return n == 0 || revents & Int16(POLLHUP | POLLERR) != 0 ? nil : client
         }
     }
 
@@ -233,25 +294,114 @@ final class ControlServer: Service, @unchecked Sendable {
     private func answer(_ client: Client) -> Client {
         var client = client
         let line = client.input.prefix { $0 != UInt8(ascii: "\n") }
+        let requester: Requester
+        let command: ControlCommand
+        switch Self.decode(line, peer: client.peer) {
+        case .success(let decoded): (command, requester) = decoded
+        case .failure(let refusal):
+            if refusal.message.hasPrefix("malformed request") {
+                logger.warning(
+                    "malformed control request",
+                    metadata: ["request": "\(String(decoding: line.prefix(200), as: UTF8.self))"])
+            }
+            return startSending(client, Self.encode(.failure(refusal)))
+        }
+        if command == .watch { return startWatch(client) }
+        client.phase = .answering
+        client.deadline = .now + Self.answerTimeout
+        let (id, handler) = (client.id, self.handler)
+        Task { [self] in
+            let result = await handler(command, requester)
+            lock.withLock { answers[id] = Self.encode(result) }
+            wake.wake()
+        }
+        return client
+    }
+
+    /// The part of a request read before the command itself: who may send it is decided from these first.
+    private struct Head: Decodable {
+        var version: Int?
+        var op: String?
+        var actor: ControlActor?
+    }
+
+    /// A request line as the command and who asks, or the refusal its sender gets. In this order: the protocol
+    /// version; whether the peer may name an actor; who may send the command (a bypass is for administrators,
+    /// before any of its numbers is looked at; through levee-web, the command's least role); then the command
+    /// itself, its fields and their ranges.
+    static func decode(_ line: Data, peer: Peer) -> Result<(ControlCommand, Requester), ControlRefusal> {
+        let head: Head
+        do {
+            head = try JSONDecoder.control.decode(Head.self, from: line)
+        } catch {
+            return .failure(ControlRefusal.undecodable(error, line: line))
+        }
+        let version = head.version ?? 1
+        guard version == ControlProtocol.version else {
+            return .failure(
+                ControlRefusal(.badRequest, ControlProtocol.mismatch(client: version, daemon: ControlProtocol.version)))
+        }
+        var requester = Requester(peer)
+        if let actor = head.actor {
+            guard peer.uid == 0 || peer.uid == getuid() else {
+                return .failure(
+                    ControlRefusal(
+                        .forbidden, "only levee-web, running as the daemon's account, may act for another user"))
+            }
+            requester = Requester(actor)
+        }
+        if head.op == ControlCommand.Op.bypass.rawValue && !requester.isAdmin {
+            return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+        }
         let request: ControlRequest
         do {
             request = try JSONDecoder.control.decode(ControlRequest.self, from: line)
         } catch {
-            let text = String(decoding: line.prefix(200), as: UTF8.self)
-            logger.warning("malformed control request", metadata: ["request": "\(text)"])
-            let why = Self.fieldProblem(error).map { ": \($0)" } ?? ": expected {\"op\": ...}"
-            let refusal = ControlResponse(ok: false, error: "malformed request \(text.debugDescription)\(why)")
-            return startSending(client, Self.encode(refusal))
+            return .failure(ControlRefusal.undecodable(error, line: line))
         }
-        client.phase = .answering
-        client.deadline = .now + Self.answerTimeout
-        let (id, peer, handler) = (client.id, client.peer, self.handler)
-        Task { [self] in
-            let response = await handler(request, peer)
-            lock.withLock { answers[id] = Self.encode(response) }
-            wake.wake()
+        if let actor = head.actor, actor.role < request.command.leastRole {
+            return .failure(
+                ControlRefusal(
+                    .forbidden, "\(request.command.op.rawValue) is for the \(request.command.leastRole.rawValue) role"))
+        }
+        return .success((request.command, requester))
+    }
+
+    /// A `watch`: each published status becomes a line waiting for the client; the loop sends them.
+    private func startWatch(_ client: Client) -> Client {
+        var client = client
+        client.phase = .watching
+        client.output = Data()
+        client.sent = 0
+        // No deadline between lines: the client holds the connection until it closes it.
+        client.deadline = Self.noDeadline
+        let id = client.id
+        let updates = watch()
+        let task = Task { [self] in
+            for await status in updates {
+                let line = Self.encode(.success(.status(status)))
+                lock.withLock {
+                    var lines = streamed[id] ?? []
+                    lines.append(line)
+                    if lines.count > Self.maxPendingLines { lines.removeFirst(lines.count - Self.maxPendingLines) }
+                    streamed[id] = lines
+                }
+                wake.wake()
+            }
+        }
+        lock.withLock {
+            streamed[id] = []
+            watchers[id] = task
         }
         return client
+    }
+
+    private func endWatch(_ id: UInt64) {
+        let task = lock.withLock { () -> Task<Void, Never>? in
+            streamed[id] = nil
+            return watchers.removeValue(forKey: id)
+        }
+        task?.cancel()
     }
 
     private func startSending(_ client: Client, _ body: Data) -> Client {
@@ -263,9 +413,10 @@ final class ControlServer: Service, @unchecked Sendable {
         return client
     }
 
-    private static func encode(_ response: ControlResponse) -> Data {
+    private static func encode(_ result: ControlResult) -> Data {
         var body =
-            (try? JSONEncoder.control.encode(response)) ?? Data(#"{"ok":false,"error":"unencodable reply"}"#.utf8)
+            (try? JSONEncoder.control.encode(ControlResponse(result)))
+            ?? Data(#"{"version":2,"ok":false,"kind":"unavailable","error":"unencodable reply"}"#.utf8)
         body.append(UInt8(ascii: "\n"))
         return body
     }
@@ -287,31 +438,5 @@ final class ControlServer: Service, @unchecked Sendable {
         var name = "uid \(uid)"
         if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
         return Peer(uid: uid, pid: cred[0], user: name)
-    }
-
-    /// The field a request could not be decoded for and what it must be (`field "seconds" must be a number`), or
-    /// nil when the line is not a JSON object at all.
-    static func fieldProblem(_ error: any Error) -> String? {
-        func name(_ path: [any CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
-        func kind(_ type: Any.Type) -> String {
-            switch type {
-            case is Double.Type, is Int.Type: "a number"
-            case is Bool.Type: "true or false"
-            case is String.Type: "a string"
-            default: "\(type)"
-            }
-        }
-        switch error as? DecodingError {
-        case .typeMismatch(let type, let c)? where !c.codingPath.isEmpty:
-            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
-        case .valueNotFound(let type, let c)? where !c.codingPath.isEmpty:
-            return "field \"\(name(c.codingPath))\" must be \(kind(type))"
-        case .keyNotFound(let key, _)?:
-            return "field \"\(key.stringValue)\" is required"
-        case .dataCorrupted(let c)? where !c.codingPath.isEmpty:
-            return "field \"\(name(c.codingPath))\": \(c.debugDescription)"
-        default:
-            return nil
-        }
     }
 }

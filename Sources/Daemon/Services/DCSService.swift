@@ -150,7 +150,7 @@ final class DCSService: Service, Sendable {
     func perform(_ action: DCSMap.CoilAction, client: String) async {
         let who = "DCS \(client)"
         let reason = action.name
-        let response: ControlResponse
+        let response: ControlResult
         switch action {
         case .shutoff(let plan):
             switch defence.plan(named: plan) {
@@ -160,7 +160,7 @@ final class DCSService: Service, Sendable {
                     action: ActionID.make())
                 response = await defence.trip(trigger, plan: p)
             case .failure(let refusal):
-                response = ControlResponse(ok: false, error: refusal.message)
+                response = .failure(ControlRefusal(.notFound, refusal.message))
             }
         case .reset:
             response = await defence.reset(by: who, reason: reason, override: false, isAdmin: false)
@@ -170,24 +170,26 @@ final class DCSService: Service, Sendable {
             }
             var failures: [String] = []
             for alarm in waiting {
-                let r = await alarms.operate(ControlRequest(op: "ack", alarm: alarm.id, reason: reason), user: who)
-                if !r.ok { failures.append(r.error ?? alarm.id) }
+                if case .failure(let refusal) = await alarms.operate(.ack(alarm: alarm.id, reason: reason), user: who) {
+                    failures.append(refusal.message)
+                }
             }
             response =
                 failures.isEmpty
-                ? ControlResponse(ok: true, message: "\(waiting.count) alarms acknowledged by \(who)")
-                : ControlResponse(ok: false, error: failures.joined(separator: "; "))
+                ? .success(.done("\(waiting.count) alarms acknowledged by \(who)"))
+                : .failure(ControlRefusal(.conflict, failures.joined(separator: "; ")))
         }
-        if response.ok {
+        switch response {
+        case .success(let reply):
             logger.notice(
-                "DCS coil done", metadata: ["coil": "\(reason)", "by": "\(who)", "result": "\(response.message ?? "")"])
-        } else {
+                "DCS coil done", metadata: ["coil": "\(reason)", "by": "\(who)", "result": "\(reply.message ?? "")"])
+        case .failure(let refusal):
             logger.warning(
-                "DCS coil refused", metadata: ["coil": "\(reason)", "by": "\(who)", "error": "\(response.error ?? "")"])
+                "DCS coil refused", metadata: ["coil": "\(reason)", "by": "\(who)", "error": "\(refusal.message)"])
             do {
                 try await historian.recordEvent(
                     StoredEvent(
-                        kind: "dcs-refused", source: who, message: "\(reason): \(response.error ?? "refused")",
+                        kind: "dcs-refused", source: who, message: "\(reason): \(refusal.message)",
                         at: Date()))
             } catch {
                 logger.warning("DCS refusal not journaled", metadata: ["error": "\(error)"])

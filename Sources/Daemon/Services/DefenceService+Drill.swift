@@ -29,17 +29,17 @@ extension DefenceService {
     /// Runs a plan on the real equipment through the same path as a real trip, every event marked DRILL. Refused
     /// while latched: a drill must not mix with a real trip, nor a second drill with the first.
     func startDrill(plan: ResponsePlan, live: Bool, by user: String, from: String, reason: String) async
-        -> ControlResponse
+        -> ControlResult
     {
         guard live else {
-            return ControlResponse(
-                ok: false,
-                error:
+            return .failure(
+                ControlRefusal(
+                    .badRequest,
                     "a drill commands the real equipment: say --live, or run `leveectl drill check \(plan.name)` to command nothing"
-            )
+                ))
         }
         if isLatched {
-            return ControlResponse(ok: false, error: "the shutoff is latched: reset it before starting a drill")
+            return .failure(ControlRefusal(.conflict, "the shutoff is latched: reset it before starting a drill"))
         }
         let now = Date()
         let id = "drill-" + Self.idFormatter(timeZone: site.timeZone).string(from: now)
@@ -52,12 +52,10 @@ extension DefenceService {
             current = active
             return false
         }
-        if refused { return ControlResponse(ok: false, error: "a drill is already under way") }
+        if refused { return .failure(ControlRefusal(.conflict, "a drill is already under way")) }
         let trigger = Trigger(
             kind: .leveectl, who: user, from: from, why: reason, drill: true, date: now, action: ActionID.make())
-        var response = await trip(trigger, plan: plan)
-        response.message = "DRILL \(id): " + (response.message ?? "")
-        return response
+        return await trip(trigger, plan: plan).map { .done("DRILL \(id): " + ($0.message ?? "")) }
     }
 
     /// Adds what the sequencer did to the drill's timeline.
@@ -317,23 +315,23 @@ extension DefenceService {
 
     // MARK: Stored reports
 
-    func drillList() async -> ControlResponse {
+    func drillList() async -> ControlResult {
         do {
             let drills = try await historian.drills(limit: 50)
-            return ControlResponse(
-                ok: true,
-                drills: drills.map {
-                    DrillEntry(
-                        id: $0.id, plan: $0.plan, live: $0.live, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
-                        startedBy: $0.startedBy, timeZone: site.timeZone)
-                })
+            return .success(
+                .drills(
+                    drills.map {
+                        DrillEntry(
+                            id: $0.id, plan: $0.plan, live: $0.live, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
+                            startedBy: $0.startedBy, timeZone: site.timeZone)
+                    }))
         } catch {
-            return ControlResponse(ok: false, error: "drill reports cannot be read: \(error)")
+            return .failure(ControlRefusal(.unavailable, "drill reports cannot be read: \(error)"))
         }
     }
 
     /// A stored report rendered as "html", "md" or "json"; `id` "latest" (or none) is the newest.
-    func drillReport(id: String?, format: String?) async -> ControlResponse {
+    func drillReport(id: String?, format: String?) async -> ControlResult {
         do {
             let stored: StoredDrill?
             if let id, id != "latest" {
@@ -342,18 +340,18 @@ extension DefenceService {
                 stored = try await historian.drills(limit: 1).first
             }
             guard let stored else {
-                return ControlResponse(ok: false, error: "no drill report \(id.map { "\"\($0)\"" } ?? "stored yet")")
+                return .failure(ControlRefusal(.notFound, "no drill report \(id.map { "\"\($0)\"" } ?? "stored yet")"))
             }
             let report = try DrillReport(json: stored.report)
             switch format ?? "md" {
-            case "html": return ControlResponse(ok: true, report: DrillReportRenderer.html(report))
-            case "md", "markdown": return ControlResponse(ok: true, report: DrillReportRenderer.markdown(report))
-            case "json": return ControlResponse(ok: true, report: stored.report)
+            case "html": return .success(.report(DrillReportRenderer.html(report)))
+            case "md", "markdown": return .success(.report(DrillReportRenderer.markdown(report)))
+            case "json": return .success(.report(stored.report))
             case let other:
-                return ControlResponse(ok: false, error: "unknown report format \"\(other)\" (html, md, json)")
+                return .failure(ControlRefusal(.badRequest, "unknown report format \"\(other)\" (html, md, json)"))
             }
         } catch {
-            return ControlResponse(ok: false, error: "drill report cannot be read: \(error)")
+            return .failure(ControlRefusal(.unavailable, "drill report cannot be read: \(error)"))
         }
     }
 }

@@ -35,6 +35,8 @@ final class DefenceService: Service, Sendable {
     /// The latch file's one writer; nil when it could not be opened (logged at critical; the shutoff still runs).
     private let snapshots: SnapshotWriter?
     private let events: AsyncStream<FieldEvent>
+    /// Rung whenever the shutoff acted: the status publisher builds a new status.
+    let statusChanged = ChangeSignal()
     private let buttons: Set<String>
     private let pressed = Mutex<[String: Bool]>([:])
     private let restored: Mutex<[ShutoffAction]>
@@ -226,15 +228,14 @@ final class DefenceService: Service, Sendable {
     // MARK: - Requests
 
     /// Trips a plan. The commands are on their way before this returns; the latch is durable when it returns.
-    func trip(_ trigger: Trigger, plan: ResponsePlan) async -> ControlResponse {
+    func trip(_ trigger: Trigger, plan: ResponsePlan) async -> ControlResult {
         let actions = sequencer.withLock { $0.trip(trigger, plan: plan, at: .now) }
         await perform(actions)
         let commands = actions.filter { if case .command = $0 { true } else { false } }.count
-        return ControlResponse(
-            ok: true,
-            message:
+        return .success(
+            .done(
                 "plan \(plan.name) latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
-        )
+            ))
     }
 
     /// A plan by name, or an error listing the names there are.
@@ -246,7 +247,7 @@ final class DefenceService: Service, Sendable {
 
     /// Resets the latch; refused while a button is still pressed or an interlock condition is active, unless an
     /// administrator overrides, and never reopens anything.
-    func reset(by user: String, reason: String, override: Bool, isAdmin: Bool) async -> ControlResponse {
+    func reset(by user: String, reason: String, override: Bool, isAdmin: Bool) async -> ControlResult {
         let active = pressed.withLock { p in p.filter(\.value).map { "button \($0.key) pressed" }.sorted() }
         let result = sequencer.withLock {
             $0.reset(by: user, reason: reason, activeConditions: active, override: override, isAdmin: isAdmin, at: .now)
@@ -254,9 +255,9 @@ final class DefenceService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return ControlResponse(ok: true, message: "reset by \(user); nothing was reopened")
+            return .success(.done("reset by \(user); nothing was reopened"))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "reset refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "reset refused: \(refusal)"))
         }
     }
 
@@ -268,7 +269,7 @@ final class DefenceService: Service, Sendable {
     func restore(
         by user: String, reason: String, open: [String], dryRun: Bool, isAdmin: Bool,
         kind: Trigger.Kind = .leveectl, from: String = ""
-    ) async -> ControlResponse {
+    ) async -> ControlResult {
         var holds = restoreHolds.withLock { $0 }?() ?? [:]
         for (outlet, reasons) in alarmHolds() {
             holds[outlet, default: []] += reasons.filter { !(holds[outlet] ?? []).contains($0) }
@@ -278,10 +279,9 @@ final class DefenceService: Service, Sendable {
             switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
             case .success(let preview):
                 let summary = Self.summary(preview)
-                return ControlResponse(
-                    ok: true, message: "dry run: nothing moved; \(Self.counts(summary))", restore: summary)
+                return .success(.restore(summary, message: "dry run: nothing moved; \(Self.counts(summary))"))
             case .failure(let refusal):
-                return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+                return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
             }
         }
         let action = ActionID.make()
@@ -299,10 +299,10 @@ final class DefenceService: Service, Sendable {
             logger.notice(
                 "restore started",
                 metadata: ["by": "\(user)", "items": "\(summary?.items.map(\.text).joined(separator: "; ") ?? "")"])
-            return ControlResponse(
-                ok: true, message: "restore started by \(user): \(summary.map(Self.counts) ?? "")", restore: summary)
+            let message = "restore started by \(user): \(summary.map(Self.counts) ?? "")"
+            return .success(summary.map { .restore($0, message: message) } ?? .done(message))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "restore refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
         }
     }
 
@@ -364,15 +364,17 @@ final class DefenceService: Service, Sendable {
     }
 
     func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
-        -> ControlResponse
+        -> ControlResult
     {
         // Who may bypass is decided before anything in the request is read, its length before it is converted.
-        guard isAdmin else { return ControlResponse(ok: false, error: "bypass refused: \(BypassRefusal.notAdmin)") }
+        guard isAdmin else {
+            return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+        }
         var duration = Duration.milliseconds(Int(settings.maximumBypassHours * 3_600_000))
         if let seconds {
             switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.bypassSeconds) {
             case .success(let d): duration = d
-            case .failure(let refusal): return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+            case .failure(let refusal): return .failure(ControlRefusal(.badRequest, "bypass refused: \(refusal)"))
             }
         }
         let result = sequencer.withLock {
@@ -382,24 +384,24 @@ final class DefenceService: Service, Sendable {
         case .success(let actions):
             await perform(actions)
             let until = summary().bypasses.first { $0.interlock == id }?.until
-            return ControlResponse(
-                ok: true,
-                message: "interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")")
+            return .success(.done("interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")"))
         case .failure(let refusal):
-            return ControlResponse(ok: false, error: "bypass refused: \(refusal)")
+            return .failure(ControlRefusal(refusal.refusalKind, "bypass refused: \(refusal)"))
         }
     }
 
-    func unbypass(interlock id: String, by user: String) async -> ControlResponse {
+    func unbypass(interlock id: String, by user: String) async -> ControlResult {
         let actions = sequencer.withLock { $0.removeBypass(trigger: id, at: .now) }
-        guard !actions.isEmpty else { return ControlResponse(ok: false, error: "interlock \(id) is not bypassed") }
+        guard !actions.isEmpty else {
+            return .failure(ControlRefusal(.conflict, "interlock \(id) is not bypassed"))
+        }
         await perform(actions)
-        return ControlResponse(ok: true, message: "bypass of \(id) removed by \(user)")
+        return .success(.done("bypass of \(id) removed by \(user)"))
     }
 
-    func escalate(by user: String, reason: String) async -> ControlResponse {
+    func escalate(by user: String, reason: String) async -> ControlResult {
         await perform(sequencer.withLock { $0.escalate(by: user, reason: reason, at: .now) })
-        return ControlResponse(ok: true, message: "escalated to the park by \(user)")
+        return .success(.done("escalated to the park by \(user)"))
     }
 
     func summary() -> DefenceSummary {
@@ -440,6 +442,7 @@ final class DefenceService: Service, Sendable {
 
     func perform(_ actions: [ShutoffAction]) async {
         guard !actions.isEmpty else { return }
+        defer { statusChanged.ring() }
         // Commands first, each handed to its bus's priority queue right here (no task hop), so the buses put them
         // on the wire in parallel; nothing below waits for them.
         for case .command(let c) in actions { execute(c) }

@@ -24,7 +24,9 @@ final class MQTTService: Service, Sendable {
     private let publisher: Mutex<PlantPublisher>
     /// Nil when no park may command this plant: the command topic is not even subscribed.
     private let gate: Mutex<ParkCommandGate?>
-    private let handler: @Sendable (ControlRequest, Requester) async -> ControlResponse
+    private let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
+    /// The status the publisher built last: the link never builds one of its own.
+    private let status: @Sendable () -> SiteStatus?
     private let historian: Historian
     private let alarms: AlarmService
     private let logger: Logger
@@ -36,9 +38,10 @@ final class MQTTService: Service, Sendable {
 
     init(
         config: LeveeConfig, settings: MQTTSettings, secrets: LinkSecrets,
-        handler: @escaping @Sendable (ControlRequest, Requester) async -> ControlResponse, historian: Historian,
-        alarms: AlarmService, logger: Logger
+        handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult,
+        status: @escaping @Sendable () -> SiteStatus?, historian: Historian, alarms: AlarmService, logger: Logger
     ) throws {
+        self.status = status
         self.settings = settings
         self.site = config.site.id
         self.handler = handler
@@ -185,7 +188,7 @@ final class MQTTService: Service, Sendable {
     }
 
     private func publishState() async {
-        guard let status = await handler(ControlRequest(op: "status"), Self.internalRequester).status else { return }
+        guard let status = status() else { return }
         let now = Date()
         let messages = publisher.withLock { p in
             // After each (re)connection: say "online" (replacing the last will's retained "offline"), then every
@@ -232,19 +235,20 @@ final class MQTTService: Service, Sendable {
                     + "\(command.plan.map { " plan \($0)" } ?? "") by \(command.user): \(command.reason)",
                 source: command.park)
             publish(ParkCommandAck(command, result: .accepted, at: Date()).message(topics: topics))
-            let response = await execute(command)
-            let result: ParkCommandAck.Outcome = response.ok ? .done : .failed
-            publish(
-                ParkCommandAck(
-                    command, result: result, reason: response.ok ? nil : "failed",
-                    message: response.ok ? response.message : response.error, at: Date()
-                ).message(topics: topics))
+            let ack: ParkCommandAck
+            switch await execute(command) {
+            case .success(let reply):
+                ack = ParkCommandAck(command, result: .done, reason: nil, message: reply.message, at: Date())
+            case .failure(let refusal):
+                ack = ParkCommandAck(command, result: .failed, reason: "failed", message: refusal.message, at: Date())
+            }
+            publish(ack.message(topics: topics))
         }
     }
 
     /// Carries out an accepted command through the control handler, as the park's user; the park command's id
     /// rides in `from`, so every command row it causes names the park, its user and the command.
-    private func execute(_ command: ParkCommand) async -> ControlResponse {
+    private func execute(_ command: ParkCommand) async -> ControlResult {
         let requester = Requester(
             user: "\(command.park)/\(command.user)", from: "mqtt park \(command.park) command \(command.id)",
             isAdmin: false,
@@ -252,24 +256,19 @@ final class MQTTService: Service, Sendable {
         let reason = "park \(command.park): \(command.reason)"
         switch command.operation {
         case .shutoff:
-            return await handler(ControlRequest(op: "shutoff", reason: reason, plan: command.plan), requester)
+            return await handler(.shutoff(plan: command.plan, reason: reason), requester)
         case .drill:
-            return await handler(
-                ControlRequest(op: "drill-start", reason: reason, plan: command.plan, live: command.live ?? true),
-                requester)
+            return await handler(.drillStart(plan: command.plan, live: command.live ?? true, reason: reason), requester)
         case .drillCheck:
-            var response = await handler(ControlRequest(op: "drill-check", plan: command.plan), requester)
-            if let check = response.drillCheck {
+            let response = await handler(.drillCheck(plan: command.plan), requester)
+            guard case .success(.drillCheck(let check)) = response else { return response }
+            guard check.ready else {
                 let problems = check.items.flatMap { item in item.problems.map { "\(item.device): \($0)" } }
-                response.message =
-                    check.ready
-                    ? "ready: \(check.items.count) steps" : "not ready: " + problems.joined(separator: "; ")
-                response.ok = check.ready
-                if !check.ready { response.error = response.message }
+                return .failure(ControlRefusal(.conflict, "not ready: " + problems.joined(separator: "; ")))
             }
-            return response
+            return .success(.done("ready: \(check.items.count) steps"))
         case nil:
-            return ControlResponse(ok: false, error: "unknown op \(command.op)")
+            return .failure(ControlRefusal(.badRequest, "unknown op \(command.op)"))
         }
     }
 

@@ -158,10 +158,9 @@ final class ParkService: Service, Sendable {
         case .success(let plan):
             let response = await defence.trip(
                 Trigger(kind: .park, who: who, from: from, why: why, date: Date(), action: ActionID.make()), plan: plan)
-            guard response.ok else {
+            if case .failure(let refusal) = response {
                 logger.error(
-                    "catchment plan not tripped",
-                    metadata: ["catchment": "\(catchment.id)", "error": "\(response.error ?? "")"])
+                    "catchment plan not tripped", metadata: ["catchment": "\(catchment.id)", "error": "\(refusal)"])
                 return
             }
             // Added to a latch already held for another plan, this trip is not the latch's plan: carry it here.
@@ -173,11 +172,12 @@ final class ParkService: Service, Sendable {
     }
 
     /// `park-confirm`: an operator confirms the plan of a catchment a plant escalated in.
-    func confirm(catchment id: String, by user: String, from: String, reason: String) async -> ControlResponse {
+    func confirm(catchment id: String, by user: String, from: String, reason: String) async -> ControlResult {
         guard let catchment = settings.catchment(id) else {
-            return ControlResponse(
-                ok: false,
-                error: "no catchment \"\(id)\" (known: \(settings.catchments.map(\.id).joined(separator: ", ")))")
+            return .failure(
+                ControlRefusal(
+                    .notFound,
+                    "no catchment \"\(id)\" (known: \(settings.catchments.map(\.id).joined(separator: ", ")))"))
         }
         let item = pending.withLock { list -> PendingConfirmation? in
             guard let i = list.firstIndex(where: { $0.catchment == id }) else { return nil }
@@ -185,7 +185,7 @@ final class ParkService: Service, Sendable {
         }
         let why = item.map { "confirmed escalation from \($0.plant) (\($0.reason)): \(reason)" } ?? reason
         await tripCatchment(catchment, who: user, from: from, why: why)
-        return ControlResponse(ok: true, message: "catchment \(id): plan \(catchment.plan) tripped")
+        return .success(.done("catchment \(id): plan \(catchment.plan) tripped"))
     }
 
     // MARK: - Carrying the park's trips to plants

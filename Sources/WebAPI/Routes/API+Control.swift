@@ -5,29 +5,19 @@ import Hummingbird
 /// `POST /api/v1/control`: any control-socket request as JSON, for `leveectl --http`; and `GET /api/v1/whoami`,
 /// for the dashboard to show the views a role may use.
 extension API {
-    /// The least role for each control op. Reading is for viewers; acting on the plant for operators; bypasses,
-    /// and taking an alarm out of service (a change to the alarm system itself, ISA-18.2), for administrators. A
-    /// `reset` with `override` is for administrators too.
-    static let opRoles: [String: APIRole] = [
-        "ping": .viewer, "status": .viewer, "alarms": .viewer, "drills": .viewer, "drill-report": .viewer,
-        "drill-check": .viewer,
-        "ack": .operator, "shelve": .operator, "unshelve": .operator, "silence": .operator, "command": .operator,
-        "shutoff": .operator, "reset": .operator, "restore": .operator, "escalate": .operator,
-        "drill-start": .operator, "park-confirm": .operator,
-        "bypass": .admin, "unbypass": .admin, "remove-from-service": .admin, "return-to-service": .admin,
-    ]
-
     var controlRoutes: [Route] {
         [
             Route(method: .get, path: "/api/v1/whoami", role: .viewer) { _, _, caller in
                 try Self.json(["user": caller.user, "role": caller.role.rawValue])
             },
-            // Any token may call it; the op's own role is checked once the body is read.
+            // Any token may call it; the command's own least role (`ControlCommand.leastRole`) is checked once the
+            // body is read.
             Route(method: .post, path: "/api/v1/control", role: .viewer, handler: control),
         ]
     }
 
-    /// Answers the daemon's `ControlResponse` as it is: 200 when `ok`, 409 when refused (with `error`).
+    /// Answers the daemon's reply as `ControlResponse`: 200 when done, and when refused the status of the
+    /// refusal's kind (400, 403, 404, 409, 503) with `ok: false`, `kind` and `error`.
     @Sendable func control(_ request: Request, _ context: WebContext, _ caller: Caller) async throws -> Response {
         var http = request
         let data: ByteBuffer
@@ -37,35 +27,59 @@ extension API {
             throw APIError(
                 status: .contentTooLarge, message: "body: larger than \(WebServer.maximumBodySize / 1024) KiB")
         }
-        let control: ControlRequest
+        let bytes = Data(data.readableBytesView)
+        // Who may send it is decided from the op alone, before any other field (a number, say) is looked at.
+        let op: ControlCommand.Op
         do {
-            control = try JSONDecoder.control.decode(ControlRequest.self, from: Data(data.readableBytesView))
+            let head = try JSONDecoder.control.decode(ControlCommand.Head.self, from: bytes)
+            guard let known = ControlCommand.Op(rawValue: head.op) else {
+                let names = ControlCommand.Op.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+                throw APIError.badRequest("op: \"\(head.op)\" is not a control op (known: \(names))")
+            }
+            op = known
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError.badRequest("body: not a control request (a JSON object with \"op\" and its fields)")
         }
-        guard let role = Self.opRoles[control.op] else {
-            let known = Self.opRoles.keys.sorted().joined(separator: ", ")
-            throw APIError.badRequest("op: \"\(control.op)\" is not a control op (known: \(known))")
+        if op == .bypass && caller.role < .admin { throw APIError.forbidden }
+        let command: ControlCommand
+        do {
+            command = try JSONDecoder.control.decode(ControlCommand.self, from: bytes)
+        } catch let refusal as ControlRefusal {
+            throw APIError(refusal)
+        } catch {
+            let why =
+                ControlRefusal.fieldProblem(error) ?? "not a control request (a JSON object with \"op\" and its fields)"
+            throw APIError.badRequest("body: \(why)")
         }
-        let needed = control.op == "reset" && control.override == true ? APIRole.admin : role
-        guard caller.role >= needed else { throw APIError.forbidden }
+        guard caller.role >= command.leastRole else { throw APIError.forbidden }
+        if command == .watch {
+            throw APIError.badRequest("op: watch streams on the control socket only; GET /api/v1/stream streams here")
+        }
         let backend = backend
         guard
-            let response = try await withDeadline(
+            let result = try await withDeadline(
                 configuration.requestTimeout,
                 {
-                    await backend.handle(control, caller: caller)
+                    await backend.handle(command, caller: caller)
                 })
         else {
             throw APIError(
                 status: .gatewayTimeout,
-                message: "the daemon did not answer \(control.op) within \(configuration.requestTimeout.spoken)")
+                message:
+                    "the daemon did not answer \(op.rawValue) within \(configuration.requestTimeout.spoken)")
         }
-        if needed > .viewer {
+        if !command.onlyReads {
             logger.info(
                 "HTTP action",
-                metadata: ["op": "\(control.op)", "user": "\(caller.user)", "address": "\(caller.address)"])
+                metadata: ["op": "\(op.rawValue)", "user": "\(caller.user)", "address": "\(caller.address)"])
         }
-        return try Self.json(response, status: response.ok ? .ok : .conflict)
+        let status: HTTPResponse.Status =
+            switch result {
+            case .success: .ok
+            case .failure(let refusal): APIError.status(of: refusal.kind)
+            }
+        return try Self.json(ControlResponse(result), status: status)
     }
 }

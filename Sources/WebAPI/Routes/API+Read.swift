@@ -8,29 +8,34 @@ extension API {
     var readRoutes: [Route] {
         [
             Route(method: .get, path: "/api/v1/status", role: .viewer) { _, _, caller in
-                let response = try await call(ControlRequest(op: "status"), caller)
-                guard let status = response.status else { throw Self.noPayload("status") }
+                guard case .status(let status) = try await call(.status, caller) else { throw Self.noPayload("status") }
                 return try Self.json(status)
             },
             Route(method: .get, path: "/api/v1/alarms", role: .viewer) { _, _, caller in
-                try Self.json(try await call(ControlRequest(op: "alarms"), caller).alarms ?? [])
+                guard case .alarms(let alarms) = try await call(.alarms, caller) else { throw Self.noPayload("alarms") }
+                return try Self.json(alarms)
             },
             Route(method: .get, path: "/api/v1/history", role: .viewer, handler: history),
             Route(method: .get, path: "/api/v1/events", role: .viewer, handler: events),
             Route(method: .get, path: "/api/v1/drills", role: .viewer) { _, _, caller in
-                try Self.json(try await call(ControlRequest(op: "drills"), caller).drills ?? [])
+                guard case .drills(let drills) = try await call(.drills, caller) else { throw Self.noPayload("drills") }
+                return try Self.json(drills)
             },
             // Registered before `/api/v1/drills/{id}`; the router prefers the literal segment anyway.
             Route(method: .get, path: "/api/v1/drills/check", role: .viewer) { request, _, caller in
                 let plan = request.uri.queryParameters.get("plan").flatMap { $0.isEmpty ? nil : $0 }
-                let response = try await call(ControlRequest(op: "drill-check", plan: plan), caller)
-                guard let check = response.drillCheck else { throw Self.noPayload("drill-check") }
+                guard case .drillCheck(let check) = try await call(.drillCheck(plan: plan), caller) else {
+                    throw Self.noPayload("drill-check")
+                }
                 return try Self.json(check)
             },
             Route(method: .get, path: "/api/v1/drills/{id}", role: .viewer, handler: drillReport),
             Route(method: .get, path: "/metrics", role: .viewer) { _, _, _ in
                 guard let metrics = configuration.metrics else { throw APIError.notFound("metrics are not enabled") }
-                return Self.text(metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+                guard let text = await metrics() else {
+                    throw APIError(status: .serviceUnavailable, message: "the daemon's metrics cannot be read now")
+                }
+                return Self.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
         ]
     }
@@ -108,7 +113,7 @@ extension API {
     }
 
     private func isConfiguredPoint(_ point: String, _ caller: Caller) async throws -> Bool {
-        guard let status = try await call(ControlRequest(op: "status"), caller).status else { return false }
+        guard case .status(let status) = try await call(.status, caller) else { return false }
         return status.devices.contains { device in device.points.contains { "\(device.id).\($0.name)" == point } }
     }
 
@@ -150,8 +155,9 @@ extension API {
         case "md": contentType = "text/markdown; charset=utf-8"
         default: throw APIError.badRequest("format: \"\(format)\" must be json, html or md")
         }
-        let response = try await call(ControlRequest(op: "drill-report", drill: id, format: format), caller)
-        guard let report = response.report else { throw Self.noPayload("drill-report") }
+        guard case .report(let report) = try await call(.drillReport(drill: id, format: format), caller) else {
+            throw Self.noPayload("drill-report")
+        }
         // The report is self-contained HTML with its own <style> and no script: let the style in, nothing else.
         let policy: HTTPFields =
             format == "html"

@@ -21,10 +21,11 @@ extension API {
             historian: historian,
             status: {
                 let backend = api.backend
-                let status = try? await withDeadline(api.configuration.statusInterval * 5) {
-                    await backend.handle(ControlRequest(op: "status"), caller: caller)
+                let result = try? await withDeadline(api.configuration.statusInterval * 5) {
+                    await backend.handle(.status, caller: caller)
                 }
-                return status?.status
+                guard case .success(.status(let status))? = result else { return nil }
+                return status
             },
             pollInterval: configuration.streamPollInterval, statusInterval: configuration.statusInterval,
             keepaliveInterval: configuration.keepaliveInterval, now: { ContinuousClock.now },

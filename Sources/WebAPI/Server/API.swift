@@ -30,7 +30,7 @@ struct APIClock: Sendable {
 struct API: Sendable {
     let configuration: WebServerConfiguration
     let backend: any LeveeBackend
-    let historian: Historian
+    let historian: any HistoryReading
     let logger: Logger
     let accounts: Accounts
     let limiter: Limiter
@@ -92,28 +92,31 @@ struct API: Sendable {
 
     // MARK: - The daemon and the historian, bounded in time
 
-    /// Sends `request` to the daemon, waiting at most `requestTimeout`.
+    /// Sends `command` to the daemon, waiting at most `requestTimeout`.
     ///
-    /// - Throws: 504 when the daemon did not answer in time; 409 with the daemon's reason when it refused.
-    func call(_ request: ControlRequest, _ caller: Caller) async throws -> ControlResponse {
+    /// - Throws: 504 when the daemon did not answer in time; when it refused, the refusal's status (400, 403, 404,
+    ///   409, 503) with its reason.
+    func call(_ command: ControlCommand, _ caller: Caller) async throws -> ControlReply {
         let backend = backend
-        let response = try await withDeadline(configuration.requestTimeout) {
-            await backend.handle(request, caller: caller)
+        let result = try await withDeadline(configuration.requestTimeout) {
+            await backend.handle(command, caller: caller)
         }
-        guard let response else {
-            logger.warning("HTTP request timed out in the daemon", metadata: ["op": "\(request.op)"])
+        guard let result else {
+            logger.warning("HTTP request timed out in the daemon", metadata: ["op": "\(command.op.rawValue)"])
             throw APIError(
                 status: .gatewayTimeout,
-                message: "the daemon did not answer \(request.op) within \(configuration.requestTimeout.spoken)")
+                message:
+                    "the daemon did not answer \(command.op.rawValue) within \(configuration.requestTimeout.spoken)")
         }
-        guard response.ok else {
-            throw APIError(status: .conflict, message: response.error ?? "\(request.op) was refused")
+        switch result {
+        case .success(let reply): return reply
+        case .failure(let refusal): throw APIError(refusal)
         }
-        return response
     }
 
     /// Reads from the historian, waiting at most `requestTimeout`.
-    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Historian) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (any HistoryReading) async throws -> T)
+        async throws -> T
     {
         let historian = historian
         let result: T?

@@ -20,6 +20,23 @@ struct APIError: Error, Sendable {
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, message: message) }
 }
 
+extension APIError {
+    /// The daemon's refusal, with the status its kind maps to.
+    init(_ refusal: ControlRefusal) {
+        self.init(status: Self.status(of: refusal.kind), message: refusal.message)
+    }
+
+    static func status(of kind: ControlRefusal.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .badRequest: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .forbidden: .forbidden
+        case .unavailable: .serviceUnavailable
+        }
+    }
+}
+
 /// Turns every error into `{"error": "..."}` and adds the headers every response carries.
 ///
 /// - `/api/…` and `/openapi.json`: `Cache-Control: no-store`, since status and alarms are stale the moment they

@@ -14,14 +14,15 @@ public struct Caller: Sendable, Hashable {
     }
 }
 
-/// The daemon, as the HTTP API reaches it: the same requests the control socket serves.
+/// The daemon, as the HTTP API reaches it: the same typed commands the control socket serves.
 ///
 /// WebAPI decides who may ask what (roles) and checks the input; the daemon decides whether the plant can do it
-/// now, and answers `ok: false` with a reason when it cannot.
+/// now, and refuses with a kind and a reason when it cannot.
 public protocol LeveeBackend: Sendable {
-    /// Runs one control request (see `ControlRequest`) on behalf of `caller`.
+    /// Runs one command on behalf of `caller`.
     ///
     /// The daemon journals `caller.user` as who and `"http <address>"` as where from. The API has already checked
-    /// the role: an `operator` never sends `bypass`, `unbypass` or a `reset` with `override`; only an `admin` does.
-    func handle(_ request: ControlRequest, caller: Caller) async -> ControlResponse
+    /// the role (`ControlCommand.leastRole`): an `operator` never sends `bypass`, `unbypass` or a `reset` with
+    /// `override`; only an `admin` does.
+    func handle(_ command: ControlCommand, caller: Caller) async -> ControlResult
 }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 ///
 /// Add it to the daemon's `ServiceGroup`: ``run()`` serves until graceful shutdown, then ends every live stream and
 /// waits for the requests in flight. Requests reach the plant only through ``LeveeBackend``, after their token and
-/// role are checked; history and events come straight from the ``Historian``.
+/// role are checked; history and events come straight from the historian's database (``HistoryReading``).
 public struct WebServer: Service {
     /// The largest request body accepted (413 beyond).
     public static let maximumBodySize = 64 * 1024
@@ -18,14 +18,15 @@ public struct WebServer: Service {
 
     /// - Throws: ``WebServerConfigurationError`` when a user's hash is not 64 hex digits or a name is used twice.
     public init(
-        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: Historian, logger: Logger
+        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: any HistoryReading, logger: Logger
     ) throws {
         try self.init(
             configuration: configuration, backend: backend, historian: historian, logger: logger, clock: .system)
     }
 
     init(
-        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: Historian, logger: Logger,
+        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: any HistoryReading,
+        logger: Logger,
         clock: APIClock
     ) throws {
         api = API(

@@ -1,27 +1,9 @@
+import ControlAPI
 import Foundation
 
-/// What a user of the HTTP API may do. Each role may do everything the ones below it may.
-///
-/// WebAPI does not import the configuration module; the daemon maps each `[[users]]` role to the role of the same
-/// name.
-public enum APIRole: String, Sendable, Hashable, CaseIterable, Comparable, Codable {
-    /// Reads status, alarms, history, events and drill reports: the ecology bureau. Never moves a valve.
-    case viewer
-    /// Also trips, resets, restores, escalates, acknowledges and shelves alarms, moves valves, runs drills.
-    case `operator`
-    /// Also bypasses interlocks and overrides a reset.
-    case admin
-
-    private var rank: Int {
-        switch self {
-        case .viewer: 0
-        case .operator: 1
-        case .admin: 2
-        }
-    }
-
-    public static func < (a: APIRole, b: APIRole) -> Bool { a.rank < b.rank }
-}
+/// What a user of the HTTP API may do: the control protocol's `ControlRole`, which the daemon also uses to
+/// decide what a caller acting through levee-web may do.
+public typealias APIRole = ControlRole
 
 /// One account: a name for the journal, a role, and the SHA-256 of its bearer token (64 hex digits).
 public struct APIUser: Sendable, Hashable {
@@ -68,8 +50,9 @@ public struct WebServerConfiguration: Sendable {
     /// How long one write to a live stream may wait for a client that does not read before the connection is
     /// dropped. The client reconnects with `Last-Event-ID` and misses nothing still stored.
     public var streamWriteTimeout: Duration
-    /// The Prometheus text exposition served at `/metrics` (to a viewer token); nil answers 404.
-    public var metrics: (@Sendable () -> String)?
+    /// The Prometheus text exposition served at `/metrics` (to a viewer token), or nil when it cannot be had now
+    /// (503); no closure answers 404.
+    public var metrics: (@Sendable () async -> String?)?
     /// The most connections served at once. Past it, new connections wait in the kernel's listen queue (holding no
     /// file descriptor of leveed's) until one closes, so a flood of connections can never take the descriptors the
     /// field buses and the historian need. Well below the unit's `LimitNOFILE=8192`.
@@ -84,7 +67,7 @@ public struct WebServerConfiguration: Sendable {
         chartJS: URL? = URL(fileURLWithPath: "/usr/share/javascript/chart.js/chart.min.js"),
         requestTimeout: Duration = .seconds(40), streamPollInterval: Duration = .milliseconds(300),
         statusInterval: Duration = .seconds(2), keepaliveInterval: Duration = .seconds(15),
-        streamWriteTimeout: Duration = .seconds(30), metrics: (@Sendable () -> String)? = nil
+        streamWriteTimeout: Duration = .seconds(30), metrics: (@Sendable () async -> String?)? = nil
     ) {
         self.metrics = metrics
         self.host = host

@@ -10,7 +10,7 @@ import Logging
 /// restarts, and lets a client that reconnects with `Last-Event-ID` resume exactly where it stopped; nothing is
 /// shared between streams, so a slow client holds no lock anyone else needs.
 struct EventStreamer: Sendable {
-    let historian: Historian
+    let historian: any HistoryReading
     /// The site status, or nil when the daemon did not give one in time.
     let status: @Sendable () async -> SiteStatus?
     let pollInterval: Duration

@@ -1,0 +1,64 @@
+import ControlAPI
+import Foundation
+import Logging
+import Synchronization
+
+/// The site status as leveed publishes it, followed over one `watch` connection on the control socket for the
+/// whole of levee-web: every live stream and page reads the latest from here, so the daemon builds each status
+/// once however many dashboards are open, and levee-web sends it no request for it.
+///
+/// The watch runs on a thread of its own (the socket client blocks) and reconnects every second while leveed is
+/// away; the status is not handed out once it is older than `maxAge`, so a dashboard never shows a frozen plant
+/// as current.
+final class StatusFeed: Sendable {
+    let socket: String
+    let logger: Logger
+    private let latest = Mutex<(status: SiteStatus, at: ContinuousClock.Instant)?>(nil)
+    private let stopping = Atomic<Bool>(false)
+    /// leveed publishes once a second: three missed are a watch gone quiet.
+    static let maxAge: Duration = .seconds(3)
+
+    init(socket: String, logger: Logger) {
+        self.socket = socket
+        self.logger = logger
+    }
+
+    /// The status leveed published last, if it came within `maxAge`.
+    var current: SiteStatus? {
+        latest.withLock { entry in
+            guard let entry, ContinuousClock.now - entry.at < Self.maxAge else { return nil }
+            return entry.status
+        }
+    }
+
+    func start() {
+        let thread = Thread { [self] in follow() }
+        thread.name = "levee-web-watch"
+        thread.start()
+    }
+
+    func stop() { stopping.store(true, ordering: .relaxed) }
+
+    private func follow() {
+        var reported = false
+        while !stopping.load(ordering: .relaxed) {
+            do throws(ControlError) {
+                try ControlClient.watch(socket: socket, timeout: 5) { status in
+                    latest.withLock { $0 = (status, .now) }
+                    if reported {
+                        logger.notice("status watch on leveed's control socket resumed")
+                        reported = false
+                    }
+                    return !stopping.load(ordering: .relaxed)
+                }
+            } catch {
+                if !reported {
+                    logger.warning(
+                        "status watch on leveed's control socket lost; retrying", metadata: ["error": "\(error)"])
+                    reported = true
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+    }
+}
