@@ -64,6 +64,8 @@ shared="$work/shared" # the same absolute path on the host and in the chroot (bi
 sim_pid=""
 cleanup() {
     [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
+    [ -n "${leveed_pid:-}" ] && kill "$leveed_pid" 2>/dev/null
+    [ -n "${web_pid:-}" ] && kill "$web_pid" 2>/dev/null
     pkill -f "$shared/" 2>/dev/null || true
     for m in "$root$shared" "$root/dev/pts" "$root/dev" "$root/proc"; do
         mountpoint -q "$m" 2>/dev/null && umount -l "$m"
@@ -93,6 +95,9 @@ grep -E "^levee: " "$work/apt.log" | sed 's/^/    /' || true
 in_root ldd /usr/sbin/leveed | grep -q swift && fail "leveed links a shared Swift runtime"
 
 step "installed files, user, unit"
+if grep -q '"levee-web"' Package.swift && [ ! -x "$root/usr/sbin/levee-web" ]; then
+    fail "levee-web is built but not installed"
+fi
 for f in /usr/sbin/leveed /usr/bin/leveectl /usr/bin/levee-sim /lib/systemd/system/leveed.service \
     /etc/levee/levee.toml /usr/share/man/man8/leveed.8.gz /usr/share/man/man1/leveectl.1.gz \
     /usr/share/man/man5/levee.toml.5.gz /usr/share/doc/levee/README.md.gz \
@@ -111,7 +116,7 @@ in_root leveed check-config /etc/levee/levee.toml | sed 's/^/    /' || fail "che
 # The demo plant: levee-sim from the build tree on the host, leveed from the package in the root. Same network
 # namespace; the pty and the GPIO socket live under $shared, which both see at the same path.
 step "leveed from the package against levee-sim from the build tree"
-sim=$(swift build --show-bin-path)/levee-sim
+sim=${SIM:-$(swift build --show-bin-path)/levee-sim}
 [ -x "$sim" ] || swift build --product levee-sim >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 http_port=$(free_port)
@@ -131,9 +136,15 @@ sim_pid=$!
 for _ in $(seq 100); do [ -e "$shared/sim/ttyRTU0" ] && break; sleep 0.2; done
 chmod a+rw "$(readlink -f "$shared/sim/ttyRTU0")" "$shared/sim/gpio.sock" 2>/dev/null || true
 
-run_leveed() {
+leveed_pid=""
+run_leveed() { # chroot and env exec, so $! is leveed itself
     chroot --userspec=levee:levee "$root" env -i PATH=/usr/sbin:/usr/bin LANG=C.UTF-8 \
         /usr/sbin/leveed run --config "$shared/levee.toml" >>"$work/leveed.log" 2>&1 &
+    leveed_pid=$!
+}
+stop_leveed() {
+    kill -TERM "$leveed_pid" 2>/dev/null || true
+    wait_for "leveed stopped" sh -c "! kill -0 $leveed_pid 2>/dev/null"
 }
 status() { in_root leveectl status --config "$shared/levee.toml" 2>&1; }
 wait_for() { # <what> <command...>
@@ -146,6 +157,12 @@ wait_for() { # <what> <command...>
 answering() { status | grep -qE '^[1-9][0-9]*/[0-9]+ devices answering'; }
 run_leveed
 wait_for "leveectl status shows devices answering" answering
+# The HTTP API and dashboard are levee-web's, a process of its own, when the package has it.
+if [ -x "$root/usr/sbin/levee-web" ]; then
+    chroot --userspec=levee:levee "$root" env -i PATH=/usr/sbin:/usr/bin LANG=C.UTF-8 \
+        /usr/sbin/levee-web --config "$shared/levee.toml" >>"$work/levee-web.log" 2>&1 &
+    web_pid=$!
+fi
 status | sed -n 1,3p | sed 's/^/    /'
 code() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port$1"; }
 wait_for "the dashboard answers 200" test "$(code /)" = 200
@@ -156,8 +173,7 @@ step "a trip latches and survives an upgrade, with the database and the edited c
 in_root leveectl shutoff --config "$shared/levee.toml" --reason "package upgrade test" >/dev/null
 latched() { status | grep -q "SHUTOFF LATCHED"; }
 wait_for "the shutoff latched" latched
-pkill -TERM -f "leveed run --config $shared/levee.toml"
-wait_for "leveed stopped" sh -c "! pgrep -f 'leveed run --config $shared/levee.toml'"
+stop_leveed
 sed -i 's/^name = "未配置的工厂 Unconfigured plant"/name = "升级测试 upgrade test"/' "$root/etc/levee/levee.toml"
 newer="${version}+test1"
 dpkg-deb -R "$deb" "$work/newer"
@@ -174,8 +190,7 @@ trips=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execu
     "SELECT count(*) FROM events WHERE message LIKE ? OR details LIKE ?", ("%package upgrade test%",)*2).fetchone()[0])' \
     "$root/var/lib/levee/levee.db")
 [ "$trips" -gt 0 ] || fail "the trip's event is not in the database after the upgrade"
-pkill -TERM -f "leveed run --config $shared/levee.toml" || true
-wait_for "leveed stopped" sh -c "! pgrep -f 'leveed run --config $shared/levee.toml'"
+stop_leveed
 step "    still latched after the upgrade; config edit and database kept"
 
 step "dpkg --purge levee levee-sim"
