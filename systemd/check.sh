@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 for unit in leveed levee-web; do
     sed -e "s#/usr/local/bin/#$bin/#g" -e "s#/usr/sbin/#$bin/#g" "systemd/$unit.service" >"$tmp/$unit.service"
 done
-systemd-analyze verify "$tmp/leveed.service" "$tmp/levee-web.service"
+systemd-analyze verify --man=no "$tmp/leveed.service" "$tmp/levee-web.service"
 failed=0
 for unit in leveed levee-web; do
     exposure="$(systemd-analyze security --offline=true "$tmp/$unit.service" 2>/dev/null | sed -n "s/.*Overall exposure level for $unit.service: \([0-9.]*\).*/\1/p")"
