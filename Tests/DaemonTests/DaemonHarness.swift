@@ -166,7 +166,7 @@ final class DaemonHarness: @unchecked Sendable {
     func startWeb() throws {
         if let web, web.isRunning {
             kill(web.processIdentifier, SIGKILL)
-            web.waitUntilExit()
+            Self.awaitExit(web)
         }
         web = try launch("levee-web", ["--config", configPath], environment: [:])
     }
@@ -175,7 +175,15 @@ final class DaemonHarness: @unchecked Sendable {
     func killWeb() {
         guard let web else { return }
         if web.isRunning { kill(web.processIdentifier, SIGKILL) }
-        web.waitUntilExit()
+        Self.awaitExit(web)
+    }
+
+    /// Waits up to `seconds` for a killed child to be seen gone. Not `waitUntilExit`: Foundation learns of an exit
+    /// from a socket the child holds, and a child spawned meanwhile by a parallel test can inherit that socket and
+    /// keep it open, which once left `waitUntilExit` blocking a cooperative thread for good and hung the suite.
+    static func awaitExit(_ p: Process, seconds: Double = 10) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
     }
 
     private func launch(_ binary: String, _ arguments: [String], environment: [String: String]) throws -> Process {
@@ -303,7 +311,7 @@ final class DaemonHarness: @unchecked Sendable {
         killWeb()
         if let p = process, p.isRunning {
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            Self.awaitExit(p)
         }
         plant.stop()
         try? FileManager.default.removeItem(atPath: directory)
