@@ -31,12 +31,7 @@ struct Run: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = JournalLogHandler(label: label)
-            h.logLevel = level
-            return h
-        }
+        JournalLogHandler.bootstrap(level: logLevel)
         let logger = Logger(label: "leveed")
         FileLimit.raise(logger: logger)
 

@@ -60,3 +60,16 @@ public struct JournalLogHandler: LogHandler {
             + "\""
     }
 }
+
+extension JournalLogHandler {
+    /// Makes this the process's log handler at `level` (a `Logger.Level` name; anything else is `info`): the one
+    /// start-up step leveed and levee-web share.
+    public static func bootstrap(level name: String) {
+        let level = Logger.Level(rawValue: name) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = JournalLogHandler(label: label)
+            h.logLevel = level
+            return h
+        }
+    }
+}

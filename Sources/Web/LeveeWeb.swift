@@ -35,12 +35,7 @@ struct LeveeWeb: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = JournalLogHandler(label: label)
-            h.logLevel = level
-            return h
-        }
+        JournalLogHandler.bootstrap(level: logLevel)
         let logger = Logger(label: "levee-web")
         let settings: LeveeConfig
         do {
