@@ -127,16 +127,25 @@ struct SharedLinkFaultTests {
         #expect(watch.crossDeliveries.isEmpty, "values from another unit's reply: \(watch.crossDeliveries.prefix(5))")
         #expect(watch.updateCount > 0)
         #expect(notGood.isEmpty, "innocent points not good: \(notGood.prefix(5))")
+        // What is asserted here is what load cannot fake: the innocent units keep polling and are never failed, and a
+        // faulty unit in backoff gets far fewer transactions than they do. How close their rate stays to the
+        // configured one is a measurement, made by the bench, not a test (a loaded CI machine stretches every cycle).
         let expectedCycles = elapsed / .milliseconds(pollMs)
         for d in innocent {
             let cycles = (after.cycles[d] ?? 0) - (before.cycles[d] ?? 0)
             #expect(
-                Double(cycles) >= 0.9 * expectedCycles, "\(d): \(cycles) polls in \(elapsed), \(expectedCycles) due")
+                Double(cycles) >= 0.5 * expectedCycles, "\(d): \(cycles) polls in \(elapsed), \(expectedCycles) due")
             #expect((after.failures[d] ?? 0) == 0, "\(d) failed \(after.failures[d] ?? 0) transactions")
-            // Two poll periods plus one timeout, plus 250 ms for a loaded 2-core CI machine's scheduling and for the
-            // 50 ms sampling step.
-            let bound = Duration.milliseconds(2 * pollMs + timeoutMs + 250)
+            // Never starved: a read is at most a few cycles old, however slow the machine's scheduling.
+            let bound = Duration.milliseconds(4 * (pollMs + timeoutMs) + 1000)
             #expect((worstAge[d] ?? .zero) <= bound, "\(d): read age reached \(worstAge[d] ?? .zero)")
+        }
+        if case .commFail = fault.outcome {
+            let faultyReads = (after.reads[faultyID] ?? 0) - (before.reads[faultyID] ?? 0)
+            let innocentReads = innocent.map { (after.reads[$0] ?? 0) - (before.reads[$0] ?? 0) }.min() ?? 0
+            #expect(
+                faultyReads * 2 <= innocentReads,
+                "the faulty unit is not backed off: \(faultyReads) reads against \(innocentReads) for each other unit")
         }
 
         let snapshot = try #require(io.snapshot(of: [faultyID]).first)
@@ -172,8 +181,9 @@ struct SharedLinkFaultTests {
             try await io.send("close", to: "unit\(Self.faulty)", origin: S.origin)
             try await io.send("close", to: "unit1", origin: S.origin)
         }
+        // Both commands are queued behind the faulty unit's late replies: wait for each to be read back.
         #expect(try await S.wait { io.reading("unit\(Self.faulty)", "coil1")?.value == 1 })
-        #expect(io.reading("unit1", "coil1")?.value == 1)
+        #expect(try await S.wait { io.reading("unit1", "coil1")?.value == 1 })
         try await Task.sleep(for: .seconds(1))
         let stats = try #require(io.statistics(bus: bus.id))
         #expect(stats.failures.values.reduce(0, +) == 0, "failures: \(stats.failures)")

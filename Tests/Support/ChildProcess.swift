@@ -36,6 +36,7 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
+        SpawnActions.closeInherited(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -114,6 +115,24 @@ public final class ChildProcess: @unchecked Sendable {
             var raw: Int32 = 0
             _ = waitpid(pid, &raw, 0)
         }
+    }
+}
+
+/// File actions every test child needs.
+public enum SpawnActions {
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not import.
+    private static let closeFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: CloseFrom.self)
+    }
+
+    /// Closes every descriptor above stderr in the child. Without it a child inherits whatever a parallel test had
+    /// open without close-on-exec at that instant, such as the socket through which Foundation's `Process` learns
+    /// that its own child has exited: holding it, our child made a `waitUntilExit` elsewhere wait for good.
+    public static func closeInherited(_ actions: inout posix_spawn_file_actions_t) {
+        guard let closeFrom else { fatalError("glibc without posix_spawn_file_actions_addclosefrom_np (needs 2.34)") }
+        let rc = closeFrom(&actions, 3)
+        precondition(rc == 0, "posix_spawn_file_actions_addclosefrom_np: \(rc)")
     }
 }
 
