@@ -1,7 +1,7 @@
 /// `[http]`: the HTTP API and web dashboard for the control room, the park and the bureau. Every key is optional;
 /// no table, or an empty one, gives the defaults.
 public struct HTTPSettings: Sendable, Hashable {
-    /// `enabled`: whether leveed serves HTTP at all (default true).
+    /// `enabled`: whether levee-web serves HTTP at all (default true; false makes levee-web exit at once).
     public var enabled: Bool
     /// The host part of `listen = "host:port"` (default "127.0.0.1": this machine only). An IPv6 address is written
     /// in brackets in the file (`"[::1]:8080"`) and kept here without them.

@@ -24,8 +24,9 @@ struct LeveeWeb: AsyncParsableCommand {
         abstract: "Serve Levee's HTTP API and dashboard, talking to leveed over its control socket.",
         discussion: """
             SIGTERM or SIGINT stop it gracefully (live streams end, requests in flight finish). SIGHUP rereads the \
-            configuration's [[users]]; a file with mistakes is refused and the running accounts kept. Exits 1 when \
-            the configuration is invalid or has no [http] accounts, 2 when the port cannot be bound.
+            configuration's [[users]]; a file with mistakes is refused and the running accounts kept. Exits 0 at once \
+            when [http] is not enabled (nothing to serve), 78 (EX_CONFIG) when the configuration is invalid or \
+            names no [[users]], which the unit does not restart, and 2 when the port cannot be bound.
             """)
 
     @Option(name: .long, help: "The configuration file (the same as leveed's).")
@@ -43,13 +44,16 @@ struct LeveeWeb: AsyncParsableCommand {
         } catch {
             for line in error.lines { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             logger.critical("configuration invalid; not starting", metadata: ["file": "\(config)"])
-            throw ExitCode(1)
+            throw ExitCode(Self.configurationError)
         }
-        guard settings.http.enabled, !settings.users.isEmpty else {
-            logger.critical(
-                "the HTTP API is not enabled, or [[users]] gives no account; not starting",
+        guard settings.http.enabled else {
+            logger.notice("[http] is not enabled: nothing to serve; not starting", metadata: ["file": "\(config)"])
+            return
+        }
+        guard !settings.users.isEmpty else {
+            logger.critical("[[users]] gives no account, so no request could be let in; not starting",
                 metadata: ["file": "\(config)"])
-            throw ExitCode(1)
+            throw ExitCode(Self.configurationError)
         }
         let backend = SocketBackend(socket: settings.daemon.controlSocket, logger: logger)
         backend.feed.start()
@@ -91,6 +95,10 @@ struct LeveeWeb: AsyncParsableCommand {
         }
         logger.notice("levee-web stopped")
     }
+
+    /// EX_CONFIG from sysexits.h: levee-web.service names it in `RestartPreventExitStatus=`, so a file that cannot be
+    /// served is reported once instead of being retried every two seconds until systemd's start limit.
+    static let configurationError: Int32 = 78
 
     /// The server's accounts from `[[users]]`.
     static func users(_ config: LeveeConfig) -> [APIUser] {
