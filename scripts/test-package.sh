@@ -62,16 +62,16 @@ work=$(mktemp -d /var/tmp/levee-pkgtest.XXXXXX)
 root="$work/root"
 shared="$work/shared" # the same absolute path on the host and in the chroot (bind-mounted), for the plant's files
 sim_pid=""
-cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null
-    [ -n "${leveed_pid:-}" ] && kill "$leveed_pid" 2>/dev/null
-    [ -n "${web_pid:-}" ] && kill "$web_pid" 2>/dev/null
+cleanup() { # an EXIT trap under set -e: no line here may fail, or the mounts below would stay
+    for pid in "$sim_pid" "${leveed_pid:-}" "${web_pid:-}"; do
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+    done
     pkill -f "$shared/" 2>/dev/null || true
     for m in "$root$shared" "$root/dev/pts" "$root/dev" "$root/proc"; do
-        mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+        if mountpoint -q "$m" 2>/dev/null; then umount -l "$m" || true; fi
     done
-    [ "${KEEP:-0}" = 1 ] && { echo "kept $work"; return; }
-    rm -rf "$work"
+    # Never through a mount that is somehow still there (the host's /dev is bind-mounted in the root).
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf --one-file-system "$work" || true; fi
 }
 trap cleanup EXIT
 mkdir -p "$root" "$shared"
@@ -92,7 +92,7 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-re
     { tail -30 "$work/apt.log"; fail "apt-get install"; }
 grep -E "^levee: " "$work/apt.log" | sed 's/^/    /' || true
 [ -z "$(find "$root/opt" -name 'libswiftCore*' 2>/dev/null)" ] || fail "a Swift runtime library was installed"
-in_root ldd /usr/sbin/leveed | grep -q swift && fail "leveed links a shared Swift runtime"
+! grep -q swift <<<"$(in_root ldd /usr/sbin/leveed)" || fail "leveed links a shared Swift runtime"
 
 step "installed files, user, unit"
 if grep -q '"levee-web"' Package.swift && [ ! -x "$root/usr/sbin/levee-web" ]; then
@@ -105,7 +105,7 @@ for f in /usr/sbin/leveed /usr/bin/leveectl /usr/bin/levee-sim /lib/systemd/syst
     /usr/share/levee/web/openapi.json; do
     [ -e "$root$f" ] || fail "$f is not installed"
 done
-in_root id -nG levee | grep -qw dialout || fail "user levee is not in dialout"
+grep -qw dialout <<<"$(in_root id -nG levee)" || fail "user levee is not in dialout"
 [ "$(stat -c %U "$root/var/lib/levee")" = root ] && fail "/var/lib/levee is not owned by levee"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/leveed.service" ] || fail "leveed.service is not enabled"
 dpkg -L levee >/dev/null 2>&1 || true
@@ -152,9 +152,12 @@ wait_for() { # <what> <command...>
     shift
     for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.4; done
     tail -20 "$work/leveed.log"
+    [ -f "$work/levee-web.log" ] && { echo "--- levee-web:"; tail -20 "$work/levee-web.log"; }
     fail "$what"
 }
-answering() { status | grep -qE '^[1-9][0-9]*/[0-9]+ devices answering'; }
+# The status is read whole before grep looks at it: with pipefail, `status | grep -q` fails when grep stops
+# reading at the first match and leveectl gets SIGPIPE writing the rest.
+answering() { grep -qE '(^|; )[1-9][0-9]*/[0-9]+ devices answering' <<<"$(status)"; }
 run_leveed
 wait_for "leveectl status shows devices answering" answering
 # The HTTP API and dashboard are levee-web's, a process of its own, when the package has it.
@@ -165,27 +168,28 @@ if [ -x "$root/usr/sbin/levee-web" ]; then
 fi
 status | sed -n 1,3p | sed 's/^/    /'
 code() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port$1"; }
-wait_for "the dashboard answers 200" test "$(code /)" = 200
+dashboard_ok() { [ "$(code /)" = 200 ]; } # evaluated at each try, not once when wait_for is called
+wait_for "the dashboard answers 200" dashboard_ok
 [ "$(code /openapi.json)" = 200 ] || fail "/openapi.json answered $(code /openapi.json)"
 step "    / and /openapi.json answer 200"
 
 step "a trip latches and survives an upgrade, with the database and the edited config"
 in_root leveectl shutoff --config "$shared/levee.toml" --reason "package upgrade test" >/dev/null
-latched() { status | grep -q "SHUTOFF LATCHED"; }
+latched() { grep -q "SHUTOFF LATCHED" <<<"$(status)"; }
 wait_for "the shutoff latched" latched
 stop_leveed
 sed -i 's/^name = "未配置的工厂 Unconfigured plant"/name = "升级测试 upgrade test"/' "$root/etc/levee/levee.toml"
 newer="${version}+test1"
 dpkg-deb -R "$deb" "$work/newer"
 sed -i "s/^Version: .*/Version: $newer/" "$work/newer/DEBIAN/control"
-dpkg-deb --root-owner-group --build "$work/newer" "$root/tmp/levee_newer.deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$work/newer" "$root/tmp/levee_newer.deb" >/dev/null
 in_root env DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/levee_newer.deb >>"$work/apt.log" 2>&1 || fail "upgrade"
 [ "$(in_root dpkg-query -W -f '${Version}' levee)" = "$newer" ] || fail "the upgrade did not install $newer"
 grep -q 'upgrade test' "$root/etc/levee/levee.toml" || fail "the upgrade replaced the edited /etc/levee/levee.toml"
 [ -s "$root/var/lib/levee/levee.db" ] || fail "the upgrade lost the database"
 run_leveed
 wait_for "leveectl status after the upgrade" answering
-latched || fail "the latch did not survive the upgrade"
+latched || { status | sed -n 1,4p; fail "the latch did not survive the upgrade"; }
 trips=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
     "SELECT count(*) FROM events WHERE message LIKE ? OR details LIKE ?", ("%package upgrade test%",)*2).fetchone()[0])' \
     "$root/var/lib/levee/levee.db")
@@ -196,7 +200,7 @@ step "    still latched after the upgrade; config edit and database kept"
 step "dpkg --purge levee levee-sim"
 in_root dpkg -L levee levee-sim | sort -u >"$work/files"
 in_root env DEBIAN_FRONTEND=noninteractive dpkg --purge levee levee-sim >>"$work/apt.log" 2>&1 || fail "purge"
-left=$(while read -r f; do [ -e "$root$f" ] && [ ! -d "$root$f" ] && echo "$f"; done <"$work/files")
+left=$(while read -r f; do if [ -e "$root$f" ] && [ ! -d "$root$f" ]; then echo "$f"; fi; done <"$work/files")
 [ -z "$left" ] || fail "purge left files: $left"
 for d in /etc/levee /var/lib/levee /usr/share/levee /usr/share/doc/levee /usr/share/levee-sim; do
     [ ! -e "$root$d" ] || fail "purge left $d"

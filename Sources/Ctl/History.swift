@@ -71,7 +71,8 @@ struct History: ParsableCommand {
             logger.logLevel = .error
             do {
                 let historian = Historian(
-                    configuration: HistorianConfiguration(path: settings.historian.path, setsAsideDamage: false),
+                    configuration: HistorianConfiguration(
+                        path: settings.historian.path, prunesAutomatically: false, setsAsideDamage: false),
                     logger: logger)
                 defer { historian.close() }
                 let csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)

@@ -18,7 +18,10 @@ import Foundation
 /// - `maxRetryInterval` (10 s): the longest wait between two attempts while the database is in fault; attempts start
 ///   at a quarter of a second and double.
 /// - `pruneInterval` (3600 s) and `pruneBatchSize` (1000): retention runs this often, deleting at most this many rows
-///   per transaction so that it never holds the write lock long.
+///   per transaction so that it never holds the write lock long. The first run is a minute after opening.
+/// - `prunesAutomatically` (true): whether the writer runs retention at all. Tools that only read (`leveectl
+///   history`) and tests that write dated rows set it false: a minute into a slow run, retention counted from
+///   today would delete their rows under them.
 /// - `setsAsideDamage` (true): a damaged file is moved aside and a new database started. A tool that only reads
 ///   (`leveectl history`) sets it false: moving the daemon's files is the daemon's business.
 public struct HistorianConfiguration: Sendable, Hashable {
@@ -34,6 +37,7 @@ public struct HistorianConfiguration: Sendable, Hashable {
     public var maxRetryInterval: Double
     public var pruneInterval: Double
     public var pruneBatchSize: Int
+    public var prunesAutomatically: Bool
     public var setsAsideDamage: Bool
 
     public init(
@@ -49,6 +53,7 @@ public struct HistorianConfiguration: Sendable, Hashable {
         maxRetryInterval: Double = 10,
         pruneInterval: Double = 3600,
         pruneBatchSize: Int = 1000,
+        prunesAutomatically: Bool = true,
         setsAsideDamage: Bool = true
     ) {
         self.path = path
@@ -63,6 +68,7 @@ public struct HistorianConfiguration: Sendable, Hashable {
         self.maxRetryInterval = maxRetryInterval
         self.pruneInterval = pruneInterval
         self.pruneBatchSize = pruneBatchSize
+        self.prunesAutomatically = prunesAutomatically
         self.setsAsideDamage = setsAsideDamage
     }
 }

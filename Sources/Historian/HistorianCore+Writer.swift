@@ -22,7 +22,7 @@ extension HistorianCore {
             var failure: HistorianError?
             do {
                 try writeCycle()
-                if !closingNow, ContinuousClock.now >= nextPrune {
+                if configuration.prunesAutomatically, !closingNow, ContinuousClock.now >= nextPrune {
                     nextPrune = .now + .seconds(max(configuration.pruneInterval, 1))
                     let report = try prune(now: Date()) { pool in try writePending(pool) }
                     if report.total > 0 {

@@ -123,6 +123,7 @@ struct RetentionTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         var configuration = testConfiguration(scratch.path("h.db"))
+        configuration.prunesAutomatically = true
         configuration.pruneInterval = 0.05
         configuration.pruneBatchSize = 7
         let historian = Historian(configuration: configuration, logger: LogCapture().logger)

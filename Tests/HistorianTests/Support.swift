@@ -135,7 +135,9 @@ func closeQuietly(_ connection: DatabaseQueue) {
 
 /// A configuration for tests: fast batches and retries, short lock waits.
 func testConfiguration(_ path: String) -> HistorianConfiguration {
-    HistorianConfiguration(path: path, batchInterval: 0.02, busyTimeout: 0.1, maxRetryInterval: 0.1)
+    // The rows these tests write are dated 2025: the writer's own retention, a minute in, would delete them.
+    HistorianConfiguration(
+        path: path, batchInterval: 0.02, busyTimeout: 0.1, maxRetryInterval: 0.1, prunesAutomatically: false)
 }
 
 func reading(

@@ -152,7 +152,8 @@ struct SecurityTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(client.statistics.journalFault != nil, "still unwritable")
         try FileManager.default.removeItem(atPath: path)
-        #expect(await TestSupport.wait { client.statistics.journalFault == nil })
+        // The retry backs off from 1 s to at most 30 s: on a slow machine the next try may be that far away.
+        #expect(await TestSupport.wait(45) { client.statistics.journalFault == nil })
         try client.publish(topic: "plant/1/alarm", payload: Array(TestSupport.text(3).utf8), durable: true)
         await client.stop()
 

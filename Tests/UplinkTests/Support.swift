@@ -219,7 +219,8 @@ struct ScratchDirectory {
 func openHistorian(_ scratch: ScratchDirectory) throws -> Historian {
     Historian(
         configuration: HistorianConfiguration(
-            path: scratch.path("history.db"), batchInterval: 0.02, busyTimeout: 0.5, maxRetryInterval: 0.1),
+            path: scratch.path("history.db"), batchInterval: 0.02, busyTimeout: 0.5, maxRetryInterval: 0.1,
+            prunesAutomatically: false),  // the rows are dated: retention counted from today would delete them
         logger: Logger(label: "uplink-tests") { _ in SwiftLogNoOpLogHandler() })
 }
 

@@ -162,7 +162,7 @@ struct TestServer {
         historian = Historian(
             configuration: HistorianConfiguration(
                 path: folder.appendingPathComponent("h.db").path, batchInterval: 0.02, busyTimeout: 0.1,
-                maxRetryInterval: 0.1),
+                maxRetryInterval: 0.1, prunesAutomatically: false),  // dated rows, which retention would delete
             logger: Logger(label: "web-tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         var configuration = WebServerConfiguration(
             host: "127.0.0.1", port: 0, users: Tokens.users, loginFailures: loginFailures,
