@@ -223,6 +223,7 @@ let package = Package(
                 "ControlAPI",
                 "Historian",
                 "JournalLog",
+                "SystemCalls",
                 "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import Foundation
 import Historian
 import Logging
 import Synchronization
+import SystemCalls
 import WebAPI
 
 /// The site status as leveed publishes it, followed over one `watch` connection on the control socket for the
@@ -37,9 +38,7 @@ final class StatusFeed: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in follow() }
-        thread.name = "levee-web-watch"
-        thread.start()
+        _ = WorkerThread(name: "levee-web-watch") { [self] in follow() }
     }
 
     func stop() { stopping.store(true, ordering: .relaxed) }

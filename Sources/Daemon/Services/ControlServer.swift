@@ -130,15 +130,13 @@ final class ControlServer: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "levee-control"
-        thread.start()
+        let thread = WorkerThread(name: "levee-control") { [self] in loop() }
         logger.info("control socket listening", metadata: ["socket": "\(path)"])
         try? await gracefulShutdown()
         lock.withLock { stopping = true }
         wake.wake()
         // The loop closes the listening socket and every client on its way out.
-        while lock.withLock({ fd >= 0 }) { try? await Task.sleep(for: .milliseconds(10)) }
+        await thread.joined()
         unlink(path)
     }
 
