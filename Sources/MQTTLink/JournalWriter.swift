@@ -9,8 +9,9 @@ import SystemCalls
 /// Operations run in the order they were queued. `publish` queues a message's append under the client's lock,
 /// before the message can be sent, so its acknowledgement always comes after it.
 final class JournalWriter: @unchecked Sendable {
-    // @unchecked: `queue`, `finishing`, `started` and `thread` are guarded by `condition`; `file`, `degraded` and `backoff`
-    // are touched only by the journal thread once it runs (and by init before that); `hooks` is behind its mutex.
+    // @unchecked: `queue`, `finishing`, `started` and `thread` are guarded by `condition`; `file`, `degraded` and
+    // `backoff` are touched only by the journal thread once it runs (and by init before that); `hooks` is behind its
+    // mutex.
     enum Operation: Sendable {
         case append(seq: UInt64, OutboxMessage)
         case acknowledge(seq: UInt64)
