@@ -131,6 +131,7 @@ let package = Package(
         .target(
             name: "WebAPI",
             dependencies: [
+                "CivilTime",
                 "ControlAPI",
                 "Digest",
                 "Historian",
@@ -187,6 +188,7 @@ let package = Package(
         .executableTarget(
             name: "Daemon",
             dependencies: [
+                "CivilTime",
                 "Config",
                 "Devices",
                 "Historian",
@@ -221,6 +223,7 @@ let package = Package(
                 "ControlAPI",
                 "Historian",
                 "JournalLog",
+                "SystemCalls",
                 "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

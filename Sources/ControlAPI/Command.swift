@@ -79,8 +79,11 @@ public enum ControlCommand: Sendable, Hashable {
     /// The daemon's metrics in the Prometheus text format, for levee-web's `/metrics`.
     case metrics
     /// On the control socket only: the site status each time the daemon publishes it (once a second and on each
-    /// relevant change), one reply line each, until the client closes the connection.
-    case watch
+    /// relevant change), one reply line each, until the client closes the connection. With `journal`, also each
+    /// journal entry as it is recorded (`ControlReply.journal`), beginning with an empty batch once the
+    /// subscription is in place: everything recorded before that line is in the database, everything after comes
+    /// on the connection. A watcher too slow to take the entries is disconnected rather than sent a gap.
+    case watch(journal: Bool)
 
     /// The command's name on the wire.
     public enum Op: String, Sendable, Hashable, CaseIterable, Codable {
@@ -160,12 +163,14 @@ public enum ControlReply: Sendable, Hashable {
     case restore(RestoreSummary, message: String?)
     /// The Prometheus text exposition.
     case metrics(String)
+    /// Journal entries as they were recorded, in id order (on a `watch` with `journal`).
+    case journal([JournalEntry])
 
     /// The operator-facing text of an action done, if any.
     public var message: String? {
         switch self {
         case .done(let m), .restore(_, let m): m
-        case .status, .alarms, .drillCheck, .drills, .report, .metrics: nil
+        case .status, .alarms, .drillCheck, .drills, .report, .metrics, .journal: nil
         }
     }
 }
@@ -250,6 +255,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var report: String?
     public var restore: RestoreSummary?
     public var metrics: String?
+    public var journal: [JournalEntry]?
 
     public init(_ result: ControlResult) {
         version = ControlProtocol.version
@@ -270,6 +276,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
             case .report(let r): report = r
             case .restore(let r, _): restore = r
             case .metrics(let m): metrics = m
+            case .journal(let j): journal = j
             }
         }
     }
@@ -284,6 +291,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
         if let report { return .success(.report(report)) }
         if let restore { return .success(.restore(restore, message: message)) }
         if let metrics { return .success(.metrics(metrics)) }
+        if let journal { return .success(.journal(journal)) }
         return .success(.done(message))
     }
 }
@@ -313,7 +321,7 @@ extension ControlRequest: Codable {
 extension ControlCommand: Codable {
     private enum Key: String, CodingKey {
         case op, alarm, reason, seconds, device, command, override, plan, interlock, drill, live, format, catchment
-        case dryRun, open
+        case dryRun, open, journal
     }
 
     /// Only the op, to decide who may send it before anything else in the request is looked at.
@@ -380,7 +388,7 @@ extension ControlCommand: Codable {
         case .drillReport: self = .drillReport(drill: try text(.drill), format: try text(.format))
         case .parkConfirm: self = .parkConfirm(catchment: try required(.catchment), reason: reason)
         case .metrics: self = .metrics
-        case .watch: self = .watch
+        case .watch: self = .watch(journal: try flag(.journal))
         }
     }
 
@@ -388,7 +396,9 @@ extension ControlCommand: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(op.rawValue, forKey: .op)
         switch self {
-        case .ping, .status, .alarms, .drills, .metrics, .watch: break
+        case .ping, .status, .alarms, .drills, .metrics: break
+        case .watch(let journal):
+            if journal { try c.encode(true, forKey: .journal) }
         case .ack(let alarm, let reason), .removeFromService(let alarm, let reason):
             try c.encode(alarm, forKey: .alarm)
             try c.encode(reason, forKey: .reason)

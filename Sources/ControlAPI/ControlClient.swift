@@ -57,9 +57,27 @@ public enum ControlClient {
     public static func watch(
         socket path: String, actor: ControlActor? = nil, timeout: Double = 10, _ body: (SiteStatus) -> Bool
     ) throws(ControlError) {
+        try watch(socket: path, actor: actor, timeout: timeout, journal: false) { update in
+            guard case .status(let status) = update else { return true }
+            return body(status)
+        }
+    }
+
+    /// `watch`, with the journal when `journal` is true: calls `body` with each status and each batch of journal
+    /// entries as the daemon sends them, in order, until `body` returns false. With the journal, the first update
+    /// is an empty batch sent once the daemon's subscription is in place.
+    ///
+    /// - Throws: as ``watch(socket:actor:timeout:_:)``. A watcher that fell too far behind the journal is
+    ///   disconnected by the daemon, and learns it here: what it missed is in the database.
+    public static func watch(
+        socket path: String, actor: ControlActor? = nil, timeout: Double = 10, journal: Bool,
+        _ body: (WatchUpdate) -> Bool
+    ) throws(ControlError) {
         let request: Data
         do {
-            request = try JSONEncoder.control.encode(ControlRequest(.watch, actor: actor)) + Data("\n".utf8)
+            request =
+                try JSONEncoder.control.encode(ControlRequest(.watch(journal: journal), actor: actor))
+                + Data("\n".utf8)
         } catch {
             throw ControlError(socket: path, message: "cannot encode request: \(error)")
         }
@@ -87,7 +105,9 @@ public enum ControlClient {
                 }
                 switch response.result {
                 case .success(.status(let status)):
-                    if !body(status) { return }
+                    if !body(.status(status)) { return }
+                case .success(.journal(let entries)) where journal:
+                    if !body(.journal(entries)) { return }
                 case .success:
                     throw ControlError(socket: path, message: "the daemon answered watch without a status")
                 case .failure(let refusal):

@@ -40,7 +40,8 @@ public final class DCSServer: @unchecked Sendable {
     private let image: Mutex<DCSImage>
     private let shared: Mutex<DCSLinkStatus>
     private let stopping = Mutex(false)
-    private let finished = Mutex(false)
+    /// The loop's thread, once started.
+    private let thread = Mutex<WorkerThread?>(nil)
     private let started = Mutex(false)
     private let wake: WakePipe
     private var listenFD: Int32 = -1
@@ -117,9 +118,7 @@ public final class DCSServer: @unchecked Sendable {
     /// Starts the loop's thread; `bind()` first.
     public func start() {
         started.withLock { $0 = true }
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "levee-dcs"
-        thread.start()
+        thread.withLock { $0 = WorkerThread(name: "levee-dcs") { [self] in loop() } }
     }
 
     /// Stops the loop and closes every socket; returns once the thread is done.
@@ -130,7 +129,7 @@ public final class DCSServer: @unchecked Sendable {
             if listenFD >= 0 { close(listenFD) }
             return
         }
-        while !finished.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(10)) }
+        await thread.withLock({ $0 })?.joined()
     }
 
     /// The registers every later request is answered from.
@@ -223,7 +222,6 @@ public final class DCSServer: @unchecked Sendable {
         for cfd in clients.keys { close(cfd) }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
-        finished.withLock { $0 = true }
     }
 
     /// Reads what arrived and answers every whole request in it; a reason when the client must go.

@@ -124,6 +124,8 @@ struct Run: AsyncParsableCommand {
         let publisher = StatusPublisher(field: field, signals: [defence.statusChanged, alarms.statusChanged]) {
             ControlHandler.status(field: field, historian: historian, alarms: alarms, defence: defence, links: links)
         }
+        // The journal rides the same feed: each entry the historian commits goes to every journal watcher.
+        historian.observeJournal { publisher.publishJournal($0) }
         // The park link (MQTT) and, on a park instance, the plants; both need the handler, so come after it.
         var mqtt: MQTTService?
         var park: ParkService?
@@ -174,7 +176,7 @@ struct Run: AsyncParsableCommand {
         do {
             control = try ControlServer(
                 path: settings.daemon.controlSocket, logger: logger, handler: handler,
-                watch: { publisher.subscribe() })
+                watch: { publisher.subscribe() }, journal: { publisher.subscribeJournal() })
         } catch {
             logger.critical("control socket cannot be set up; not starting", metadata: ["error": "\(error)"])
             historian.close()

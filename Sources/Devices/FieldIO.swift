@@ -7,8 +7,9 @@ import SystemCalls
 public enum FieldEvent: Sendable {
     /// A device was polled (or failed to be).
     case update(DeviceUpdate)
-    /// A valve's position, mode or fault changed, or a movement finished.
-    case valve(String, ValveEvent)
+    /// A valve's position, mode or fault changed, or a movement finished; with the valve's status as its tracker
+    /// derived it at that moment, so that no consumer asks the field layer for it.
+    case valve(String, ValveEvent, ValveStatus)
     /// A command was sent or refused.
     case command(CommandRecord)
 }
@@ -334,7 +335,9 @@ public final class FieldIO: Sendable {
     private static func ingest(_ update: DeviceUpdate, into state: LockedBox<State>) {
         let now = ContinuousClock.now
         let date = Date()
-        let (subscribers, valveEvents) = state.withLock { s -> ([AsyncStream<FieldEvent>.Continuation], [ValveEvent]) in
+        var update = update
+        let (subscribers, valveEvents, valve) = state.withLock {
+            s -> ([AsyncStream<FieldEvent>.Continuation], [ValveEvent], ValveStatus?) in
             // Updated in place: copying the device's table first would duplicate it on every poll.
             for r in update.readings { s.readings[update.device, default: [:]][r.point] = r }
             if s.pools[update.device] != nil, let level = update.readings.first(where: { $0.point == "level" }),
@@ -345,16 +348,19 @@ public final class FieldIO: Sendable {
             s.answering[update.device] = update.healthy
             if let e = update.error { s.lastError[update.device] = e } else { s.lastError[update.device] = nil }
             var events: [ValveEvent] = []
+            var status: ValveStatus?
             if var tracker = s.valves[update.device] {
                 events = feed(&tracker, s.readings[update.device] ?? [:], at: now, date: date)
+                status = tracker.status
                 s.valves[update.device] = tracker
                 resumeWaiters(update.device, events, &s)
             }
-            return (Array(s.subscribers.values), events)
+            return (Array(s.subscribers.values), events, status)
         }
+        update.valve = valve
         for c in subscribers {
             c.yield(.update(update))
-            for e in valveEvents { c.yield(.valve(update.device, e)) }
+            if let valve { for e in valveEvents { c.yield(.valve(update.device, e, valve)) } }
         }
     }
 
@@ -390,8 +396,8 @@ public final class FieldIO: Sendable {
         let now = ContinuousClock.now
         let date = Date()
         let (subscribers, events) = state.withLock {
-            s -> ([AsyncStream<FieldEvent>.Continuation], [(String, ValveEvent)]) in
-            var all: [(String, ValveEvent)] = []
+            s -> ([AsyncStream<FieldEvent>.Continuation], [(String, ValveEvent, ValveStatus)]) in
+            var all: [(String, ValveEvent, ValveStatus)] = []
             for id in s.valveIDs {
                 guard s.valves[id] != nil else { continue }
                 // Mutated in place through the dictionary: no copy of the tracker or of the readings table.
@@ -400,13 +406,14 @@ public final class FieldIO: Sendable {
                 events += s.valves[id]!.tick(at: now, date: date)
                 if !events.isEmpty {
                     Self.resumeWaiters(id, events, &s)
-                    all += events.map { (id, $0) }
+                    let status = s.valves[id]!.status
+                    all += events.map { (id, $0, status) }
                 }
             }
             return (all.isEmpty ? [] : Array(s.subscribers.values), all)
         }
         guard !events.isEmpty else { return }
-        for c in subscribers { for (id, e) in events { c.yield(.valve(id, e)) } }
+        for c in subscribers { for (id, e, status) in events { c.yield(.valve(id, e, status)) } }
     }
 
     // MARK: - Commands
@@ -583,9 +590,9 @@ public final class FieldIO: Sendable {
             buses[device.bus]?.boost(
                 device: id,
                 until: receipt.acknowledgedAt + .milliseconds(Int(settings.deadlineSeconds * 1000) + 500))
-            let (subscribers, events) = state.withLock { s in
+            let (subscribers, events, status) = state.withLock { s in
                 guard var tracker = s.valves[id] else {
-                    return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent]())
+                    return ([AsyncStream<FieldEvent>.Continuation](), [ValveEvent](), ValveStatus?.none)
                 }
                 let events = tracker.commanded(
                     target, at: receipt.acknowledgedAt, date: receipt.acknowledgedDate, origin: origin)
@@ -593,10 +600,10 @@ public final class FieldIO: Sendable {
                 if events.isEmpty {
                     s.movementWaiters[id, default: []].append { finished(.success($0)) }
                 }
-                return (Array(s.subscribers.values), events)
+                return (Array(s.subscribers.values), events, tracker.status)
             }
             acknowledged(receipt)
-            for c in subscribers { for e in events { c.yield(.valve(id, e)) } }
+            if let status { for c in subscribers { for e in events { c.yield(.valve(id, e, status)) } } }
             for case .movementFinished(let record) in events { finished(.success(record)) }
         }
     }

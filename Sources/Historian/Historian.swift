@@ -90,6 +90,28 @@ public final class Historian: Sendable {
         try await recordDurably(.command(command), operation: "record command")
     }
 
+    // MARK: - Journal observers
+
+    /// Calls `body` with each batch of events as it is committed, in id order, each with its row id and its time
+    /// to the millisecond, exactly as a reader of the database gets it back: the live feed of the journal
+    /// (leveed's `watch`, which levee-web fans out to its live streams), so that no reader has to poll the table.
+    ///
+    /// `body` runs on the thread that wrote the batch, inside the writer's serialised access, before any later
+    /// batch is written: it must return at once, and must neither block nor call back into the historian. Events
+    /// written before the call are not repeated: a new observer catches up from the database (ids only grow).
+    ///
+    /// - Returns: the id to pass to ``removeJournalObserver(_:)``.
+    @discardableResult
+    public func observeJournal(_ body: @escaping @Sendable ([StoredEvent]) -> Void) -> Int {
+        let id = core.nextJournalObserver.add(1, ordering: .relaxed).newValue
+        core.journalObservers.withLock { $0[id] = body }
+        return id
+    }
+
+    public func removeJournalObserver(_ id: Int) {
+        _ = core.journalObservers.withLock { $0.removeValue(forKey: id) }
+    }
+
     // MARK: - Drills
 
     /// Stores a drill report, replacing the one with the same id, and returns once it is committed and synced to disk.

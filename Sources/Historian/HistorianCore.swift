@@ -95,6 +95,9 @@ final class HistorianCore: Sendable {
     let wakeUp = DispatchSemaphore(value: 0)
     /// The writer thread, once started.
     private let writer = Mutex<WorkerThread?>(nil)
+    /// Called with each batch of events once committed (``Historian/observeJournal(_:)``), by observer id.
+    let journalObservers = Mutex<[Int: @Sendable ([StoredEvent]) -> Void]>([:])
+    let nextJournalObserver = Atomic<Int>(0)
 
     var path: String { configuration.path }
 
@@ -336,10 +339,18 @@ final class HistorianCore: Sendable {
     func writeRecords(_ db: Database) throws {
         let batch = state.withLock { $0.records.prefix(Int.max) }
         guard let last = batch.last else { return }
+        var written: [StoredEvent] = []
         try db.inTransaction(.immediate) {
+            written = []
             for item in batch {
                 switch item.element {
-                case .event(let event): try Schema.insert(event, db)
+                case .event(let event):
+                    try Schema.insert(event, db)
+                    // As a reader gets it back: with its row id, the time to the millisecond.
+                    var stored = event
+                    stored.id = db.lastInsertedRowID
+                    stored.at = Schema.date(milliseconds: Schema.milliseconds(event.at))
+                    written.append(stored)
                 case .command(let command): try Schema.insert(command, db)
                 case .drill(let drill): try Schema.insert(drill, db)
                 }
@@ -347,6 +358,11 @@ final class HistorianCore: Sendable {
             return .commit
         }
         state.withLock { _ = $0.records.removeThrough(last.sequence) }
+        // Still inside the writer's serialised access: observers see the entries in id order, whichever thread
+        // wrote them.
+        if !written.isEmpty {
+            for observer in journalObservers.withLock({ Array($0.values) }) { observer(written) }
+        }
     }
 
     // MARK: - Health

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import SystemCalls
 
 /// The journal's own thread: appends (with fdatasync), acknowledgements and rewrites happen here, so neither
 /// `publish` (called from control code) nor the network thread ever waits for the disk.
@@ -8,8 +9,9 @@ import Synchronization
 /// Operations run in the order they were queued. `publish` queues a message's append under the client's lock,
 /// before the message can be sent, so its acknowledgement always comes after it.
 final class JournalWriter: @unchecked Sendable {
-    // @unchecked: `queue`, `finishing` and `started` are guarded by `condition`; `file`, `degraded` and `backoff`
-    // are touched only by the journal thread once it runs (and by init before that); `hooks` is behind its mutex.
+    // @unchecked: `queue`, `finishing`, `started` and `thread` are guarded by `condition`; `file`, `degraded` and
+    // `backoff` are touched only by the journal thread once it runs (and by init before that); `hooks` is behind its
+    // mutex.
     enum Operation: Sendable {
         case append(seq: UInt64, OutboxMessage)
         case acknowledge(seq: UInt64)
@@ -37,7 +39,8 @@ final class JournalWriter: @unchecked Sendable {
     private var queue: [Operation] = []
     private var finishing = false
     private var started = false
-    private let exited = DispatchSemaphore(value: 0)
+    /// The journal's thread, once started.
+    private var thread: WorkerThread?
     private let errors = Atomic<UInt64>(0)
     private let hooks = Mutex<Hooks?>(nil)
     /// The file is missing or a write failed: queued operations are dropped (the outbox still has the messages)
@@ -63,12 +66,7 @@ final class JournalWriter: @unchecked Sendable {
         defer { condition.unlock() }
         guard !started else { return }
         started = true
-        let thread = Thread { [self] in
-            self.run()
-            self.exited.signal()
-        }
-        thread.name = "mqtt-journal"
-        thread.start()
+        thread = WorkerThread(name: "mqtt-journal") { [self] in run() }
     }
 
     func enqueue(_ operation: Operation) {
@@ -83,12 +81,12 @@ final class JournalWriter: @unchecked Sendable {
     func finish() {
         condition.lock()
         finishing = true
-        let wasStarted = started
+        let running = thread
         started = true
         condition.signal()
         condition.unlock()
-        if wasStarted {
-            exited.wait()
+        if let running {
+            running.join()
         } else {
             run()
         }

@@ -163,9 +163,8 @@ public final class MQTTClient: Sendable {
     private func launch() {
         core.journal?.start()
         let loop = NetworkLoop(core: core)
-        let thread = Thread { loop.run() }
-        thread.name = "mqtt-network"
-        thread.start()
+        // Its end is reported to `stop()`'s waiters by the loop itself, as it exits.
+        _ = WorkerThread(name: "mqtt-network") { loop.run() }
     }
 
     /// Ends the client: sends the outbox for up to `drain` while connected, then DISCONNECT (so the broker does not

@@ -67,7 +67,8 @@ struct LeveeWeb: AsyncParsableCommand {
                     loginWindow: .seconds(settings.http.loginWindowSeconds),
                     maxHistoryPoints: settings.http.maxHistoryPoints,
                     metrics: { await backend.metrics() }),
-                backend: backend, historian: HistorianReader(path: settings.historian.path), logger: logger)
+                backend: backend, historian: HistorianReader(path: settings.historian.path),
+                journal: backend.feed.journal, logger: logger)
         } catch {
             logger.critical("HTTP API cannot be set up; not starting", metadata: ["error": "\(error)"])
             throw ExitCode(1)

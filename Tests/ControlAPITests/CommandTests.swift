@@ -15,7 +15,7 @@ struct CommandTests {
         .bypass(interlock: "gas-a-level2", reason: "calibration", seconds: 1800), .unbypass(interlock: "gas-a-level2"),
         .escalate(reason: "pool filling"), .drillStart(plan: nil, live: true, reason: "annual"),
         .drillCheck(plan: "plant-wide"), .drills, .drillReport(drill: "latest", format: "html"),
-        .parkConfirm(catchment: "river", reason: "confirmed"), .metrics, .watch,
+        .parkConfirm(catchment: "river", reason: "confirmed"), .metrics, .watch(journal: false), .watch(journal: true),
     ]
 
     @Test func everyCommandSurvivesTheWire() throws {
@@ -54,6 +54,14 @@ struct CommandTests {
             .success(.done("reset by root; nothing was reopened")), .success(.done(nil)),
             .success(.alarms([])), .success(.drills([])), .success(.report("# 演练")),
             .success(.restore(RestoreSummary(plan: "p", items: []), message: "dry run")),
+            .success(.journal([])),
+            .success(
+                .journal([
+                    JournalEntry(
+                        id: 42, at: Date(timeIntervalSince1970: 1_740_787_200_123 / 1000), kind: "alarm",
+                        source: "gas-a1",
+                        message: "可燃气体浓度高高报警", details: #"{"value":52}"#, drill: false)
+                ])),
             .failure(ControlRefusal(.notFound, "no alarm x")), .failure(ControlRefusal(.unavailable, "busy")),
         ]
         for result in results {

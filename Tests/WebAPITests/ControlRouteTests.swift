@@ -22,7 +22,7 @@ struct ControlRouteTests {
         .restore(reason: "test", dryRun: false, open: []), .bypass(interlock: "i", reason: "test", seconds: nil),
         .unbypass(interlock: "i"), .escalate(reason: "test"), .drillStart(plan: nil, live: true, reason: "test"),
         .drillCheck(plan: nil), .drills, .drillReport(drill: "latest", format: "md"),
-        .parkConfirm(catchment: "river", reason: "test"), .metrics, .watch,
+        .parkConfirm(catchment: "river", reason: "test"), .metrics, .watch(journal: false),
     ]
 
     @Test func whoami() async throws {
@@ -57,7 +57,9 @@ struct ControlRouteTests {
                 #expect(override.status == (role == .admin ? .ok : .forbidden))
             }
             // `watch` streams on the control socket only: refused (400) before the daemon.
-            let allowed = Self.examples.filter { role >= $0.leastRole && $0 != .watch }.count + (role == .admin ? 1 : 0)
+            let allowed =
+                Self.examples.filter { role >= $0.leastRole && $0 != .watch(journal: false) }.count
+                + (role == .admin ? 1 : 0)
             #expect(t.backend.requests.count == allowed, "\(role)")
         }
     }

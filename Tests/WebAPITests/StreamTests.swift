@@ -29,12 +29,14 @@ struct StreamTests {
 
     private func streamer(
         _ t: TestServer, status: SiteStatus? = FakeBackend.status, keepalive: Duration = .seconds(60),
-        stopping: @escaping @Sendable () -> Bool = { false }
+        stopping: @escaping @Sendable () -> Bool = { false }, history: (any HistoryReading)? = nil,
+        journal: JournalHub? = nil
     ) -> EventStreamer {
         EventStreamer(
-            historian: t.historian, status: { status }, pollInterval: .milliseconds(20),
-            statusInterval: .milliseconds(100), keepaliveInterval: keepalive, now: { ContinuousClock.now },
-            isStopping: stopping, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            historian: history ?? t.historian, journal: journal ?? t.journal, status: { status },
+            tickInterval: .milliseconds(20), statusInterval: .milliseconds(100), keepaliveInterval: keepalive,
+            now: { ContinuousClock.now }, isStopping: stopping,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
     private func record(_ t: TestServer, _ messages: [String]) async throws {

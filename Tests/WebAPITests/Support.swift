@@ -134,6 +134,8 @@ struct TestServer {
     let folder: URL
     let historian: Historian
     let backend = FakeBackend()
+    /// Fed by `historian` in process: the live streams' journal.
+    let journal = JournalHub()
     let clock: ManualClock
     let server: WebServer
 
@@ -170,9 +172,10 @@ struct TestServer {
             chartJS: chartJS, requestTimeout: requestTimeout, streamPollInterval: pollInterval,
             statusInterval: .milliseconds(200), keepaliveInterval: .seconds(1))
         configuration.idleTimeout = idleTimeout
+        journal.follow(historian)
         server = try WebServer(
             configuration: configuration,
-            backend: backend, historian: historian,
+            backend: backend, historian: historian, journal: journal,
             logger: Logger(label: "web-tests", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock.apiClock)
     }
 

@@ -131,7 +131,7 @@ final class AlarmService: Service, Sendable {
                 await perform(actions)
             }
             await report(.commFail(device: update.device), active: !update.healthy, detail: update.error)
-        case .valve(let id, let e):
+        case .valve(let id, let e, _):
             switch e {
             case .modeChanged(_, let to):
                 await report(.valveLocal(valve: id), active: to == .local, detail: "selector in \(to) mode")

@@ -27,12 +27,43 @@ final class ControlServer: Service, @unchecked Sendable {
     private let handler: @Sendable (ControlCommand, Requester) async -> ControlResult
     /// A subscription to the published site status, for `watch`.
     private let watch: @Sendable () -> AsyncStream<SiteStatus>
-    /// Status lines waiting for each watching client, by client id: at most `maxPendingLines`, the oldest dropped
-    /// first (a status replaces the one before it), so a watcher that does not read costs a bounded amount.
-    private var streamed: [UInt64: [Data]] = [:]
-    /// The subscription task of each watching client, cancelled when it goes.
-    private var watchers: [UInt64: Task<Void, Never>] = [:]
+    /// A subscription to the journal as it is recorded, for `watch` with `journal`.
+    private let journal: @Sendable () -> AsyncStream<[JournalEntry]>
+    /// Lines waiting for each watching client, by client id. At most `maxPendingLines` status lines, the oldest
+    /// dropped first (a status replaces the one before it); journal lines are never dropped, but a watcher with
+    /// more than `maxPendingJournalLines` of them waiting is let go (it catches up from the database when it
+    /// watches again). A watcher that does not read so costs a bounded amount.
+    private var streamed: [UInt64: WatchQueue] = [:]
+    /// The subscription tasks of each watching client, cancelled when it goes.
+    private var watchers: [UInt64: [Task<Void, Never>]] = [:]
     static let maxPendingLines = 2
+    static let maxPendingJournalLines = 1024
+
+    /// The lines waiting for one watcher, and whether it is to be let go.
+    private struct WatchQueue {
+        var lines: [(data: Data, isStatus: Bool)] = []
+        /// Set when its journal subscription ended or overflowed: the loop closes the connection.
+        var ended = false
+
+        mutating func append(status line: Data) {
+            lines.append((line, true))
+            if lines.count(where: \.isStatus) > ControlServer.maxPendingLines,
+                let oldest = lines.firstIndex(where: \.isStatus)
+            {
+                lines.remove(at: oldest)
+            }
+        }
+
+        mutating func append(journal line: Data) {
+            lines.append((line, false))
+            if lines.count(where: { !$0.isStatus }) > ControlServer.maxPendingJournalLines { end() }
+        }
+
+        mutating func end() {
+            ended = true
+            lines.removeAll()
+        }
+    }
     static var noDeadline: ContinuousClock.Instant { .now + .seconds(365 * 86400) }
     private let lock = NSLock()
     private var fd: Int32 = -1
@@ -57,12 +88,14 @@ final class ControlServer: Service, @unchecked Sendable {
 
     init(
         path: String, logger: Logger, handler: @escaping @Sendable (ControlCommand, Requester) async -> ControlResult,
-        watch: @escaping @Sendable () -> AsyncStream<SiteStatus> = { AsyncStream { $0.finish() } }
+        watch: @escaping @Sendable () -> AsyncStream<SiteStatus> = { AsyncStream { $0.finish() } },
+        journal: @escaping @Sendable () -> AsyncStream<[JournalEntry]> = { AsyncStream { $0.finish() } }
     ) throws(SystemCallError) {
         self.path = path
         self.logger = logger
         self.handler = handler
         self.watch = watch
+        self.journal = journal
         wake = try WakePipe()
     }
 
@@ -97,15 +130,13 @@ final class ControlServer: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "levee-control"
-        thread.start()
+        let thread = WorkerThread(name: "levee-control") { [self] in loop() }
         logger.info("control socket listening", metadata: ["socket": "\(path)"])
         try? await gracefulShutdown()
         lock.withLock { stopping = true }
         wake.wake()
         // The loop closes the listening socket and every client on its way out.
-        while lock.withLock({ fd >= 0 }) { try? await Task.sleep(for: .milliseconds(10)) }
+        await thread.joined()
         unlink(path)
     }
 
@@ -157,15 +188,22 @@ final class ControlServer: Service, @unchecked Sendable {
                     if let body = finished[client.id] { clients[cfd] = startSending(client, body) }
                 }
             }
-            // Watchers between lines take the next status line waiting for them.
-            for (cfd, client) in clients where client.phase == .watching && client.sent >= client.output.count {
-                let waiting = lock.withLock { () -> Data? in
-                    guard var lines = streamed[client.id], !lines.isEmpty else { return nil }
-                    let line = lines.removeFirst()
-                    streamed[client.id] = lines
-                    return line
+            // Watchers between lines take the next line waiting for them; one whose journal ended is let go.
+            for (cfd, client) in clients where client.phase == .watching {
+                let (ended, waiting) = lock.withLock { () -> (Bool, Data?) in
+                    guard var queue = streamed[client.id] else { return (false, nil) }
+                    if queue.ended { return (true, nil) }
+                    guard client.sent >= client.output.count, !queue.lines.isEmpty else { return (false, nil) }
+                    let line = queue.lines.removeFirst().data
+                    streamed[client.id] = queue
+                    return (false, line)
                 }
-                if let line = waiting {
+                if ended {
+                    close(cfd)
+                    clients[cfd] = nil
+                    endWatch(client.id)
+                    logger.notice("journal watcher let go: too far behind, or the journal ended")
+                } else if let line = waiting {
                     var next = client
                     next.output = line
                     next.sent = 0
@@ -306,7 +344,7 @@ final class ControlServer: Service, @unchecked Sendable {
             }
             return startSending(client, Self.encode(.failure(refusal)))
         }
-        if command == .watch { return startWatch(client) }
+        if case .watch(let journal) = command { return startWatch(client, journal: journal) }
         client.phase = .answering
         client.deadline = .now + Self.answerTimeout
         let (id, handler) = (client.id, self.handler)
@@ -367,8 +405,10 @@ final class ControlServer: Service, @unchecked Sendable {
         return .success((request.command, requester))
     }
 
-    /// A `watch`: each published status becomes a line waiting for the client; the loop sends them.
-    private func startWatch(_ client: Client) -> Client {
+    /// A `watch`: each published status, and with `journal` each batch of journal entries, becomes a line waiting
+    /// for the client; the loop sends them. The journal's first line, an empty batch, says the subscription is in
+    /// place: what was recorded before it is in the database.
+    private func startWatch(_ client: Client, journal withJournal: Bool) -> Client {
         var client = client
         client.phase = .watching
         client.output = Data()
@@ -376,32 +416,47 @@ final class ControlServer: Service, @unchecked Sendable {
         // No deadline between lines: the client holds the connection until it closes it.
         client.deadline = Self.noDeadline
         let id = client.id
+        var queue = WatchQueue()
+        var tasks: [Task<Void, Never>] = []
+        // Subscribed before the acknowledgement is queued; the queue is in place before any task can add to it.
+        let entries = withJournal ? journal() : nil
+        if withJournal { queue.append(journal: Self.encode(.success(.journal([])))) }
+        lock.withLock { streamed[id] = queue }
+        if let entries {
+            tasks.append(
+                Task { [self] in
+                    for await batch in entries {
+                        let line = Self.encode(.success(.journal(batch)))
+                        lock.withLock { streamed[id]?.append(journal: line) }
+                        wake.wake()
+                    }
+                    // Ended by the publisher (too far behind) or by the daemon stopping: let the watcher go.
+                    if !Task.isCancelled {
+                        lock.withLock { streamed[id]?.end() }
+                        wake.wake()
+                    }
+                })
+        }
         let updates = watch()
-        let task = Task { [self] in
-            for await status in updates {
-                let line = Self.encode(.success(.status(status)))
-                lock.withLock {
-                    var lines = streamed[id] ?? []
-                    lines.append(line)
-                    if lines.count > Self.maxPendingLines { lines.removeFirst(lines.count - Self.maxPendingLines) }
-                    streamed[id] = lines
+        tasks.append(
+            Task { [self] in
+                for await status in updates {
+                    let line = Self.encode(.success(.status(status)))
+                    lock.withLock { streamed[id]?.append(status: line) }
+                    wake.wake()
                 }
-                wake.wake()
-            }
-        }
-        lock.withLock {
-            streamed[id] = []
-            watchers[id] = task
-        }
+            })
+        lock.withLock { watchers[id] = tasks }
+        wake.wake()
         return client
     }
 
     private func endWatch(_ id: UInt64) {
-        let task = lock.withLock { () -> Task<Void, Never>? in
+        let tasks = lock.withLock { () -> [Task<Void, Never>] in
             streamed[id] = nil
-            return watchers.removeValue(forKey: id)
+            return watchers.removeValue(forKey: id) ?? []
         }
-        task?.cancel()
+        for task in tasks { task.cancel() }
     }
 
     private func startSending(_ client: Client, _ body: Data) -> Client {

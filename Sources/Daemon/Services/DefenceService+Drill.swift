@@ -1,3 +1,4 @@
+import CivilTime
 import ControlAPI
 import Defence
 import Devices
@@ -42,7 +43,7 @@ extension DefenceService {
             return .failure(ControlRefusal(.conflict, "the shutoff is latched: reset it before starting a drill"))
         }
         let now = Date()
-        let id = "drill-" + Self.idFormatter(timeZone: site.timeZone).string(from: now)
+        let id = Self.drillID(at: now, timeZone: site.timeZone)
         var active = ActiveDrill(id: id, plan: plan, startedBy: user, reason: reason, startedAt: now)
         for pool in field.snapshot(of: pools) {
             active.poolsBefore[pool.device.id] = (Self.level(pool), pool.pool?.volume)
@@ -233,13 +234,9 @@ extension DefenceService {
     }
 
     /// Drill ids read in the site's own time, with its offset ("drill-20261208T091500+0800"), as the plant
-    /// staff who ran it remember it.
-    static func idFormatter(timeZone: String) -> DateFormatter {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmssxx"
-        return f
+    /// staff who ran it remember it; an unknown zone counts as UTC.
+    static func drillID(at date: Date, timeZone: String) -> String {
+        "drill-" + CivilTime.basic(date, in: TimeZone(identifier: timeZone) ?? TimeZone(secondsFromGMT: 0)!)
     }
 
     // MARK: Tabletop readiness check

@@ -179,7 +179,8 @@ final class DefenceService: Service, Sendable {
             let observed: ObservedState?
             switch device.kind {
             case .valve:
-                observed = field.valveStatus(u.device).map(Self.observed)
+                // The status the field derived from this very update: the field layer is not asked again.
+                observed = u.valve.map(Self.observed)
             case .pump:
                 let r = u.readings.first { $0.point == "running" }
                 observed = .pump(running: r?.quality.isUsable == true ? r?.value.map { $0 != 0 } : nil)
@@ -191,11 +192,9 @@ final class DefenceService: Service, Sendable {
             if let observed {
                 await perform(sequencer.withLock { $0.feedback(device: u.device, observed: observed, at: now) })
             }
-        case .valve(let id, let e):
+        case .valve(let id, let e, let status):
             if case .movementFinished(let r) = e { noteStroke(valve: id, r) }
-            if let status = field.valveStatus(id) {
-                await perform(sequencer.withLock { $0.feedback(device: id, observed: Self.observed(status), at: now) })
-            }
+            await perform(sequencer.withLock { $0.feedback(device: id, observed: Self.observed(status), at: now) })
         case .command:
             break
         }

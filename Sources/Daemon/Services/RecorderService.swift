@@ -46,7 +46,7 @@ struct RecorderService: Service {
                             drill: drillDevices().contains(update.device)))
                 }
                 answering[update.device] = update.healthy
-            case .valve(let id, let e):
+            case .valve(let id, let e, _):
                 await record(valve: id, e)
             case .command(let c):
                 await durable(

@@ -73,4 +73,8 @@ public struct DeviceUpdate: Sendable {
     public var healthy: Bool
     /// Human-readable reason when not healthy, naming the device and the failing request.
     public var error: String?
+    /// For a valve, its status as its tracker derived it from this update's feedback (set by `FieldIO` before
+    /// the update is published; nil from the bus and for other devices), so that no consumer of the event asks
+    /// the field layer for it.
+    public var valve: ValveStatus? = nil
 }

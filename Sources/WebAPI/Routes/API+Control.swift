@@ -54,7 +54,7 @@ extension API {
             throw APIError.badRequest("body: \(why)")
         }
         guard caller.role >= command.leastRole else { throw APIError.forbidden }
-        if command == .watch {
+        if case .watch = command {
             throw APIError.badRequest("op: watch streams on the control socket only; GET /api/v1/stream streams here")
         }
         let backend = backend

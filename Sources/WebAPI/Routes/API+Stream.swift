@@ -18,7 +18,7 @@ extension API {
         }
         let api = self
         let streamer = EventStreamer(
-            historian: historian,
+            historian: historian, journal: journal,
             status: {
                 let backend = api.backend
                 let result = try? await withDeadline(api.configuration.statusInterval * 5) {
@@ -27,7 +27,7 @@ extension API {
                 guard case .success(.status(let status))? = result else { return nil }
                 return status
             },
-            pollInterval: configuration.streamPollInterval, statusInterval: configuration.statusInterval,
+            tickInterval: configuration.streamPollInterval, statusInterval: configuration.statusInterval,
             keepaliveInterval: configuration.keepaliveInterval, now: { ContinuousClock.now },
             isStopping: { Task.isShuttingDownGracefully }, logger: logger)
         let writeTimeout = configuration.streamWriteTimeout

@@ -31,6 +31,8 @@ struct API: Sendable {
     let configuration: WebServerConfiguration
     let backend: any LeveeBackend
     let historian: any HistoryReading
+    /// The journal as it is recorded, for the live streams.
+    let journal: JournalHub
     let logger: Logger
     let accounts: Accounts
     let limiter: Limiter

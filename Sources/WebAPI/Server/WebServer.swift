@@ -9,7 +9,8 @@ import ServiceLifecycle
 ///
 /// Add it to the daemon's `ServiceGroup`: ``run()`` serves until graceful shutdown, then ends every live stream and
 /// waits for the requests in flight. Requests reach the plant only through ``LeveeBackend``, after their token and
-/// role are checked; history and events come straight from the historian's database (``HistoryReading``).
+/// role are checked; history and events come straight from the historian's database (``HistoryReading``), and the
+/// live streams follow the journal through ``JournalHub``, reading the database only to catch up.
 public struct WebServer: Service {
     /// The largest request body accepted (413 beyond).
     public static let maximumBodySize = 64 * 1024
@@ -18,19 +19,21 @@ public struct WebServer: Service {
 
     /// - Throws: ``WebServerConfigurationError`` when a user's hash is not 64 hex digits or a name is used twice.
     public init(
-        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: any HistoryReading, logger: Logger
+        configuration: WebServerConfiguration, backend: some LeveeBackend, historian: any HistoryReading,
+        journal: JournalHub, logger: Logger
     ) throws {
         try self.init(
-            configuration: configuration, backend: backend, historian: historian, logger: logger, clock: .system)
+            configuration: configuration, backend: backend, historian: historian, journal: journal, logger: logger,
+            clock: .system)
     }
 
     init(
         configuration: WebServerConfiguration, backend: some LeveeBackend, historian: any HistoryReading,
-        logger: Logger,
+        journal: JournalHub, logger: Logger,
         clock: APIClock
     ) throws {
         api = API(
-            configuration: configuration, backend: backend, historian: historian, logger: logger,
+            configuration: configuration, backend: backend, historian: historian, journal: journal, logger: logger,
             accounts: API.Accounts(try Authenticator(users: configuration.users)),
             limiter: API.Limiter(
                 LoginLimiter(limit: configuration.loginFailures, window: configuration.loginWindow)),

@@ -41,7 +41,8 @@ public struct WebServerConfiguration: Sendable {
     /// How long a request waits for the daemon or the historian before it gets 504. The control handler gives up
     /// on a request after 30 s, so the default leaves it time to say why.
     public var requestTimeout: Duration
-    /// How often each live stream asks the historian for new events.
+    /// How often each live stream looks at the clock, for the status, a keep-alive or the server stopping. The
+    /// journal does not wait for it: entries come from the ``JournalHub`` as they are recorded.
     public var streamPollInterval: Duration
     /// How often each live stream sends the site status.
     public var statusInterval: Duration

@@ -1,3 +1,4 @@
+import CivilTime
 import ControlAPI
 import Foundation
 
@@ -22,13 +23,7 @@ enum QueryTime {
     ///
     /// Not `ControlDates.parse`: it reads the clock time but drops a numeric offset, so `08:00+08:00` would come
     /// out as 08:00 UTC.
-    private static func iso8601(_ s: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: s) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: s)
-    }
+    private static func iso8601(_ s: String) -> Date? { CivilTime.instant(iso8601: s) }
 
     private static let unitSeconds: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
 
