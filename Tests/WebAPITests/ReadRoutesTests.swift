@@ -56,7 +56,7 @@ struct ReadRoutesTests {
                 as: .viewer)
             #expect(r.status == .ok)
             let rows = try #require(r.json as? [[String: Any]])
-            #expect(rows.count == 4)
+            try #require(rows.count == 4)  // the indexing below would crash the whole run otherwise
             #expect(rows.map { $0["quality"] as? String } == ["good", "good", "comm-fail", "good"])
             #expect(rows.map { $0["value"] as? Double } == [5, 6, nil, 8])
             // A missing value is an explicit null, so a chart shows a gap rather than guessing.
@@ -171,6 +171,7 @@ struct ReadRoutesTests {
             let rows = try #require(all.json as? [[String: Any]])
             #expect(rows.map { $0["message"] as? String } == (0..<5).map { "事件 \($0)" })
             let ids = rows.compactMap { $0["id"] as? Int }
+            try #require(rows.count == 5)  // the indexing below would crash the whole run otherwise
             #expect(ids.count == 5 && ids == ids.sorted())
             #expect(rows[0]["details"] as? String == #"{"value":52}"#)
             #expect(rows[1]["details"] is NSNull)
