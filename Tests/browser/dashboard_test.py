@@ -36,6 +36,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -276,6 +277,7 @@ class DashboardTest:
         self.login()
         self.check_units()
         self.main_view()
+        self.dcs_link()
         self.shutoff()
         self.alarms_view()
         self.trends_view()
@@ -379,6 +381,34 @@ class DashboardTest:
                        "the alarm banner to show the critical alarm")
             self.ok("a new critical alarm beeps and shows in the banner")
         self.shot("01-main.png")
+
+    def api(self, path):
+        req = urllib.request.Request(self.url.rstrip("/") + path, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def dcs_link(self):
+        """The DCS chip (issue 19): shown only with a DCS link; a Modbus client the test connects, an independent
+        master written here with a plain socket, appears in it with its request."""
+        b = self.b
+        dcs = self.api("/api/v1/status").get("dcs")
+        if not dcs:
+            if not b.evaluate("document.getElementById('link-dcs').hidden"):
+                raise Failure("a DCS chip is shown, but the status has no DCS link")
+            self.ok("no DCS link in the status, no DCS chip")
+            return
+        host, port = dcs["listen"].rsplit(":", 1)
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=10) as master:
+            # Read holding register 0 (the layout version), transaction 0x0107, unit 1.
+            master.sendall(bytes([0x01, 0x07, 0, 0, 0, 6, 1, 3, 0, 0, 0, 1]))
+            reply = master.recv(64)
+            if reply[:2] != b"\x01\x07" or len(reply) < 9 or reply[7] != 3:
+                raise Failure(f"the DCS link answered {reply.hex()} to a read of register 0")
+            shown = b.wait_for("""(() => { const d = document.getElementById('link-dcs');
+                return !d.hidden && Number(d.dataset.clients) >= 1 && d.textContent.includes('最近请求')
+                    && d.title.includes('127.0.0.1') && d.textContent; })()""",
+                               "the DCS chip to show the connected client and its last request", timeout=15)
+        self.ok(f"DCS chip with a Modbus client connected: {shown!r}")
 
     def boundary_valves(self):
         return self.b.evaluate("""[...document.querySelectorAll('.device[data-line="boundary"]')]

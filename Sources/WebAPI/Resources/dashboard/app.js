@@ -355,12 +355,16 @@ function renderChrome() {
     renderSound();
 }
 
-/** The plant's links beyond its fence, each only when the daemon has it: MQTT to the park, HJ 212 to the bureau. */
+/**
+ * The plant's links, each only when the daemon has it: MQTT to the park, HJ 212 to the bureau, and the Modbus TCP
+ * server the plant's DCS reads (who is connected, each one's last request, what was refused).
+ */
 function renderLinks() {
     const links = state.status?.links;
     const mqtt = links?.mqtt;
     const uplink = links?.uplink;
-    $('links').hidden = !mqtt && !uplink;
+    const dcs = state.status?.dcs;
+    $('links').hidden = !mqtt && !uplink && !dcs;
 
     const m = $('link-mqtt');
     m.hidden = !mqtt;
@@ -398,6 +402,33 @@ function renderLinks() {
             uplink.lastAcknowledged ? t('links.lastAck', { time: fmtDateTime(uplink.lastAcknowledged) }) : null,
             uplink.lastError ? t('links.error', { error: uplink.lastError }) : null,
         ].filter(Boolean).join('\n');
+    }
+
+    const d = $('link-dcs');
+    d.hidden = !dcs;
+    if (dcs) {
+        const clients = dcs.clients ?? [];
+        const last = clients.map((c) => c.lastRequestAt).filter(Boolean).sort().pop();
+        d.dataset.clients = String(clients.length);
+        // No client: the DCS is not reading this plant, which its operators would not know from their own screen.
+        setVariant(d, 'health', clients.length === 0 ? 'warn' : dcs.refusedWrites ? 'warn' : 'ok');
+        setText(d, [
+            t('links.dcs'),
+            t('links.dcsClients', { n: clients.length }),
+            last ? t('links.lastRequest', { time: fmtTime(last) }) : t('links.noRequest'),
+            dcs.refusedWrites ? t('links.refusedWrites', { n: dcs.refusedWrites }) : null,
+        ].filter(Boolean).join(' · '));
+        d.title = [
+            t('links.dcsListen', { listen: dcs.listen }),
+            ...clients.map((c) => t('links.dcsClient', {
+                address: c.address, requests: c.requests,
+                last: c.lastRequestAt ? fmtDateTime(c.lastRequestAt) : t('links.noRequest'),
+            })),
+            t('links.dcsCounters', {
+                refusedWrites: dcs.refusedWrites ?? 0, refusedConnections: dcs.refusedConnections ?? 0,
+                dropped: dcs.droppedConnections ?? 0, coils: dcs.coilActions ?? 0,
+            }),
+        ].join('\n');
     }
 }
 
