@@ -435,8 +435,9 @@ public final class FieldIO: Sendable {
 
     /// Checks a command and hands it to its bus. `completion` runs exactly once: at once for a refusal, otherwise
     /// on the bus thread right after the device acknowledged the write (or failed to), before that thread polls
-    /// again, so whatever it records is in place before any later feedback is ingested.
-    private func dispatch(
+    /// again, so whatever it records is in place before any later feedback is ingested. Internal, not private, so
+    /// that a test can queue commands synchronously.
+    func dispatch(
         _ commandName: String, to deviceID: String, origin: CommandOrigin,
         completion: @escaping @Sendable (Result<WriteReceipt, CommandError>) -> Void
     ) {

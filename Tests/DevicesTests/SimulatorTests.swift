@@ -2,6 +2,7 @@ import Config
 import Foundation
 import ModbusWire
 import PlantSim
+import Synchronization
 import Testing
 
 @testable import Devices
@@ -128,12 +129,13 @@ struct SimulatorTests {
         defer { io.stop() }
         #expect(try await S.wait { value(io, "gas-dead", "concentration") != nil })
 
-        let injected = ContinuousClock.now
+        let failedBefore = io.statistics(bus: "field")!.failures["gas-dead", default: 0]
         try sim.plant.inject(.dead, device: "gas-dead")
         #expect(try await S.wait { io.reading("gas-dead", "concentration")?.quality == .commFail })
-        let detection = ContinuousClock.now - injected
-        // Bound: two poll periods plus the timeout (700 ms); the slack is for a loaded machine, not the design.
-        #expect(detection < .milliseconds(700 + 1500), "comm-fail after \(detection)")
+        // In time: at its first unanswered transaction, not after retries (a count, which a slow machine cannot
+        // stretch; the time that takes, two poll periods plus the timeout, is the bench's to measure).
+        let failedTransactions = io.statistics(bus: "field")!.failures["gas-dead", default: 0] - failedBefore
+        #expect(failedTransactions <= 1, "comm-fail after \(failedTransactions) failed transactions")
         // The last good value is kept for context, but never as current.
         let dead = try #require(io.reading("gas-dead", "concentration"))
         #expect(dead.value == 3.0)
@@ -149,8 +151,11 @@ struct SimulatorTests {
         try await Task.sleep(for: .seconds(3))
         let after = io.statistics(bus: "field")!.cycles["gas"]!
         let deadAfter = io.statistics(bus: "field")!.reads["gas-dead"]!
-        #expect(after - before >= 10, "live device polled \(after - before) times in 3 s (15 expected)")
+        // The live device keeps polling while the dead one is only probed: far more cycles than probes. (The rate
+        // itself, 15 in 3 s, is the bench's: a loaded machine stretches every cycle.)
+        #expect(after - before >= 5, "live device polled \(after - before) times in 3 s (15 expected)")
         #expect(deadAfter - deadBefore <= 3, "dead device probed \(deadAfter - deadBefore) times in 3 s")
+        #expect(deadAfter - deadBefore < after - before)
         #expect(value(io, "gas", "concentration") == 12.5)
 
         // It comes back by itself when it answers again.
@@ -354,21 +359,18 @@ struct ShutdownTests {
         io.start()
         #expect(try await S.wait { io.reading("beacon", "state")?.quality == .good })
         // Eight writes at 9600 baud take about 150 ms on the wire: most are still queued when stop() is called.
-        let results = Task {
-            await withTaskGroup(of: Bool.self) { group in
-                for i in 0..<8 {
-                    group.addTask {
-                        (try? await io.send(i % 2 == 0 ? "on" : "off", to: "beacon", origin: S.origin)) != nil
-                    }
-                }
-                return await group.reduce(into: [Bool]()) { $0.append($1) }
+        // They are queued here synchronously, so all eight are in before stop() however slow the machine.
+        let acknowledged = Mutex<[Bool]>([])
+        for i in 0..<8 {
+            io.dispatch(i % 2 == 0 ? "on" : "off", to: "beacon", origin: S.origin) { result in
+                acknowledged.withLock { $0.append((try? result.get()) != nil) }
             }
         }
         #expect(try await S.wait { sim.plant.writeLog(server: "field").count >= 1 })
         io.stop()
-        let acknowledged = await results.value
-        #expect(acknowledged.count == 8)
-        #expect(acknowledged.allSatisfy { $0 }, "\(acknowledged)")
+        #expect(try await S.wait { acknowledged.withLock { $0.count } == 8 })
+        let results = acknowledged.withLock { $0 }
+        #expect(results.allSatisfy { $0 }, "\(results)")
         #expect(sim.plant.writeLog(server: "field").count == 8)
     }
 }
