@@ -59,6 +59,9 @@ let package = Package(
         // project writes (HJ 212 stamps, the park's ISO times, drill reports, CSV) spells one of these. Pure Swift.
         .target(name: "CivilTime"),
 
+        // The one version string `--version` prints on every executable; a test holds it to packaging/changelog.
+        .target(name: "LeveeVersion"),
+
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
         .target(name: "ModbusWire"),
@@ -202,6 +205,7 @@ let package = Package(
                 "SystemCalls",
                 "DurableState",
                 "JournalLog",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -221,6 +225,7 @@ let package = Package(
                 "ControlAPI",
                 "Historian",
                 "JournalLog",
+                "LeveeVersion",
                 "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -240,6 +245,7 @@ let package = Package(
                 "Defence",
                 "Drills",
                 "Historian",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -259,6 +265,7 @@ let package = Package(
             name: "levee-sim",
             dependencies: [
                 "PlantSim",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "simulators/levee-sim"
@@ -295,6 +302,8 @@ let package = Package(
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
+        .testTarget(name: "LeveeVersionTests", dependencies: ["LeveeVersion"]),
+        .testTarget(name: "LeveectlTests", dependencies: ["leveectl", "ControlAPI"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
@@ -312,7 +321,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
+                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport", "LeveeVersion",
                 // To stage a database written by a newer version of Levee.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

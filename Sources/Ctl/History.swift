@@ -17,7 +17,8 @@ struct History: ParsableCommand {
                 Times are ISO 8601 (2026-11-23T08:00:00+08:00), a local date or date and time in the site's \
                 time zone (2026-11-23, 2026-11-23T08:00), "now", or relative to now (--from=-2h, -30m, -7d; write relative times with "=" so they are not taken \
                 for options). The CSV has \
-                the columns time,point,value,quality, one row per stored reading.
+                the columns time,point,value,quality, one row per stored reading. A point that is neither configured \
+                nor recorded is refused (exit 1), not exported as an empty file.
                 """)
 
         @Option(name: .long, help: "The daemon's configuration file (for the database path and time zone).")
@@ -29,7 +30,7 @@ struct History: ParsableCommand {
         @Option(name: .long, help: "Start time.")
         var from: String
 
-        @Option(name: .long, help: "End time (default now).")
+        @Option(name: .long, help: "End time.")
         var to: String = "now"
 
         @Option(name: .long, help: "Output format: csv.")
@@ -63,25 +64,48 @@ struct History: ParsableCommand {
                 printError("leveectl: --from is after --to")
                 throw ExitCode(1)
             }
+            var configured: [String: Point] = [:]
+            for device in settings.devices {
+                for (name, p) in device.points { configured["\(device.id).\(name)"] = p }
+            }
+            func unknownPoint(recorded: [String]) -> ExitCode {
+                let hint = Suggestion.hint(for: point, in: Set(configured.keys).union(recorded))
+                printError("leveectl: no point \"\(point)\" in \(config) or in the history\(hint)")
+                return ExitCode(1)
+            }
             guard FileManager.default.fileExists(atPath: settings.historian.path) else {
+                if configured[point] == nil { throw unknownPoint(recorded: []) }
                 printError("leveectl: no database at \(settings.historian.path) (has leveed run with \(config)?)")
                 throw ExitCode(4)
             }
             var logger = Logger(label: "leveectl")
             logger.logLevel = .error
+            let historian = Historian(
+                configuration: HistorianConfiguration(path: settings.historian.path, setsAsideDamage: false),
+                logger: logger)
+            defer { historian.close() }
+            let csv: String
             do {
-                let historian = Historian(
-                    configuration: HistorianConfiguration(path: settings.historian.path, setsAsideDamage: false),
-                    logger: logger)
-                defer { historian.close() }
-                let csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)
+                // A point no longer configured keeps its history: it is known if it was ever recorded.
+                if configured[point] == nil {
+                    let recorded = try historian.pointNames()
+                    if !recorded.contains(point) { throw unknownPoint(recorded: recorded) }
+                }
+                csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                printError("leveectl: export failed: \(error)")
+                throw ExitCode(4)
+            }
+            do {
                 if let output {
                     try csv.write(toFile: output, atomically: true, encoding: .utf8)
                 } else {
                     FileHandle.standardOutput.write(Data(csv.utf8))
                 }
             } catch {
-                printError("leveectl: export failed: \(error)")
+                printError("leveectl: cannot write \(output ?? "the export"): \(error.localizedDescription)")
                 throw ExitCode(4)
             }
         }

@@ -93,6 +93,11 @@ extension Historian {
         }
     }
 
+    /// The names of every point that has ever been recorded, sorted.
+    public func pointNames() throws -> [String] {
+        try core.read("list points") { db in try String.fetchAll(db, sql: "SELECT name FROM points ORDER BY name") }
+    }
+
     // MARK: - SQL
 
     /// The columns of a reading, with its point's name and its quality's text. The writer adds a point's and a

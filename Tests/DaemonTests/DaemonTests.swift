@@ -82,6 +82,15 @@ struct DaemonTests {
         #expect(lines.first == "time,point,value,quality")
         #expect(lines.dropFirst().first?.hasSuffix(",gas-a1.concentration,12.5,good") == true, "\(csv)")
         #expect(lines.dropFirst().first?.contains("+08:00") == true, "times in the site's zone: \(csv)")
+
+        // A mistyped point is named, with the likely one, and exits 1: no empty CSV.
+        let (typoCode, typo) = try H.leveectl([
+            "history", "export", "--config", h.configPath, "--point", "gas-a1.concentraton", "--from=-10m",
+        ])
+        #expect(typoCode == 1, "\(typo)")
+        #expect(typo.contains("no point \"gas-a1.concentraton\""), "\(typo)")
+        #expect(typo.contains("did you mean \"gas-a1.concentration\""), "\(typo)")
+        #expect(!typo.contains("time,point,value,quality"))
     }
 
     @Test func sighupWithAChangedValveStrokeIsNotAppliedAtAllAndSaysARestartIsNeeded() async throws {

@@ -203,7 +203,8 @@ struct HTTPDaemonTests {
         #expect(statusCode == 0, "\(text)")
         #expect(text.contains("rain-outlet-1"))
         let (denied, deniedText) = try leveectl(["shutoff", "--reason", "test"], token: "test-viewer")
-        #expect(denied == 3, "\(deniedText)")
+        // Refused by the API for the token's role: exit 4 (refused), not 3 (the daemon unreachable).
+        #expect(denied == 4, "\(deniedText)")
         #expect(deniedText.contains("HTTP 403"))
         let (ok, okText) = try leveectl(
             ["valve", "close", "valve-b-rain", "--reason", "proof test"], token: "test-operator")
