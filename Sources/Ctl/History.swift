@@ -17,8 +17,11 @@ struct History: ParsableCommand {
                 Times are ISO 8601 (2026-11-23T08:00:00+08:00), a local date or date and time in the site's \
                 time zone (2026-11-23, 2026-11-23T08:00), "now", or relative to now (--from=-2h, -30m, -7d; write relative times with "=" so they are not taken \
                 for options). The CSV has \
-                the columns time,point,value,quality, one row per stored reading. A point that is neither configured \
-                nor recorded is refused (exit 1), not exported as an empty file.
+                the columns time,point,value,quality, one row per stored reading; values carry the point's own \
+                precision (an integer register's scale sets its decimals). With --excel the file starts with a UTF-8 \
+                byte-order mark and times are the site's wall clock as 2026-11-23 08:00:00, which Excel (Chinese \
+                Windows included) opens without an import step. A point that is neither configured nor recorded is \
+                refused (exit 1), not exported as an empty file.
                 """)
 
         @Option(name: .long, help: "The daemon's configuration file (for the database path and time zone).")
@@ -38,6 +41,9 @@ struct History: ParsableCommand {
 
         @Option(name: .long, help: "Write to this file instead of standard output.")
         var output: String?
+
+        @Flag(name: .long, help: "For Excel: a UTF-8 byte-order mark, and local times as 2026-11-23 08:00:00.")
+        var excel = false
 
         func run() throws {
             guard format == "csv" else {
@@ -91,7 +97,9 @@ struct History: ParsableCommand {
                     let recorded = try historian.pointNames()
                     if !recorded.contains(point) { throw unknownPoint(recorded: recorded) }
                 }
-                csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)
+                csv = try historian.exportCSV(
+                    point: point, from: start, to: end, timeZone: zone,
+                    decimals: configured[point]?.decimals.map { [point: $0] } ?? [:], excel: excel)
             } catch let exit as ExitCode {
                 throw exit
             } catch {
