@@ -121,7 +121,11 @@ enum StatusView {
     }
 
     /// Everything below the header: the shutoff, alarms, links, the park, the DCS and the devices by line.
-    static func body(_ s: SiteStatus, allPoints: Bool = false) -> String {
+    ///
+    /// With a terminal `width`, the device tables fit it: the reading (or name) column gives way and long cells
+    /// are cut, so quality and read time, which say whether a value can be trusted, always show; a valve's fault
+    /// that its cut reading would hide gets a line of its own.
+    static func body(_ s: SiteStatus, allPoints: Bool = false, width: Int? = nil) -> String {
         let zone = TimeZone(identifier: s.timeZone) ?? .current
         let clock = clockStyle(zone)
         var out = ""
@@ -166,6 +170,9 @@ enum StatusView {
             let devices = s.devices.filter { $0.line == line }
             guard !devices.isEmpty else { continue }
             out += "\n\(lineNames[line] ?? line)\n"
+            let pointWidths = width.map(Self.pointWidths(for:)) ?? Self.pointWidths
+            let deviceWidths = width.map(Self.deviceWidths(for:)) ?? Self.deviceWidths
+            let cut = width != nil
             if allPoints {
                 out += row(["DEVICE", "NAME", "POINT", "VALUE", "QUALITY", "READ AT"], widths: pointWidths) + "\n"
                 for d in devices {
@@ -174,7 +181,7 @@ enum StatusView {
                         out +=
                             row(
                                 [i == 0 ? d.id : "", i == 0 ? d.name : "", p.name, value(p), quality(p.quality), read],
-                                widths: pointWidths) + "\n"
+                                widths: pointWidths, cut: cut) + "\n"
                     }
                     if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
                 }
@@ -187,8 +194,13 @@ enum StatusView {
                     out +=
                         row(
                             [d.id, d.name, headline(d), quality(worst), oldest.map { $0.formatted(clock) } ?? "never"],
-                            widths: deviceWidths) + "\n"
+                            widths: deviceWidths, cut: cut) + "\n"
                     if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
+                    if cut, let v = d.valve, displayWidth(headline(d)) >= deviceWidths[2] {
+                        for fault in [v.movementFault, v.faultBit == true ? "ACTUATOR FAULT" : nil].compactMap({ $0 }) {
+                            out += "    ! \(fault)\n"
+                        }
+                    }
                 }
             }
         }
@@ -260,9 +272,22 @@ enum StatusView {
     static let pointWidths = [18, 22, 15, 16, 16, 10]
     static let deviceWidths = [18, 22, 56, 16, 10]
 
-    /// Pads by display width: a Chinese character takes two terminal columns.
-    static func row(_ cells: [String], widths: [Int]) -> String {
+    /// The device table on a terminal `width` columns wide: the reading column takes what the others leave
+    /// (quality 15 columns, wide enough for `*OUT-OF-RANGE*`; the read time 10).
+    static func deviceWidths(for width: Int) -> [Int] {
+        [18, 22, max(12, min(56, width - 18 - 22 - 15 - 10)), 15, 10]
+    }
+
+    /// The point table on a terminal `width` columns wide: the device's name column gives way.
+    static func pointWidths(for width: Int) -> [Int] {
+        [18, max(8, min(22, width - 18 - 14 - 13 - 15 - 10)), 14, 13, 15, 10]
+    }
+
+    /// Pads by display width: a Chinese character takes two terminal columns. With `cut`, a cell longer than its
+    /// column is cut (with `…`) rather than pushing the columns after it to the right.
+    static func row(_ cells: [String], widths: [Int], cut: Bool = false) -> String {
         zip(cells, widths + [0]).map { cell, width in
+            let cell = cut && width > 1 ? fit(cell, width: width - 1) : cell
             let w = displayWidth(cell)
             return width == 0 || w >= width ? cell + " " : cell + String(repeating: " ", count: width - w)
         }.joined()
@@ -289,10 +314,15 @@ enum StatusView {
         func lines(_ text: String) -> [String] {
             var l = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if l.last == "" { l.removeLast() }
-            return l.map { fit($0, width: width) }
+            // Trailing padding is not content: it must not make a line look cut.
+            return l.map { line in
+                var line = Substring(line)
+                while line.last == " " { line.removeLast() }
+                return fit(String(line), width: width)
+            }
         }
         let header = lines(header(s))
-        var body = lines(body(s, allPoints: allPoints))
+        var body = lines(body(s, allPoints: allPoints, width: width))
         let room = height - header.count
         if body.count > room {
             let hidden = body.count - room + 1

@@ -14,14 +14,19 @@ struct WatchScreenTests {
         var devices: [DeviceStatus] = (1...20).map { i in
             DeviceStatus(
                 id: "gas-a\(i)", name: "罐区A可燃气体探测器\(i)号", kind: "gas", line: "risk-unit", bus: "plc",
-                answering: i != 7, lastError: i == 7 ? "no answer from unit 7 on plc after 3 tries (timeout 300 ms)" : nil,
-                points: [PointStatus(name: "concentration", value: 12.5, unit: "%LEL", quality: "good", readAt: t0)],
+                answering: i != 7,
+                lastError: i == 7 ? "no answer from unit 7 on plc after 3 tries (timeout 300 ms)" : nil,
+                points: [
+                    PointStatus(
+                        name: "concentration", value: i == 7 ? nil : 12.5, unit: "%LEL",
+                        quality: i == 7 ? "comm-fail" : "good", readAt: t0)
+                ],
                 valve: nil)
         }
         devices.append(
             DeviceStatus(
-                id: "rain-outlet-1", name: "1号雨水排口阀", kind: "valve", line: "boundary", bus: "plc", answering: true,
-                lastError: nil,
+                id: "rain-outlet-1", name: "1号雨水排口阀", kind: "valve", line: "boundary", bus: "plc",
+                answering: true, lastError: nil,
                 points: [PointStatus(name: "position", value: 40, unit: "%", quality: "good", readAt: t0)],
                 valve: ValveSummary(
                     position: "moving", mode: "remote", faultBit: true, pending: "closed",
@@ -52,6 +57,13 @@ struct WatchScreenTests {
         return s
     }
 
+    /// A line without its trailing padding.
+    static func trimmed(_ line: Substring) -> String {
+        var line = line
+        while line.last == " " { line.removeLast() }
+        return String(line)
+    }
+
     @Test(arguments: [80, 100])
     func everyLineFitsTheWidthAndTheHeaderIsPinnedOnTop(width: Int) {
         let s = Self.status()
@@ -74,6 +86,32 @@ struct WatchScreenTests {
         #expect(screen.contains("Shutoff 一键关断: LATCHED — plan plant-wide"))
     }
 
+    /// Quality and read time say whether a value can be trusted: at 80 columns they show on every device row,
+    /// and a valve's fault hidden by its cut reading gets a line of its own.
+    @Test(arguments: [80, 100])
+    func qualityAndReadTimeAlwaysShowAndAValvesFaultIsNotCutAway(width: Int) {
+        let body = StatusView.body(Self.status(), width: width).split(separator: "\n")
+            .map(Self.trimmed)
+        let rows = body.filter { $0.hasPrefix("gas-a") || $0.hasPrefix("rain-outlet-1") }
+        #expect(rows.count == 21)
+        for row in rows {
+            #expect(StatusView.displayWidth(row) <= width, "\(row)")
+            #expect(row.hasSuffix(" 19:06:40"), "no read time: \(row)")
+        }
+        let dead = try? #require(rows.first { $0.hasPrefix("gas-a7 ") })
+        #expect(dead?.contains("*COMM-FAIL*") == true, "\(dead ?? "")")
+        let valve = try? #require(body.firstIndex { $0.hasPrefix("rain-outlet-1") })
+        let after = valve.map { body[($0 + 1)...].prefix(2).joined(separator: "\n") } ?? ""
+        #expect(after.contains("! failed to close: no closed limit after 90 s"), "\(body.joined(separator: "\n"))")
+        #expect(after.contains("! ACTUATOR FAULT"))
+        // Every point too.
+        for row in StatusView.body(Self.status(), allPoints: true, width: width).split(separator: "\n")
+        where row.hasPrefix("gas-a") {
+            #expect(StatusView.displayWidth(String(row)) <= width, "\(row)")
+            #expect(row.contains(" good ") || row.contains("*COMM-FAIL*"), "\(row)")
+        }
+    }
+
     @Test func theWiderTerminalShowsMoreOfEachLine() {
         let s = Self.status()
         let narrow = StatusView.screen(s, width: 80, height: 24)
@@ -90,9 +128,11 @@ struct WatchScreenTests {
         var s = Self.status()
         s.devices = Array(s.devices.prefix(2))
         s.alarms = []
-        let full = StatusView.render(s).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let text = StatusView.header(s) + StatusView.body(s, width: 200)
+        let full = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .map(Self.trimmed)
         let screen = StatusView.screen(s, width: 200, height: 60)
-        #expect(screen == full.map(String.init))
+        #expect(screen == full)
     }
 
     @Test func wideCharactersCountTwoColumnsWhenCut() {
