@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
@@ -58,6 +57,9 @@ let package = Package(
         // The one calendar arithmetic: wall-clock fields of an instant in a zone, and back. Every time format the
         // project writes (HJ 212 stamps, the park's ISO times, drill reports, CSV) spells one of these. Pure Swift.
         .target(name: "CivilTime"),
+
+        // The one version string `--version` prints on every executable; a test holds it to packaging/changelog.
+        .target(name: "LeveeVersion"),
 
         // Pure Swift: how values sit in Modbus registers (types, word order, scaling), CRC-16 and frame layout.
         // Shared by the poller and the simulated plant; imports no C module.
@@ -204,9 +206,9 @@ let package = Package(
                 "SystemCalls",
                 "DurableState",
                 "JournalLog",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -223,6 +225,7 @@ let package = Package(
                 "ControlAPI",
                 "Historian",
                 "JournalLog",
+                "LeveeVersion",
                 "SystemCalls",
                 "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -243,6 +246,7 @@ let package = Package(
                 "Defence",
                 "Drills",
                 "Historian",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -262,6 +266,7 @@ let package = Package(
             name: "levee-sim",
             dependencies: [
                 "PlantSim",
+                "LeveeVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "simulators/levee-sim"
@@ -298,6 +303,8 @@ let package = Package(
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
+        .testTarget(name: "LeveeVersionTests", dependencies: ["LeveeVersion"]),
+        .testTarget(name: "LeveectlTests", dependencies: ["leveectl", "ControlAPI"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
@@ -315,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
+                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport", "LeveeVersion",
                 // To stage a database written by a newer version of Levee.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

@@ -494,6 +494,26 @@ public struct Point: Sendable, Hashable {
             }
         }
     }
+
+    /// The decimal places a reading of this point carries when its register holds an integer that `scale` and
+    /// `offset` turn into a decimal (scale 0.1 gives 1, 0.25 gives 2), so a file can write `12.3` rather than the
+    /// double `12.300000000000001`. Nil when the value is not such a decimal (float32, or a scale like 1/3 no
+    /// number of places up to 6 writes exactly); 0 for integers and states.
+    public var decimals: Int? {
+        guard case .modbus(let m) = source else { return 0 }
+        switch m.type {
+        case .float32: return nil
+        case .bool, .bit: return 0
+        case .int16, .uint16, .int32, .uint32:
+            var (scale, offset) = (m.scaling.scale, m.scaling.offset)
+            for places in 0...6 {
+                let whole = [scale, offset].allSatisfy { abs($0 - $0.rounded()) <= 1e-9 * max(1, abs($0)) }
+                if whole { return places }
+                (scale, offset) = (scale * 10, offset * 10)
+            }
+            return nil
+        }
+    }
 }
 
 /// A Modbus point: `function` ("coil", "discrete-input", "holding", "input"), `address` (0-based PDU address

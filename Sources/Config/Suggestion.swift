@@ -2,13 +2,13 @@
 ///
 /// Most configuration typos are one or two keystrokes off (`trvel_s`, `adress`, `modbus-tpc`) or a truncation
 /// (`stroke` for `stroke_s`), so the nearest known word by edit distance is nearly always the intended one.
-enum Suggestion {
+public enum Suggestion {
     /// The known word the user most likely meant, or nil when none is close.
     ///
     /// A word is close when at most 2 edits away and at most one edit per 3 typed characters (so that `x` does not
     /// suggest `id`, nor `CST` suggest `GMT`), or when exactly one known word starts with the typed one or is a
     /// start of it.
-    static func closest(to typed: String, in known: some Sequence<String>) -> String? {
+    public static func closest(to typed: String, in known: some Sequence<String>) -> String? {
         let candidates = Array(known).sorted()
         guard !typed.isEmpty, !candidates.isEmpty else { return nil }
         let lowered = typed.lowercased()
@@ -26,7 +26,7 @@ enum Suggestion {
     }
 
     /// ` (did you mean "x"?)` when a close word exists, else the empty string: ready to append to a message.
-    static func hint(for typed: String, in known: some Sequence<String>) -> String {
+    public static func hint(for typed: String, in known: some Sequence<String>) -> String {
         closest(to: typed, in: known).map { " (did you mean \(quoted($0))?)" } ?? ""
     }
 

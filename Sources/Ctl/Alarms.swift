@@ -64,7 +64,7 @@ struct Shelve: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Shelve an alarm for a while, with a reason.")
     @OptionGroup var location: DaemonLocation
     @Argument(help: "The alarm id.") var alarm: String
-    @Option(name: .customLong("for"), help: "How long: 30m, 2h (the site caps it; default 1h).") var duration = "1h"
+    @Option(name: .customLong("for"), help: "How long: 30m, 2h (the site caps it).") var duration = "1h"
     @Option(name: .long, help: "Why (required).") var reason: String
 
     func run() throws {

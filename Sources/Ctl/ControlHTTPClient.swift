@@ -39,13 +39,16 @@ enum ControlHTTPClient {
         guard let response, let data else { throw ControlError(socket: where_, message: "no reply") }
         if let reply = try? JSONDecoder.control.decode(ControlResponse.self, from: data) { return reply.result }
         // Errors come as {"error": "..."} with the HTTP status: 401 bad token, 403 wrong role, 429 too many tries,
-        // 400 a command the API refused before sending it to the daemon.
+        // 400 a command the API refused before sending it to the daemon. The API answered, so each is a refusal
+        // (leveectl's exit code 4), not an unreachable daemon (3).
         let message =
             (try? JSONDecoder().decode([String: String].self, from: data))?["error"]
             ?? String(decoding: data.prefix(200), as: UTF8.self)
         switch response.statusCode {
-        case 401, 403, 429:
-            throw ControlError(socket: where_, message: "HTTP \(response.statusCode): \(message)")
+        case 401, 403:
+            return .failure(ControlRefusal(.forbidden, "HTTP \(response.statusCode): \(message)"))
+        case 429:
+            return .failure(ControlRefusal(.unavailable, "HTTP 429: \(message)"))
         default:
             return .failure(ControlRefusal(response.statusCode == 400 ? .badRequest : .conflict, message))
         }

@@ -17,7 +17,11 @@ struct History: ParsableCommand {
                 Times are ISO 8601 (2026-11-23T08:00:00+08:00), a local date or date and time in the site's \
                 time zone (2026-11-23, 2026-11-23T08:00), "now", or relative to now (--from=-2h, -30m, -7d; write relative times with "=" so they are not taken \
                 for options). The CSV has \
-                the columns time,point,value,quality, one row per stored reading.
+                the columns time,point,value,quality, one row per stored reading; values carry the point's own \
+                precision (an integer register's scale sets its decimals). With --excel the file starts with a UTF-8 \
+                byte-order mark and times are the site's wall clock as 2026-11-23 08:00:00, which Excel (Chinese \
+                Windows included) opens without an import step. A point that is neither configured nor recorded is \
+                refused (exit 1), not exported as an empty file.
                 """)
 
         @Option(name: .long, help: "The daemon's configuration file (for the database path and time zone).")
@@ -29,7 +33,7 @@ struct History: ParsableCommand {
         @Option(name: .long, help: "Start time.")
         var from: String
 
-        @Option(name: .long, help: "End time (default now).")
+        @Option(name: .long, help: "End time.")
         var to: String = "now"
 
         @Option(name: .long, help: "Output format: csv.")
@@ -37,6 +41,9 @@ struct History: ParsableCommand {
 
         @Option(name: .long, help: "Write to this file instead of standard output.")
         var output: String?
+
+        @Flag(name: .long, help: "For Excel: a UTF-8 byte-order mark, and local times as 2026-11-23 08:00:00.")
+        var excel = false
 
         func run() throws {
             guard format == "csv" else {
@@ -63,26 +70,51 @@ struct History: ParsableCommand {
                 printError("leveectl: --from is after --to")
                 throw ExitCode(1)
             }
+            var configured: [String: Point] = [:]
+            for device in settings.devices {
+                for (name, p) in device.points { configured["\(device.id).\(name)"] = p }
+            }
+            func unknownPoint(recorded: [String]) -> ExitCode {
+                let hint = Suggestion.hint(for: point, in: Set(configured.keys).union(recorded))
+                printError("leveectl: no point \"\(point)\" in \(config) or in the history\(hint)")
+                return ExitCode(1)
+            }
             guard FileManager.default.fileExists(atPath: settings.historian.path) else {
+                if configured[point] == nil { throw unknownPoint(recorded: []) }
                 printError("leveectl: no database at \(settings.historian.path) (has leveed run with \(config)?)")
                 throw ExitCode(4)
             }
             var logger = Logger(label: "leveectl")
             logger.logLevel = .error
+            let historian = Historian(
+                configuration: HistorianConfiguration(
+                    path: settings.historian.path, prunesAutomatically: false, setsAsideDamage: false),
+                logger: logger)
+            defer { historian.close() }
+            let csv: String
             do {
-                let historian = Historian(
-                    configuration: HistorianConfiguration(
-                        path: settings.historian.path, prunesAutomatically: false, setsAsideDamage: false),
-                    logger: logger)
-                defer { historian.close() }
-                let csv = try historian.exportCSV(point: point, from: start, to: end, timeZone: zone)
+                // A point no longer configured keeps its history: it is known if it was ever recorded.
+                if configured[point] == nil {
+                    let recorded = try historian.pointNames()
+                    if !recorded.contains(point) { throw unknownPoint(recorded: recorded) }
+                }
+                csv = try historian.exportCSV(
+                    point: point, from: start, to: end, timeZone: zone,
+                    decimals: configured[point]?.decimals.map { [point: $0] } ?? [:], excel: excel)
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                printError("leveectl: export failed: \(error)")
+                throw ExitCode(4)
+            }
+            do {
                 if let output {
                     try csv.write(toFile: output, atomically: true, encoding: .utf8)
                 } else {
                     FileHandle.standardOutput.write(Data(csv.utf8))
                 }
             } catch {
-                printError("leveectl: export failed: \(error)")
+                printError("leveectl: cannot write \(output ?? "the export"): \(error.localizedDescription)")
                 throw ExitCode(4)
             }
         }

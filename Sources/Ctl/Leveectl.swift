@@ -3,21 +3,51 @@ import Config
 import ControlAPI
 import Defence
 import Foundation
+import LeveeVersion
 
 /// `leveectl`: the operator's command line. Human output by default, `--json` for scripts.
 ///
-/// Exit codes: 0 done; 1 a usage or configuration mistake; 3 the daemon could not be reached; 4 the request was
-/// refused or the data could not be read.
+/// Exit codes (`Leveectl.exitCodes`, printed in the help): 0 done; 1 a usage or configuration mistake, argument
+/// errors included; 3 the daemon could not be reached; 4 the request was refused (by the daemon, or by the HTTP API
+/// for the token's role) or the data could not be read.
 @main
 struct Leveectl: ParsableCommand {
+    static let exitCodes = """
+        Exit codes: 0 done; 1 a usage or configuration mistake (a missing or invalid argument included); 3 the \
+        daemon could not be reached; 4 the request was refused (by the daemon, or by the HTTP API for the token's \
+        role) or the data could not be read.
+        """
+
     static let configuration = CommandConfiguration(
         commandName: "leveectl",
-        abstract: "Talk to a running leveed: status, history export, configuration checks.",
+        abstract: "The operator's command line for a running leveed.",
+        discussion: """
+            Watch the plant (status, watch, alarms), act on it (shutoff, reset, restore, valve, bypass, escalate, \
+            ack, shelve, silence), run verification drills (drill), confirm a park's plan (park), export recorded \
+            history (history export), check a configuration (check-config) and inspect the DCS link (dcs). It \
+            reaches leveed on its control socket, or on the HTTP API with --url and a token.
+
+            \(exitCodes)
+            """,
+        version: LeveeVersion.current,
         subcommands: [
             Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
             Drill.self, Park.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self,
             History.self, CheckConfigCommand.self, DCS.self,
         ])
+
+    /// As `ParsableCommand.main()`, except that an argument the parser rejects (missing, unknown or invalid) exits
+    /// 1, as documented, rather than the parser's 64 (EX_USAGE).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            printError(fullMessage(for: error))
+            Glibc.exit(1)
+        }
+    }
 }
 
 /// Where to find the daemon: the HTTP API when `--url` or `LEVEE_URL` is given (with a token from `--token-file`

@@ -168,7 +168,7 @@ struct Drill: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export a drill report as one self-contained HTML or Markdown file.")
         @OptionGroup var location: DaemonLocation
-        @Argument(help: "The drill id (default: the latest).") var id: String = "latest"
+        @Argument(help: "The drill id, or latest.") var id: String = "latest"
         @Option(name: .long, help: "html, md or json.") var format = "md"
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.") var output: String?
 

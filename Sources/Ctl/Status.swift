@@ -9,7 +9,10 @@ struct Status: ParsableCommand {
         abstract: "Show the live state of every device, the links to the park and the bureau, and a park's plants.",
         discussion: """
             With --watch the view is redrawn each time leveed publishes the status (once a second and on each \
-            change: a trip, an alarm, a valve moving) until Ctrl-C; over --url, every --interval seconds.
+            change: a trip, an alarm, a valve moving) until Ctrl-C; over --url, every --interval seconds. On a \
+            terminal the view fits its width (lines are cut, not wrapped) and the header (site, SHUTOFF LATCHED, \
+            devices down) stays on top; written to a file or a pipe, each publication is the full view as plain \
+            lines.
             """)
 
     @OptionGroup var location: DaemonLocation
@@ -29,32 +32,33 @@ struct Status: ParsableCommand {
     func run() throws {
         if watch {
             // Ctrl-C ends the view normally (exit 0), leaving the terminal as it was.
-            signal(SIGINT) { _ in Glibc.exit(0) }
+            signal(SIGINT) { _ in
+                _ = write(STDOUT_FILENO, "\n", 1)
+                Glibc.exit(0)
+            }
             if try location.api() == nil {
                 // Over the control socket: the daemon's own publications, redrawn as they come.
                 let socket = try location.socketPath()
                 while true {
                     do throws(ControlError) {
                         try ControlClient.watch(socket: socket) { status in
-                            let screen = StatusView.render(status, allPoints: points)
-                            FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
+                            Terminal.draw(status, allPoints: points)
                             return true
                         }
                     } catch {
-                        let screen = "leveectl: \(error)\nretrying every second; Ctrl-C to stop\n"
-                        FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
+                        Terminal.draw(
+                            nil, error: "leveectl: \(error)\nretrying every second; Ctrl-C to stop", allPoints: points)
                         Thread.sleep(forTimeInterval: 1)
                     }
                 }
             }
             while true {
-                let screen: String
                 do {
-                    screen = StatusView.render(try fetch(), allPoints: points)
+                    Terminal.draw(try fetch(), allPoints: points)
                 } catch {
-                    screen = "leveectl: \(error)\nretrying every \(interval) s; Ctrl-C to stop\n"
+                    let message = "leveectl: \(error)\nretrying every \(interval) s; Ctrl-C to stop"
+                    Terminal.draw(nil, error: message, allPoints: points)
                 }
-                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + screen).utf8))
                 Thread.sleep(forTimeInterval: max(0.2, interval))
             }
         }
@@ -97,6 +101,12 @@ enum StatusView {
     ]
 
     static func render(_ s: SiteStatus, allPoints: Bool = false) -> String {
+        header(s) + body(s, allPoints: allPoints)
+    }
+
+    /// What must stay in sight: the site and its clock, the summary (SHUTOFF LATCHED, devices down) and a
+    /// historian fault. `watch` pins these lines on top of the screen.
+    static func header(_ s: SiteStatus) -> String {
         let zone = TimeZone(identifier: s.timeZone) ?? .current
         let clock = clockStyle(zone)
         let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
@@ -107,6 +117,18 @@ enum StatusView {
             out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
             out += "buffered, \(s.historian.droppedReadings) dropped\n"
         }
+        return out
+    }
+
+    /// Everything below the header: the shutoff, alarms, links, the park, the DCS and the devices by line.
+    ///
+    /// With a terminal `width`, the device tables fit it: the reading (or name) column gives way and long cells
+    /// are cut, so quality and read time, which say whether a value can be trusted, always show; a valve's fault
+    /// that its cut reading would hide gets a line of its own.
+    static func body(_ s: SiteStatus, allPoints: Bool = false, width: Int? = nil) -> String {
+        let zone = TimeZone(identifier: s.timeZone) ?? .current
+        let clock = clockStyle(zone)
+        var out = ""
         if let d = s.defence {
             if d.latched || !d.steps.isEmpty {
                 out += "\nShutoff 一键关断: \(d.latched ? "LATCHED" : "reset")\(d.drill ? " (DRILL)" : "")"
@@ -148,6 +170,9 @@ enum StatusView {
             let devices = s.devices.filter { $0.line == line }
             guard !devices.isEmpty else { continue }
             out += "\n\(lineNames[line] ?? line)\n"
+            let pointWidths = width.map(Self.pointWidths(for:)) ?? Self.pointWidths
+            let deviceWidths = width.map(Self.deviceWidths(for:)) ?? Self.deviceWidths
+            let cut = width != nil
             if allPoints {
                 out += row(["DEVICE", "NAME", "POINT", "VALUE", "QUALITY", "READ AT"], widths: pointWidths) + "\n"
                 for d in devices {
@@ -156,7 +181,7 @@ enum StatusView {
                         out +=
                             row(
                                 [i == 0 ? d.id : "", i == 0 ? d.name : "", p.name, value(p), quality(p.quality), read],
-                                widths: pointWidths) + "\n"
+                                widths: pointWidths, cut: cut) + "\n"
                     }
                     if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
                 }
@@ -169,8 +194,13 @@ enum StatusView {
                     out +=
                         row(
                             [d.id, d.name, headline(d), quality(worst), oldest.map { $0.formatted(clock) } ?? "never"],
-                            widths: deviceWidths) + "\n"
+                            widths: deviceWidths, cut: cut) + "\n"
                     if !d.answering, let e = d.lastError { out += "    ! \(e)\n" }
+                    if cut, let v = d.valve, displayWidth(headline(d)) >= deviceWidths[2] {
+                        for fault in [v.movementFault, v.faultBit == true ? "ACTUATOR FAULT" : nil].compactMap({ $0 }) {
+                            out += "    ! \(fault)\n"
+                        }
+                    }
                 }
             }
         }
@@ -242,9 +272,22 @@ enum StatusView {
     static let pointWidths = [18, 22, 15, 16, 16, 10]
     static let deviceWidths = [18, 22, 56, 16, 10]
 
-    /// Pads by display width: a Chinese character takes two terminal columns.
-    static func row(_ cells: [String], widths: [Int]) -> String {
+    /// The device table on a terminal `width` columns wide: the reading column takes what the others leave
+    /// (quality 15 columns, wide enough for `*OUT-OF-RANGE*`; the read time 10).
+    static func deviceWidths(for width: Int) -> [Int] {
+        [18, 22, max(12, min(56, width - 18 - 22 - 15 - 10)), 15, 10]
+    }
+
+    /// The point table on a terminal `width` columns wide: the device's name column gives way.
+    static func pointWidths(for width: Int) -> [Int] {
+        [18, max(8, min(22, width - 18 - 14 - 13 - 15 - 10)), 14, 13, 15, 10]
+    }
+
+    /// Pads by display width: a Chinese character takes two terminal columns. With `cut`, a cell longer than its
+    /// column is cut (with `…`) rather than pushing the columns after it to the right.
+    static func row(_ cells: [String], widths: [Int], cut: Bool = false) -> String {
         zip(cells, widths + [0]).map { cell, width in
+            let cell = cut && width > 1 ? fit(cell, width: width - 1) : cell
             let w = displayWidth(cell)
             return width == 0 || w >= width ? cell + " " : cell + String(repeating: " ", count: width - w)
         }.joined()
@@ -259,6 +302,82 @@ enum StatusView {
                 || (0xFFE0...0xFFE6).contains(v)
             return n + (wide ? 2 : 1)
         }
+    }
+
+    /// The watch view on a terminal of `width` columns and `height` rows: the header pinned on top, then as much
+    /// of the body as fits, every line cut to the width (a wrapped line would push the header off the screen).
+    /// A body too long for the screen ends with a line saying how many lines are hidden. At most `height` lines,
+    /// for the caller to write without a final newline, so the terminal never scrolls.
+    static func screen(_ s: SiteStatus, width: Int, height: Int, allPoints: Bool = false) -> [String] {
+        let width = max(width, 20)
+        let height = max(height, 4)
+        func lines(_ text: String) -> [String] {
+            var l = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if l.last == "" { l.removeLast() }
+            // Trailing padding is not content: it must not make a line look cut.
+            return l.map { line in
+                var line = Substring(line)
+                while line.last == " " { line.removeLast() }
+                return fit(String(line), width: width)
+            }
+        }
+        let header = lines(header(s))
+        var body = lines(body(s, allPoints: allPoints, width: width))
+        let room = height - header.count
+        if body.count > room {
+            let hidden = body.count - room + 1
+            body = Array(body.prefix(room - 1))
+                + [fit("… \(hidden) more lines: a taller terminal, or leveectl status", width: width)]
+        }
+        return Array((header + body).prefix(height))
+    }
+
+    /// `line` cut to `width` terminal columns, with `…` where it was cut.
+    static func fit(_ line: String, width: Int) -> String {
+        guard displayWidth(line) > width else { return line }
+        var out = ""
+        var used = 0
+        for c in line {
+            let w = displayWidth(String(c))
+            if used + w > width - 1 { break }
+            out.append(c)
+            used += w
+        }
+        return out + "…"
+    }
+}
+
+/// The terminal `watch` draws on.
+enum Terminal {
+    /// Whether standard output is a terminal: then `watch` redraws one screen in place; otherwise it writes each
+    /// publication as plain lines, for a log or a pipe.
+    static var isTTY: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Columns and rows: the terminal's own (TIOCGWINSZ), else $COLUMNS and $LINES, else 80×24.
+    static func size() -> (width: Int, height: Int) {
+        var ws = winsize()
+        let asked = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0
+        let env = ProcessInfo.processInfo.environment
+        func variable(_ name: String) -> Int? { env[name].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } }
+        let width = asked && ws.ws_col > 0 ? Int(ws.ws_col) : variable("COLUMNS") ?? 80
+        let height = asked && ws.ws_row > 0 ? Int(ws.ws_row) : variable("LINES") ?? 24
+        return (width, height)
+    }
+
+    /// Draws one publication: on a terminal, home, each line with the rest of its row cleared, and the rest of the
+    /// screen cleared (no flicker, no scrolling); elsewhere the full view as plain lines and a blank line.
+    static func draw(_ status: SiteStatus?, error: String? = nil, allPoints: Bool) {
+        let text: String
+        if isTTY {
+            let (width, height) = size()
+            let lines =
+                status.map { StatusView.screen($0, width: width, height: height, allPoints: allPoints) }
+                ?? (error ?? "").split(separator: "\n").map { StatusView.fit(String($0), width: width) }
+            text = "\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J"
+        } else {
+            text = (status.map { StatusView.render($0, allPoints: allPoints) } ?? error ?? "") + "\n"
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
 
@@ -277,7 +396,7 @@ struct Watch: ParsableCommand {
         if let socket = location.socket { arguments += ["--socket", socket] }
         if let url = location.url { arguments += ["--url", url] }
         if let tokenFile = location.tokenFile { arguments += ["--token-file", tokenFile] }
-        var status = try Status.parse(arguments)
+        let status = try Status.parse(arguments)
         try status.run()
     }
 }

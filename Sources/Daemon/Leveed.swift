@@ -1,4 +1,5 @@
 import ArgumentParser
+import LeveeVersion
 
 /// The Levee daemon's command line: one subcommand per job.
 @main
@@ -6,6 +7,7 @@ struct Leveed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leveed",
         abstract: "The Levee daemon.",
+        version: LeveeVersion.current,
         subcommands: [Run.self, CheckConfig.self]
     )
 }

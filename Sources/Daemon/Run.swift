@@ -7,7 +7,6 @@ import Foundation
 import Historian
 import JournalLog
 import Logging
-import Metrics
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -110,8 +109,9 @@ struct Run: AsyncParsableCommand {
         let firstFlush = FirstFlushService(
             config: settings, field: field, alarms: alarms, historian: historian, logger: logger)
         firstFlush.follow(defence)
+        // The metrics are made on the registry itself, each with its help text; nothing goes through
+        // swift-metrics' global factory, whose families would have no # HELP line.
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = MetricsService(
             registry: registry, field: field, historian: historian, alarms: alarms, defence: defence)
         let links = LinkRegistry()

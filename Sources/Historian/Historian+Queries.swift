@@ -78,19 +78,39 @@ extension Historian {
     /// Times are ISO 8601 with milliseconds and the UTC offset of `timeZone` at that instant; a missing value is an
     /// empty field; fields are quoted as RFC 4180 says (when they hold a comma, a double quote or a line break, with
     /// quotes doubled) and lines end in CRLF, as RFC 4180 also says.
-    public func exportCSV(point: String?, from: Date, to: Date, timeZone: TimeZone = .current) throws -> String {
-        try core.read("export readings") { db in try Self.csv(db, point: point, from: from, to: to, in: timeZone) }
+    ///
+    /// Values carry the point's own precision: `decimals[point]` places when given (an integer register's scale
+    /// sets them), else the shortest text of the value the device gave (`CSV.value`), never a double's noise such
+    /// as 12.300000000000001.
+    ///
+    /// With `excel`, the file starts with a UTF-8 byte-order mark (without it, Excel on Chinese Windows reads the
+    /// file as GBK) and times are the wall clock of `timeZone` as `2025-03-01 08:00:00`, which Excel reads as a
+    /// date and time; the header names the zone, since the times no longer carry their offset.
+    public func exportCSV(
+        point: String?, from: Date, to: Date, timeZone: TimeZone = .current, decimals: [String: Int] = [:],
+        excel: Bool = false
+    ) throws -> String {
+        try core.read("export readings") { db in
+            try Self.csv(db, point: point, from: from, to: to, in: timeZone, decimals: decimals, excel: excel)
+        }
     }
 
     public func exportCSV(
         point: String?,
         from: Date,
         to: Date,
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current,
+        decimals: [String: Int] = [:],
+        excel: Bool = false
     ) async throws -> String {
         try await core.read("export readings") { db in
-            try Self.csv(db, point: point, from: from, to: to, in: timeZone)
+            try Self.csv(db, point: point, from: from, to: to, in: timeZone, decimals: decimals, excel: excel)
         }
+    }
+
+    /// The names of every point that has ever been recorded, sorted.
+    public func pointNames() throws -> [String] {
+        try core.read("list points") { db in try String.fetchAll(db, sql: "SELECT name FROM points ORDER BY name") }
     }
 
     // MARK: - SQL
@@ -160,7 +180,9 @@ extension Historian {
             .map(Schema.stroke)
     }
 
-    private static func csv(_ db: Database, point: String?, from: Date, to: Date, in zone: TimeZone) throws -> String {
+    private static func csv(
+        _ db: Database, point: String?, from: Date, to: Date, in zone: TimeZone, decimals: [String: Int], excel: Bool
+    ) throws -> String {
         // For every point, `IN` has SQLite read the (point_id, read_at) index once per point, then sort what it
         // found; without it, a day's export would scan the whole table (there is no index on read_at alone).
         let points = point == nil ? "IN (SELECT id FROM points)" : "= (SELECT id FROM points WHERE name = ?)"
@@ -169,16 +191,19 @@ extension Historian {
             + "\nWHERE r.point_id \(points) AND r.read_at >= ? AND r.read_at < ? ORDER BY r.read_at, r.id"
         var arguments: StatementArguments = point.map { [$0] } ?? []
         arguments += [Schema.milliseconds(from), Schema.milliseconds(to)]
-        var csv = "time,point,value,quality\r\n"
+        var csv =
+            excel ? "\u{FEFF}" + CSV.field("time (\(zone.identifier))") + ",point,value,quality\r\n"
+            : "time,point,value,quality\r\n"
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let readAt: Int64 = row[0]
+            let name: String = row[1]
             let value: Double? = row[2]
-            csv += CSV.timestamp(milliseconds: readAt, in: zone)
+            csv += excel ? CSV.localTime(milliseconds: readAt, in: zone) : CSV.timestamp(milliseconds: readAt, in: zone)
             csv += ","
-            csv += CSV.field(row[1])
+            csv += CSV.field(name)
             csv += ","
-            csv += value.map { "\($0)" } ?? ""
+            csv += value.map { CSV.value($0, decimals: decimals[name]) } ?? ""
             csv += ","
             csv += CSV.field(row[3])
             csv += "\r\n"

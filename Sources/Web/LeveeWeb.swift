@@ -4,6 +4,7 @@ import ControlAPI
 import Foundation
 import Historian
 import JournalLog
+import LeveeVersion
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -27,7 +28,8 @@ struct LeveeWeb: AsyncParsableCommand {
             configuration's [[users]]; a file with mistakes is refused and the running accounts kept. Exits 0 at once \
             when [http] is not enabled (nothing to serve), 78 (EX_CONFIG) when the configuration is invalid or \
             names no [[users]], which the unit does not restart, and 2 when the port cannot be bound.
-            """)
+            """,
+        version: LeveeVersion.current)
 
     @Option(name: .long, help: "The configuration file (the same as leveed's).")
     var config: String

@@ -82,6 +82,30 @@ struct DaemonTests {
         #expect(lines.first == "time,point,value,quality")
         #expect(lines.dropFirst().first?.hasSuffix(",gas-a1.concentration,12.5,good") == true, "\(csv)")
         #expect(lines.dropFirst().first?.contains("+08:00") == true, "times in the site's zone: \(csv)")
+
+        // For Excel: a byte-order mark, the zone in the header, and local times it reads as dates.
+        let (excelCode, excel) = try H.leveectl([
+            "history", "export", "--config", h.configPath, "--point", "gas-a1.concentration", "--from=-10m", "--excel",
+        ])
+        #expect(excelCode == 0, "\(excel)")
+        #expect(excel.hasPrefix("\u{FEFF}time (Asia/Shanghai),point,value,quality\r\n"), "\(excel)")
+        let excelLines = excel.split(separator: "\r\n")
+        let row = try #require(excelLines.dropFirst().first.map(String.init))
+        #expect(
+            row.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,gas-a1\.concentration,12\.5,good$"#, options: .regularExpression)
+                != nil, "\(excel)")
+        // The same wall clock as the ISO export's first row, without its milliseconds and offset.
+        let iso = String(lines.dropFirst().first ?? "")
+        #expect(iso.prefix(19).replacingOccurrences(of: "T", with: " ") == row.prefix(19), "\(iso) vs \(row)")
+
+        // A mistyped point is named, with the likely one, and exits 1: no empty CSV.
+        let (typoCode, typo) = try H.leveectl([
+            "history", "export", "--config", h.configPath, "--point", "gas-a1.concentraton", "--from=-10m",
+        ])
+        #expect(typoCode == 1, "\(typo)")
+        #expect(typo.contains("no point \"gas-a1.concentraton\""), "\(typo)")
+        #expect(typo.contains("did you mean \"gas-a1.concentration\""), "\(typo)")
+        #expect(!typo.contains("time,point,value,quality"))
     }
 
     @Test func sighupWithAChangedValveStrokeIsNotAppliedAtAllAndSaysARestartIsNeeded() async throws {

@@ -135,6 +135,23 @@ struct HTTPDaemonTests {
             }, "\(metrics.prefix(3000))")
         #expect(metrics.contains("levee_command_latency_seconds_bucket"))
         #expect(metrics.contains(#"levee_alarms_active{priority="critical"}"#))
+        #expect(metrics.contains("# TYPE levee_historian_dropped_readings_total counter"), "\(metrics.prefix(3000))")
+        #expect(Self.expositionProblems(metrics) == [], "\(metrics.prefix(6000))")
+        // Counters exist from the first sample, at 0 before anything happened.
+        #expect(metrics.contains(#"levee_poll_failures_total{bus="plc""#), "\(metrics.prefix(3000))")
+        // The Grafana dashboard asks only for families the daemon exports, each filtered by $site and $instance.
+        let types = metrics.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+        let families = Set(types.map { String($0.split(separator: " ")[2]) })
+        for expr in try Self.grafanaExpressions() {
+            let names = expr.matches(of: /levee_[a-z_]+/).map { String($0.output) }
+            #expect(!names.isEmpty, "\(expr)")
+            for name in names {
+                let family = name.hasSuffix("_bucket") ? String(name.dropLast("_bucket".count)) : name
+                #expect(families.contains(family), "\(name) in the dashboard is not exported")
+            }
+            let filtered = expr.matches(of: /levee_[a-z_]+\{site=~"\$site", instance=~"\$instance"\}/).count
+            #expect(filtered == names.count, "not every selector filters by $site and $instance: \(expr)")
+        }
         #expect(try await Self.call("GET", base + "/metrics", token: nil).status == 401)
 
         // After a reset, the restore's dry run answers what would move and moves nothing.
@@ -177,6 +194,77 @@ struct HTTPDaemonTests {
         #expect(await H.wait { h.plant.valve("rain-outlet-1")?.closedLimit == true })
     }
 
+    /// What is wrong with a Prometheus text exposition: a family without `# HELP` text or `# TYPE`, a counter not
+    /// named `_total`, a sample of no declared family. Empty when nothing is.
+    static func expositionProblems(_ text: String) -> [String] {
+        var help: [String: String] = [:]
+        var type: [String: String] = [:]
+        var samples: [String] = []
+        for line in text.split(separator: "\n").map(String.init) where !line.isEmpty {
+            let words = line.split(separator: " ", maxSplits: 3).map(String.init)
+            if line.hasPrefix("# HELP "), words.count >= 3 {
+                help[words[2]] = words.count == 4 ? words[3] : ""
+            } else if line.hasPrefix("# TYPE "), words.count == 4 {
+                type[words[2]] = words[3]
+            } else if !line.hasPrefix("#") {
+                samples.append(String(line.prefix { $0 != "{" && $0 != " " }))
+            }
+        }
+        var problems: [String] = []
+        if type.isEmpty { problems.append("no families at all") }
+        for (name, kind) in type.sorted(by: { $0.key < $1.key }) {
+            if (help[name] ?? "").trimmingCharacters(in: .whitespaces).isEmpty { problems.append("\(name): no HELP") }
+            if kind == "counter" && !name.hasSuffix("_total") { problems.append("\(name): a counter not named _total") }
+            if name.hasSuffix("_total") && kind != "counter" { problems.append("\(name): _total but a \(kind)") }
+        }
+        for name in Set(help.keys).subtracting(type.keys) { problems.append("\(name): HELP without TYPE") }
+        for sample in Set(samples) {
+            let family = [sample] + ["_bucket", "_sum", "_count"].filter { sample.hasSuffix($0) }
+                .map { String(sample.dropLast($0.count)) }
+            if !family.contains(where: { type[$0] != nil }) { problems.append("\(sample): a sample of no family") }
+        }
+        return problems.sorted()
+    }
+
+    /// Every query of systemd/grafana-levee.json, after checking it declares the site and instance variables.
+    static func grafanaExpressions() throws -> [String] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("systemd/grafana-levee.json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let variables = ((json["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? [])
+            .compactMap { $0["name"] as? String }
+        #expect(variables.contains("site") && variables.contains("instance"), "\(variables)")
+        let panels = json["panels"] as? [[String: Any]] ?? []
+        return panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+    }
+
+    @Test func theExpositionCheckFindsWhatIsMissing() {
+        let good = """
+            # HELP levee_x_total Things.
+            # TYPE levee_x_total counter
+            levee_x_total{bus="plc"} 3
+            # HELP levee_t_seconds Time.
+            # TYPE levee_t_seconds histogram
+            levee_t_seconds_bucket{le="0.1"} 1
+            levee_t_seconds_sum 0.05
+            levee_t_seconds_count 1
+            """
+        #expect(Self.expositionProblems(good) == [])
+        let bad = """
+            # TYPE levee_dropped counter
+            levee_dropped 2
+            # HELP levee_y_total Y.
+            # TYPE levee_y_total gauge
+            levee_y_total 1
+            levee_z 4
+            """
+        #expect(
+            Self.expositionProblems(bad) == [
+                "levee_dropped: a counter not named _total", "levee_dropped: no HELP",
+                "levee_y_total: _total but a gauge", "levee_z: a sample of no family",
+            ])
+    }
+
     @Test func leveectlTalksToTheAPIWithATokenFromTheEnvironment() async throws {
         let h = try H(scenario: DefencePlant.scenario)
         defer { h.stop() }
@@ -203,7 +291,8 @@ struct HTTPDaemonTests {
         #expect(statusCode == 0, "\(text)")
         #expect(text.contains("rain-outlet-1"))
         let (denied, deniedText) = try leveectl(["shutoff", "--reason", "test"], token: "test-viewer")
-        #expect(denied == 3, "\(deniedText)")
+        // Refused by the API for the token's role: exit 4 (refused), not 3 (the daemon unreachable).
+        #expect(denied == 4, "\(deniedText)")
         #expect(deniedText.contains("HTTP 403"))
         let (ok, okText) = try leveectl(
             ["valve", "close", "valve-b-rain", "--reason", "proof test"], token: "test-operator")

@@ -41,9 +41,9 @@ struct ReadingStorageTests {
                 + "2025-03-01T00:00:00.000+00:00,液位-1.level,2.5,手动置数\r\n"
                 + "2025-03-01T00:00:01.000+00:00,gas-a1.concentration,,comm-fail\r\n"
                 + "2025-03-01T00:00:01.000+00:00,液位-1.level,2.6,manual-override\r\n"
-                + "2025-03-01T00:00:02.000+00:00,gas-a1.concentration,13.0,manual-override\r\n"
+                + "2025-03-01T00:00:02.000+00:00,gas-a1.concentration,13,manual-override\r\n"
                 + "2025-03-01T00:00:05.000+00:00,液位-1.level,2.7,manual-override\r\n"
-                + "2025-03-01T00:00:05.000+00:00,valve-1.position,0.0,stale\r\n"
+                + "2025-03-01T00:00:05.000+00:00,valve-1.position,0,stale\r\n"
         )
         second.close()
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import LeveeVersion
 import PlantSim
 
 @main
@@ -8,6 +9,7 @@ struct LeveeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "levee-sim",
         abstract: "The simulated plant: Modbus TCP and RTU field devices and a GPIO chip, for tests, demos and drills.",
+        version: LeveeVersion.current,
         subcommands: [Run.self, Ctl.self]
     )
 }
