@@ -37,6 +37,12 @@ if ! swift build -c release --scratch-path "$SCRATCH" --product leveed >&2; then
     leveed="$tmp/no-leveed"
 fi
 
+leveeweb="$bin/levee-web"
+if ! swift build -c release --scratch-path "$SCRATCH" --product levee-web >&2; then
+    say "levee-web does not build: the footprint part will report its figures as not available"
+    leveeweb=""
+fi
+
 # The C baselines: compiled here, into the temporary directory, every run.
 gcc -O2 -Wall -o "$tmp/modbus_loop" bench/c/modbus_loop.c $(pkg-config --cflags --libs libmodbus)
 gcc -O2 -Wall -o "$tmp/sqlite_raw" bench/c/sqlite_raw.c $(pkg-config --cflags --libs sqlite3)
@@ -49,6 +55,7 @@ say "== running levee-bench (seed $SEED)"
 "$bin/levee-bench" \
     --levee-sim "$bin/levee-sim" \
     --leveed "$leveed" \
+    --levee-web "$leveeweb" \
     --modbus-loop "$tmp/modbus_loop" \
     --sqlite-raw "$tmp/sqlite_raw" \
     --work "$tmp/work" \

@@ -7,6 +7,8 @@ struct Options {
 
     var leveeSim = ""
     var leveed = ""
+    /// levee-web, for the footprint's web figures; empty when not built.
+    var leveeWeb = ""
     var modbusLoop = ""
     var sqliteRaw = ""
     var work = NSTemporaryDirectory() + "levee-bench"
@@ -14,7 +16,7 @@ struct Options {
     var only: Set<String> = Set(parts)
 
     static let usage = """
-        usage: levee-bench --levee-sim PATH --leveed PATH --modbus-loop PATH --sqlite-raw PATH --work DIR
+        usage: levee-bench --levee-sim PATH --leveed PATH [--levee-web PATH] --modbus-loop PATH --sqlite-raw PATH --work DIR
                            [--seed N] [--only throughput,latency,historian,footprint,trigger,dcs]
         Normally run through bench/run.sh, which builds everything and passes these.
         """
@@ -30,6 +32,7 @@ struct Options {
             switch arguments[i] {
             case "--levee-sim": leveeSim = try value()
             case "--leveed": leveed = try value()
+            case "--levee-web": leveeWeb = try value()
             case "--modbus-loop": modbusLoop = try value()
             case "--sqlite-raw": sqliteRaw = try value()
             case "--work": work = try value()
