@@ -134,8 +134,10 @@ struct SimulatorTests {
         #expect(try await S.wait { io.reading("gas-dead", "concentration")?.quality == .commFail })
         // In time: at its first unanswered transaction, not after retries (a count, which a slow machine cannot
         // stretch; the time that takes, two poll periods plus the timeout, is the bench's to measure).
+        // One failed transaction sets it (its four registers are one read); one more may finish, 300 ms later,
+        // before a loaded test thread looks. Three would mean it waited for retries.
         let failedTransactions = io.statistics(bus: "field")!.failures["gas-dead", default: 0] - failedBefore
-        #expect(failedTransactions <= 1, "comm-fail after \(failedTransactions) failed transactions")
+        #expect(failedTransactions <= 2, "comm-fail seen after \(failedTransactions) failed transactions")
         // The last good value is kept for context, but never as current.
         let dead = try #require(io.reading("gas-dead", "concentration"))
         #expect(dead.value == 3.0)
