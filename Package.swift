@@ -276,7 +276,7 @@ let package = Package(
         .executableTarget(
             name: "levee-bench",
             dependencies: [
-                "Config", "Devices", "Historian", "PlantSim", "ModbusWire",
+                "Config", "ControlAPI", "Devices", "Historian", "PlantSim", "ModbusWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/levee-bench"

@@ -71,19 +71,22 @@ struct DCSLoad {
                 let load = withClients ? DCSClients(port: dcsPort, cpu: placement?.simulatorCPU) : nil
                 try await Task.sleep(for: .milliseconds(500))
                 let servers = TriggerLatency.tcpServers.map(\.0)
-                let before = servers.map { plant.requestCount(server: $0) }.reduce(0, +)
+                // press() resets the simulator's counters, so the field requests are summed up to each press.
+                func fieldRequests() -> Int { servers.map { plant.requestCount(server: $0) }.reduce(0, +) }
+                var requests = -fieldRequests()
                 let start = ContinuousClock.now
                 for _ in 0..<Self.pressesPerPhase {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 250...450, using: &rng)))
                     guard daemon.isRunning else { throw BenchError("leveed run exited: \(daemon.output.suffix(2000))") }
-                    if case .success(let p) = try await trigger.press(plant, valves: valves) {
+                    requests += fieldRequests()
+                    if case .success(let p) = try await trigger.press(plant, valves: valves, rtu: false) {
                         if withClients { planWith.append(p.tcpLast) } else { planWithout.append(p.tcpLast) }
                     }
                     try plant.releaseButton(line: TriggerLatency.buttonLine)
                     try await trigger.resetLatch(control)
                     for valve in valves { try plant.setValue(100, device: valve, signal: "position") }
                 }
-                let requests = servers.map { plant.requestCount(server: $0) }.reduce(0, +) - before
+                requests += fieldRequests()
                 let rate = Double(requests) / seconds(ContinuousClock.now - start)
                 if withClients { rateWith.append(rate) } else { rateWithout.append(rate) }
                 if let load {

@@ -227,7 +227,8 @@ struct TriggerLatency {
     }
 
     /// Presses the button and waits for every plan valve's first write frame.
-    func press(_ plant: Plant, valves: [String]) async throws -> Result<Press, PressFailure> {
+    /// - Parameter rtu: whether the plan has RTU steps (the DCS part's plant has none; its RTU figures are then 0).
+    func press(_ plant: Plant, valves: [String], rtu hasRTU: Bool = true) async throws -> Result<Press, PressFailure> {
         let wanted = Set(valves)
         plant.resetObservations()
         let before = ContinuousClock.now
@@ -253,7 +254,7 @@ struct TriggerLatency {
         let tcp = writes.values.filter { $0.server != Self.rtuServer }
         let rtu = writes.values.filter { $0.server == Self.rtuServer }.sorted { $0.receivedAt < $1.receivedAt }
         guard let tcpFirst = tcp.map(\.receivedAt).min(), let tcpLast = tcp.map(\.receivedAt).max(),
-            let rtuFirst = rtu.first, let rtuLast = rtu.last
+            !hasRTU || !rtu.isEmpty
         else { return .failure(PressFailure(description: "a bus carried no plan frame")) }
         let timing = SerialTiming(baud: Self.rtuBaud, parity: true)
         /// The frame's transaction on the line: request, reply (8 bytes for every write function) and the silence.
@@ -270,8 +271,8 @@ struct TriggerLatency {
                 tcpLast: micro(tcpLast), tcpFramesPerBus: buses.map(\.count).max() ?? 0,
                 tcpBusSpread: buses.map { $0.last - $0.first }.max() ?? 0,
                 tcpBusSkew: (buses.map(\.first).max() ?? 0) - (buses.map(\.first).min() ?? 0),
-                rtuFirst: micro(rtuFirst.receivedAt), rtuLast: micro(rtuLast.receivedAt),
-                rtuDone: micro(rtuLast.receivedAt) + wire(rtuLast), rtuWire: rtu.map(wire).reduce(0, +),
+                rtuFirst: rtu.first.map { micro($0.receivedAt) } ?? 0, rtuLast: rtu.last.map { micro($0.receivedAt) } ?? 0,
+                rtuDone: rtu.last.map { micro($0.receivedAt) + wire($0) } ?? 0, rtuWire: rtu.map(wire).reduce(0, +),
                 rtuFrames: rtu.count))
     }
 
@@ -293,7 +294,7 @@ struct TriggerLatency {
         var last = "no reply"
         while ContinuousClock.now < deadline {
             guard daemon.isRunning else { throw BenchError("leveed run exited: \(daemon.output.suffix(2000))") }
-            if let status = (try? control.send("status"))?.status {
+            if let status = try? control.status() {
                 let answering = status.devices.filter(\.answering).count
                 last = "\(answering) of \(status.devices.count) devices answering"
                 if status.devices.count == devices, answering == devices, status.defence?.latched != true { return }
@@ -309,10 +310,9 @@ struct TriggerLatency {
         let deadline = ContinuousClock.now + .seconds(5)
         var last = ""
         while ContinuousClock.now < deadline {
-            let reply = try control.send("reset", ["reason": "levee-bench trigger latency"])
-            if reply.ok { return }
-            last = reply.error ?? "refused"
-            if let status = try control.send("status").status, status.defence?.latched == false { return }
+            guard let refusal = try control.reset(reason: "levee-bench trigger latency") else { return }
+            last = refusal
+            if try control.status().defence?.latched == false { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw BenchError("leveed did not reset its latch within 5 s: \(last)")
