@@ -326,7 +326,8 @@ enum StatusView {
         let room = height - header.count
         if body.count > room {
             let hidden = body.count - room + 1
-            body = Array(body.prefix(room - 1))
+            body =
+                Array(body.prefix(room - 1))
                 + [fit("… \(hidden) more lines: a taller terminal, or leveectl status", width: width)]
         }
         return Array((header + body).prefix(height))

@@ -192,7 +192,8 @@ extension Historian {
         var arguments: StatementArguments = point.map { [$0] } ?? []
         arguments += [Schema.milliseconds(from), Schema.milliseconds(to)]
         var csv =
-            excel ? "\u{FEFF}" + CSV.field("time (\(zone.identifier))") + ",point,value,quality\r\n"
+            excel
+            ? "\u{FEFF}" + CSV.field("time (\(zone.identifier))") + ",point,value,quality\r\n"
             : "time,point,value,quality\r\n"
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {

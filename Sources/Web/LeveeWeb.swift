@@ -53,7 +53,8 @@ struct LeveeWeb: AsyncParsableCommand {
             return
         }
         guard !settings.users.isEmpty else {
-            logger.critical("[[users]] gives no account, so no request could be let in; not starting",
+            logger.critical(
+                "[[users]] gives no account, so no request could be let in; not starting",
                 metadata: ["file": "\(config)"])
             throw ExitCode(Self.configurationError)
         }

@@ -92,7 +92,8 @@ struct DaemonTests {
         let excelLines = excel.split(separator: "\r\n")
         let row = try #require(excelLines.dropFirst().first.map(String.init))
         #expect(
-            row.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,gas-a1\.concentration,12\.5,good$"#, options: .regularExpression)
+            row.range(
+                of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,gas-a1\.concentration,12\.5,good$"#, options: .regularExpression)
                 != nil, "\(excel)")
         // The same wall clock as the ISO export's first row, without its milliseconds and offset.
         let iso = String(lines.dropFirst().first ?? "")

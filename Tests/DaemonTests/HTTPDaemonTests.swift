@@ -219,7 +219,9 @@ struct HTTPDaemonTests {
         }
         for name in Set(help.keys).subtracting(type.keys) { problems.append("\(name): HELP without TYPE") }
         for sample in Set(samples) {
-            let family = [sample] + ["_bucket", "_sum", "_count"].filter { sample.hasSuffix($0) }
+            let family =
+                [sample]
+                + ["_bucket", "_sum", "_count"].filter { sample.hasSuffix($0) }
                 .map { String(sample.dropLast($0.count)) }
             if !family.contains(where: { type[$0] != nil }) { problems.append("\(sample): a sample of no family") }
         }

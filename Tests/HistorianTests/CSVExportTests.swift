@@ -83,18 +83,19 @@ struct CSVExportTests {
                 + "2025-03-01 08:00:00,h2s-a1.concentration,12.3,good\r\n")
     }
 
-    @Test(arguments: [
-        (12.300000000000001, nil, "12.3"),
-        (12.300000000000001, 1, "12.3"),
-        (-3.0, nil, "-3"),
-        (0.0, 2, "0.00"),
-        (-0.001, 1, "0.0"),
-        (Double(Float(21.7)), nil, "21.7"),
-        (Double(Float(1.0e-5)), nil, "1e-05"),
-        (1.0 / 3.0, nil, "0.333333333333333"),
-        (1e20, nil, "1e+20"),
-        (Double.nan, nil, "NaN"),
-    ] as [(Double, Int?, String)])
+    @Test(
+        arguments: [
+            (12.300000000000001, nil, "12.3"),
+            (12.300000000000001, 1, "12.3"),
+            (-3.0, nil, "-3"),
+            (0.0, 2, "0.00"),
+            (-0.001, 1, "0.0"),
+            (Double(Float(21.7)), nil, "21.7"),
+            (Double(Float(1.0e-5)), nil, "1e-05"),
+            (1.0 / 3.0, nil, "0.333333333333333"),
+            (1e20, nil, "1e+20"),
+            (Double.nan, nil, "NaN"),
+        ] as [(Double, Int?, String)])
     func values(value: Double, decimals: Int?, expected: String) {
         #expect(CSV.value(value, decimals: decimals) == expected)
     }

@@ -48,22 +48,24 @@ struct Footprint {
         let webPort = try freeTCPPort()
         let withWeb = !options.leveeWeb.isEmpty && FileManager.default.isExecutableFile(atPath: options.leveeWeb)
         if withWeb {
-            try (String(contentsOfFile: configPath, encoding: .utf8) + """
+            try
+                (String(contentsOfFile: configPath, encoding: .utf8) + """
 
-                [http]
-                listen = "127.0.0.1:\(webPort)"
+                    [http]
+                    listen = "127.0.0.1:\(webPort)"
 
-                [[users]]
-                name = "bench-viewer"
-                role = "viewer"
-                token_sha256 = "\(Self.webTokenSHA256)"
+                    [[users]]
+                    name = "bench-viewer"
+                    role = "viewer"
+                    token_sha256 = "\(Self.webTokenSHA256)"
 
-                """).write(toFile: configPath, atomically: true, encoding: .utf8)
+                    """).write(toFile: configPath, atomically: true, encoding: .utf8)
         }
 
         let daemon = try Background(options.leveed, ["run", "--config", configPath], logPath: dir + "/leveed.log")
         defer { daemon.stop() }
-        let web = try withWeb
+        let web =
+            try withWeb
             ? Background(options.leveeWeb, ["--config", configPath], logPath: dir + "/levee-web.log") : nil
         defer { web?.stop() }
         try await Task.sleep(for: .milliseconds(Int(Self.settle * 1000)))
@@ -83,7 +85,9 @@ struct Footprint {
         let simAfter = cpuTicks(sim.background.pid)
         let elapsed = seconds(ContinuousClock.now - t0)
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-        func percent(_ from: Int, _ to: Int, _ over: Double) -> Double { Double(to - from) / ticksPerSecond / over * 100 }
+        func percent(_ from: Int, _ to: Int, _ over: Double) -> Double {
+            Double(to - from) / ticksPerSecond / over * 100
+        }
         let cpu = percent(before, after, elapsed)
         let hwmMB = Double(memory.hwm) / 1024
         let rssMB = Double(memory.rss) / 1024
@@ -144,7 +148,8 @@ struct Footprint {
         let daemonBusy = percent(daemon2, daemon3, elapsed2)
         report.add(
             Figure(
-                name: "levee-web idle", levee: "\(fixed(webIdle, 2)) % CPU, RSS \(fixed(Double(webIdleMemory.rss) / 1024, 1)) MB",
+                name: "levee-web idle",
+                levee: "\(fixed(webIdle, 2)) % CPU, RSS \(fixed(Double(webIdleMemory.rss) / 1024, 1)) MB",
                 baseline: "reported, no target", ratio: nil, target: "-", pass: nil))
         report.add(
             Figure(
@@ -237,7 +242,8 @@ final class SSEClient: @unchecked Sendable {
             close(fd)
             throw BenchError("SSE client: connect to 127.0.0.1:\(port): \(errno)")
         }
-        let request = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+        let request =
+            "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
             + "Accept: text/event-stream\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         let thread = Thread { [self] in readLoop() }

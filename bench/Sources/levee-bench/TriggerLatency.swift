@@ -271,7 +271,8 @@ struct TriggerLatency {
                 tcpLast: micro(tcpLast), tcpFramesPerBus: buses.map(\.count).max() ?? 0,
                 tcpBusSpread: buses.map { $0.last - $0.first }.max() ?? 0,
                 tcpBusSkew: (buses.map(\.first).max() ?? 0) - (buses.map(\.first).min() ?? 0),
-                rtuFirst: rtu.first.map { micro($0.receivedAt) } ?? 0, rtuLast: rtu.last.map { micro($0.receivedAt) } ?? 0,
+                rtuFirst: rtu.first.map { micro($0.receivedAt) } ?? 0,
+                rtuLast: rtu.last.map { micro($0.receivedAt) } ?? 0,
                 rtuDone: rtu.last.map { micro($0.receivedAt) + wire($0) } ?? 0, rtuWire: rtu.map(wire).reduce(0, +),
                 rtuFrames: rtu.count))
     }
