@@ -123,10 +123,15 @@ public final class DCSServer: @unchecked Sendable {
 
     /// Stops the loop and closes every socket; returns once the thread is done.
     public func stop() async {
-        stopping.withLock { $0 = true }
+        // Only the first call may close the listening socket: a second close could hit a descriptor number that
+        // another part of the process (libdispatch, a child's pipe) has been given since.
+        let first = stopping.withLock { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
         wake.wake()
         guard started.withLock({ $0 }) else {
-            if listenFD >= 0 { close(listenFD) }
+            if first, listenFD >= 0 { close(listenFD) }
             return
         }
         await thread.withLock({ $0 })?.joined()
