@@ -44,7 +44,7 @@ struct DCSLoad {
         var ports: [String: Int] = [:]
         for server in TriggerLatency.tcpServers { ports[server.0] = plant.tcpPort(server: server.0) }
 
-        let dcsPort = try freePort()
+        let dcsPort = try freeLoopbackPort()
         let control = LeveedControl(socketPath: dir + "/leveed.sock")
         let config =
             layout.leveeTOML(ports: ports, historianPath: dir + "/levee.db", controlSocket: control.socketPath)
@@ -128,23 +128,6 @@ struct DCSLoad {
                 + "max \(fixed(latencies.max() ?? .nan, 0)) µs. Field requests per phase, without: "
                 + rateWithout.map { fixed($0, 0) }.joined(separator: ", ") + "; with: "
                 + rateWith.map { fixed($0, 0) }.joined(separator: ", ") + " req/s.")
-    }
-
-    /// A port the kernel picks, closed again for leveed to bind.
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
-                bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        guard bound else { throw BenchError("no free port for the DCS server") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 

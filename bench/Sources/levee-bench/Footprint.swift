@@ -45,7 +45,7 @@ struct Footprint {
         ).write(toFile: configPath, atomically: true, encoding: .utf8)
 
         // levee-web beside it, as a plant runs them: its own port and a viewer account for the SSE clients.
-        let webPort = try freeTCPPort()
+        let webPort = try freeLoopbackPort()
         let withWeb = !options.leveeWeb.isEmpty && FileManager.default.isExecutableFile(atPath: options.leveeWeb)
         if withWeb {
             try
@@ -174,24 +174,6 @@ struct Footprint {
     static let webToken = "bench-web-token"
     /// `printf %s bench-web-token | sha256sum`
     static let webTokenSHA256 = "0dc602139580876ce16c09732d18aae1d7c9fd625fffb247dd5bb71f3e933a82"
-
-    /// A port free now on 127.0.0.1 (bound to 0 and closed; levee-web binds it a moment later).
-    private func freeTCPPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BenchError("socket: \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw BenchError("bind: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     /// utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15).
     private func cpuTicks(_ pid: Int32) -> Int? {

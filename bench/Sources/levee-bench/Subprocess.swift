@@ -119,3 +119,22 @@ final class SimulatorProcess {
 
     func stop() { background.stop() }
 }
+
+/// A port the kernel picks on 127.0.0.1, closed again for a server the bench starts (leveed's DCS link, levee-web)
+/// to bind a moment later.
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw BenchError("socket: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Bool in
+            bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
+        }
+    }
+    guard bound else { throw BenchError("no free port on 127.0.0.1") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
