@@ -193,14 +193,8 @@ final class Raw: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in.loopback(port: port)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else { throw TestFailure("connect to \(port) failed") }
+        guard let fd = TestPorts.connectLoopback(port: port) else { throw TestFailure("connect to \(port) failed") }
+        self.fd = fd
     }
 
     deinit { close(fd) }

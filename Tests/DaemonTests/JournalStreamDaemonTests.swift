@@ -19,18 +19,7 @@ struct JournalStreamDaemonTests {
         private let ended = Atomic<Bool>(false)
 
         init?(port: Int, lastEventID: Int64) {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { return nil }
-            var addr = sockaddr_in.loopback(port: port)
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard rc == 0 else {
-                close(fd)
-                return nil
-            }
+            guard let fd = TestPorts.connectLoopback(port: port) else { return nil }
             var tv = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let request =

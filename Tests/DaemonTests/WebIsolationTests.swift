@@ -47,18 +47,7 @@ struct WebIsolationTests {
 
     /// One live stream opened with a viewer token and never read: the server's writes back up behind it.
     static func openStream(port: Int) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var addr = sockaddr_in.loopback(port: port)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            close(fd)
-            return nil
-        }
+        guard let fd = TestPorts.connectLoopback(port: port) else { return nil }
         let request =
             "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer test-viewer\r\n"
             + "Accept: text/event-stream\r\n\r\n"

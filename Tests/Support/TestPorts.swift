@@ -75,6 +75,25 @@ public enum TestPorts {
     }
 }
 
+extension TestPorts {
+    /// A blocking TCP socket connected to 127.0.0.1:port, or nil when the connection failed (nothing left open).
+    public static func connectLoopback(port: Int) -> Int32? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var addr = sockaddr_in.loopback(port: port)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+}
+
 extension sockaddr_in {
     /// 127.0.0.1:port.
     public static func loopback(port: Int) -> sockaddr_in {
