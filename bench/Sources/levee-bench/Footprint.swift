@@ -98,11 +98,7 @@ struct Footprint {
                 name: "leveed peak RSS", levee: "VmHWM \(fixed(hwmMB, 1)) MB",
                 baseline: "target \(fixed(Self.rssTargetMB, 0)) MB",
                 ratio: hwmMB / Self.rssTargetMB, target: "<= 1.00", pass: hwmMB < Self.rssTargetMB))
-        report.add(
-            Figure(
-                name: "leveed CPU", levee: "\(fixed(cpu, 2)) % of one core",
-                baseline: "target \(fixed(Self.cpuTargetPercent, 0)) % of one core",
-                ratio: cpu / Self.cpuTargetPercent, target: "<= 1.00", pass: cpu < Self.cpuTargetPercent))
+        report.add(Self.cpuFigure("leveed CPU", cpu))
         report.note(
             section,
             "leveed run (release) polling \(layout.units.count) devices every 1 s (\(points) points: "
@@ -156,11 +152,7 @@ struct Footprint {
                 name: "levee-web, 10 SSE streams",
                 levee: "\(fixed(webBusy, 2)) % CPU, HWM \(fixed(Double(webMemory.hwm) / 1024, 1)) MB",
                 baseline: "reported, no target", ratio: nil, target: "-", pass: nil))
-        report.add(
-            Figure(
-                name: "leveed CPU, web with 10 SSE", levee: "\(fixed(daemonBusy, 2)) % of one core",
-                baseline: "target \(fixed(Self.cpuTargetPercent, 0)) % of one core",
-                ratio: daemonBusy / Self.cpuTargetPercent, target: "<= 1.00", pass: daemonBusy < Self.cpuTargetPercent))
+        report.add(Self.cpuFigure("leveed CPU, web with 10 SSE", daemonBusy))
         report.note(
             section,
             "levee-web (release) beside leveed, talking to it over the control socket (one `watch` subscription): "
@@ -168,6 +160,14 @@ struct Footprint {
                 + "for \(fixed(elapsed2, 1)) s, which received \(received.min() ?? 0)–\(received.max() ?? 0) bytes "
                 + "each. leveed's VmHWM after both windows: \(fixed(Double(daemonMemory.hwm) / 1024, 1)) MB.")
         if received.contains(0) { report.note("Errors", "footprint: an SSE client received nothing") }
+    }
+
+    /// leveed's CPU share against its target.
+    static func cpuFigure(_ name: String, _ percent: Double) -> Figure {
+        Figure(
+            name: name, levee: "\(fixed(percent, 2)) % of one core",
+            baseline: "target \(fixed(cpuTargetPercent, 0)) % of one core",
+            ratio: percent / cpuTargetPercent, target: "<= 1.00", pass: percent < cpuTargetPercent)
     }
 
     static let sseClients = 10
