@@ -226,11 +226,28 @@ extension HistorianCore {
 
     /// Runs `body` on a reader connection's queue, suspending the calling task.
     func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let pool = try pool(for: operation)
-        do {
-            return try await pool.read(body)
-        } catch {
-            throw HistorianError(path: path, operation: operation, error: error)
+        try await pool(for: operation).readOffPool(path: path, operation: operation, body)
+    }
+}
+
+extension DatabasePool {
+    /// Runs `body` in a read transaction on a reader's dispatch queue and resumes the caller with its result.
+    ///
+    /// GRDB's own `async` read hops back to the caller's executor before it gives the reader connection back. On
+    /// Swift's cooperative pool (one thread per core) that made `close()`, which waits for every reader to be
+    /// given back, wait on a job queued behind the thread `close()` itself was blocking; a test saw a stream's
+    /// read and a close hold the pool for minutes. Here the connection is given back on the reader's own queue,
+    /// before the caller is resumed, so giving it back never waits for the pool.
+    func readOffPool<T: Sendable>(
+        path: String, operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            asyncRead { database in
+                continuation.resume(
+                    with: Result { try body(database.get()) }.mapError {
+                        HistorianError(path: path, operation: operation, error: $0)
+                    })
+            }
         }
     }
 }

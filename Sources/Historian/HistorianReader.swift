@@ -53,7 +53,7 @@ public final class HistorianReader: HistoryReading {
     {
         let pool = try open()
         do {
-            return try await pool.read(body)
+            return try await pool.readOffPool(path: path, operation: operation, body)
         } catch {
             // Reopened at the next read: the daemon may have set a damaged file aside and started a new one.
             self.pool.withLock { $0 = nil }
