@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import LeveeTestSupport
 import Historian
 import Logging
 import PlantSim
@@ -248,6 +249,16 @@ final class DaemonHarness: @unchecked Sendable {
         try Self.leveectl(arguments + ["--socket", socketPath])
     }
 
+    /// leveectl, run off the cooperative pool: an async test's body waits for it without holding one of the
+    /// pool's threads (two on CI) for the child's whole run. The blocking forms are for `wait`'s conditions.
+    static func leveectl(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+        try await OffPool.run { try leveectl(arguments, environment: environment) }
+    }
+
+    func leveectl(_ arguments: [String]) async throws -> (Int32, String) {
+        try await Self.leveectl(arguments + ["--socket", socketPath])
+    }
+
     func request(_ command: ControlCommand) throws -> ControlResponse {
         try ControlClient.reply(command, socket: socketPath, timeout: 10)
     }
@@ -319,13 +330,18 @@ final class DaemonHarness: @unchecked Sendable {
 
     deinit { stop() }
 
-    static func wait(_ seconds: Double = 20, _ condition: () throws -> Bool) async -> Bool {
+    /// Polls `condition` every 50 ms until it holds or `seconds` pass. The condition runs off the cooperative
+    /// pool, because most conditions ask the daemon (a socket round trip, or a whole leveectl run): with two
+    /// threads in the pool, a handful of tests polling like that starved every other test's tasks, and a live
+    /// stream's test failed on its 30 s deadline.
+    static func wait(_ seconds: Double = 20, _ condition: @escaping () throws -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
+        let check = OffPool.Check(condition)
         while Date() < deadline {
-            if (try? condition()) == true { return true }
+            if await check.holds() { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return (try? condition()) == true
+        return await check.holds()
     }
 }
 

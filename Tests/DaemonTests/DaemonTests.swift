@@ -84,7 +84,7 @@ struct DaemonTests {
         #expect(lines.dropFirst().first?.contains("+08:00") == true, "times in the site's zone: \(csv)")
 
         // For Excel: a byte-order mark, the zone in the header, and local times it reads as dates.
-        let (excelCode, excel) = try H.leveectl([
+        let (excelCode, excel) = try await H.leveectl([
             "history", "export", "--config", h.configPath, "--point", "gas-a1.concentration", "--from=-10m", "--excel",
         ])
         #expect(excelCode == 0, "\(excel)")
@@ -100,7 +100,7 @@ struct DaemonTests {
         #expect(iso.prefix(19).replacingOccurrences(of: "T", with: " ") == row.prefix(19), "\(iso) vs \(row)")
 
         // A mistyped point is named, with the likely one, and exits 1: no empty CSV.
-        let (typoCode, typo) = try H.leveectl([
+        let (typoCode, typo) = try await H.leveectl([
             "history", "export", "--config", h.configPath, "--point", "gas-a1.concentraton", "--from=-10m",
         ])
         #expect(typoCode == 1, "\(typo)")

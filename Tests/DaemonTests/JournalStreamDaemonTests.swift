@@ -92,7 +92,7 @@ struct JournalStreamDaemonTests {
             }
             return (first, entries)
         }
-        #expect(await H.wait { subscribed.load(ordering: .relaxed) })
+        #expect(await TestWait.until { subscribed.load(ordering: .relaxed) })
         #expect(try h.request(.shutoff(plan: nil, reason: "watched journal")).ok)
         let (first, entries) = try await watched
         #expect(first == .journal([]))

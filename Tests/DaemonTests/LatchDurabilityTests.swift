@@ -59,7 +59,7 @@ struct LatchDurabilityTests {
         try h.start()
         #expect(await H.wait { try h.status()?.defence?.latched == true }, "\(h.log)")
         #expect(try h.status()?.defence?.plan == "group:unit-a + plant-wide")
-        let (code, text) = try h.leveectl(["status"])
+        let (code, text) = try await h.leveectl(["status"])
         #expect(code == 0, "\(text)")
         #expect(text.contains("LATCHED — plan group:unit-a + plant-wide"), "\(text)")
     }

@@ -1,6 +1,7 @@
 import ControlAPI
 import Foundation
 import Historian
+import LeveeTestSupport
 import PlantSim
 import Testing
 
@@ -17,8 +18,8 @@ struct ShiftStoryDaemonTests {
 
     /// Runs leveectl against the daemon; the test fails on a non-zero exit.
     @discardableResult
-    func ctl(_ h: H, _ arguments: [String]) throws -> String {
-        let (code, text) = try h.leveectl(arguments)
+    func ctl(_ h: H, _ arguments: [String]) async throws -> String {
+        let (code, text) = try await h.leveectl(arguments)
         #expect(code == 0, "leveectl \(arguments.joined(separator: " ")): \(text)")
         return text
     }
@@ -28,6 +29,11 @@ struct ShiftStoryDaemonTests {
         let (code, text) = try h.leveectl(["status", "--json"])
         guard code == 0 else { return nil }
         return try JSONDecoder.control.decode(SiteStatus.self, from: Data(text.utf8))
+    }
+
+    /// `status(h)` off the cooperative pool, for a test's body (the blocking form is for `H.wait`'s conditions).
+    func status(_ h: H) async throws -> SiteStatus? {
+        try await OffPool.run { try status(h) }
     }
 
     func defence(_ h: H) throws -> DefenceSummary? { try status(h)?.defence }
@@ -47,23 +53,30 @@ struct ShiftStoryDaemonTests {
         #expect(await H.wait(40) { try status(h)?.summary.hasPrefix("9/9 devices answering") == true }, "\(h.log)")
 
         // The normal line-up: the pool inlet open.
-        try ctl(h, ["valve", "open", "pool-inlet", "--reason", "班前：应急池进水阀恢复常开"])
+        try await ctl(h, ["valve", "open", "pool-inlet", "--reason", "班前：应急池进水阀恢复常开"])
         #expect(
             await H.wait {
                 try status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open"
             })
 
         // 1. The night shift trips the plant; leveed dies (kill -9) before the valves have got there.
-        try ctl(h, ["shutoff", "--reason", "夜班测试：全厂一键关断"])
+        // The trip and the kill run on one thread, one right after the other: a turn of the cooperative pool
+        // between them can take seconds on a loaded machine.
+        let (tripCode, tripText) = try await OffPool.run {
+            let answer = try h.leveectl(["shutoff", "--reason", "夜班测试：全厂一键关断"])
+            h.signal(SIGKILL)
+            return answer
+        }
+        #expect(tripCode == 0, "\(tripText)")
         await h.killDaemon()
         try h.start()
         #expect(await H.wait(40) { try defence(h)?.latched == true }, "\(h.log)")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
         #expect(try defence(h)?.plan == "plant-wide")
-        #expect(try ctl(h, ["status"]).contains("LATCHED — plan plant-wide"))
+        #expect(try await ctl(h, ["status"]).contains("LATCHED — plan plant-wide"))
         // A stroke that began before the kill is not timed from the restart: a step's time and a valve's last
         // stroke are either absent or a whole stroke, never less than the simulator's stroke time.
-        let afterRestart = try #require(try status(h))
+        let afterRestart = try #require(try await status(h))
         // (The pool inlet was already open: its step is confirmed at once, no stroke.)
         for step in afterRestart.defence?.steps ?? [] where step.device != "pool-inlet" {
             guard let seconds = step.seconds, let stroke = DefencePlant.strokes[step.device] else { continue }
@@ -82,7 +95,7 @@ struct ShiftStoryDaemonTests {
             await H.wait {
                 try status(h)?.alarms.contains { $0.id == "rain-outlet-1.moved-while-shut-off" } == true
             }, "\(h.log)")
-        let moved = try #require(try status(h)?.alarms.first { $0.id == "rain-outlet-1.moved-while-shut-off" })
+        let moved = try #require(try await status(h)?.alarms.first { $0.id == "rain-outlet-1.moved-while-shut-off" })
         #expect(moved.priority == "critical")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
         #expect(
@@ -101,25 +114,25 @@ struct ShiftStoryDaemonTests {
         try h.plant.setValue(140, device: "wq-outlet-1", signal: "cod")
         #expect(
             await H.wait { try status(h)?.alarms.contains { $0.id == "wq-outlet-1.cod.H" } == true }, "\(h.log)")
-        try ctl(h, ["reset", "--reason", "泄漏已控制"])
+        try await ctl(h, ["reset", "--reason", "泄漏已控制"])
         #expect(try defence(h)?.latched == false)
-        let preview = try ctl(h, ["restore", "--dry-run"])
+        let preview = try await ctl(h, ["restore", "--dry-run"])
         #expect(preview.contains("rain-outlet-1  保持关闭 held closed: raining, wq-outlet-1.cod.H active"), "\(preview)")
         #expect(try defence(h)?.plan == "plant-wide", "a dry run starts nothing")
-        try ctl(h, ["restore", "--reason", "恢复正常排放"])
+        try await ctl(h, ["restore", "--reason", "恢复正常排放"])
         #expect(
             await H.wait(30) {
                 try status(h)?.devices.first { $0.id == "valve-a-rain" }?.valve?.position == "open"
             }, "\(h.log)")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
-        #expect(try status(h)?.devices.first { $0.id == "rain-outlet-1" }?.valve?.position == "closed")
-        #expect(try status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open")
-        #expect(try ctl(h, ["status"]).contains("held closed: raining, wq-outlet-1.cod.H active"))
+        #expect(try await status(h)?.devices.first { $0.id == "rain-outlet-1" }?.valve?.position == "closed")
+        #expect(try await status(h)?.devices.first { $0.id == "pool-inlet" }?.valve?.position == "open")
+        #expect(try await ctl(h, ["status"]).contains("held closed: raining, wq-outlet-1.cod.H active"))
 
         // 5. The rain passes and COD falls; a live drill, then its reset and restore.
         try h.plant.setLineLevel(line: 1, level: 0)
         try h.plant.setValue(25, device: "wq-outlet-1", signal: "cod")
-        try ctl(h, ["drill", "start", "plant-wide", "--live", "--reason", "季度演练"])
+        try await ctl(h, ["drill", "start", "plant-wide", "--live", "--reason", "季度演练"])
         #expect(await H.wait { try defence(h)?.drill == true && defence(h)?.latched == true }, "\(h.log)")
         #expect(await H.wait(30) { try allConfirmed(h) }, "\(h.log)")
         func strokes() throws -> [[String: Any]] {
@@ -135,15 +148,15 @@ struct ShiftStoryDaemonTests {
         // valve-a-rain, valve-b-rain close and the pool inlet stays open: two strokes measured at least.
         #expect(await H.wait { try measured().isSuperset(of: ["valve-a-rain", "valve-b-rain"]) }, "\(h.log)")
         let settled = try measured()
-        try ctl(h, ["reset", "--reason", "演练结束"])
-        try ctl(h, ["restore", "--reason", "演练结束，恢复"])
+        try await ctl(h, ["reset", "--reason", "演练结束"])
+        try await ctl(h, ["restore", "--reason", "演练结束，恢复"])
         #expect(await H.wait(30) { try defence(h)?.activeDrill == nil }, "\(h.log)")
-        let final = try ctl(h, ["drill", "report", "--format", "json"])
+        let final = try await ctl(h, ["drill", "report", "--format", "json"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(final.utf8)) as? [String: Any])
         #expect(report["finishedAt"] != nil)
         #expect(try measured().isSuperset(of: settled), "the final report keeps the strokes: \(final)")
         #expect((report["restore"] as? [Any])?.isEmpty == false, "\(final)")
-        let markdown = try ctl(h, ["drill", "report"])
+        let markdown = try await ctl(h, ["drill", "report"])
         #expect(!markdown.contains("Valve strokes 0"), "\(markdown)")
 
         // The historian, once the daemon has stopped: the events and the ledger (电子台账).
@@ -153,10 +166,13 @@ struct ShiftStoryDaemonTests {
         let commands = try await h.commands()
         // The operator's trip: the socket's Unix user, the reason as typed.
         let trip = commands.filter { $0.reason == "夜班测试：全厂一键关断" && $0.source.contains("shutoff step") }
-        #expect(!trip.isEmpty && trip.allSatisfy { $0.source.contains("control socket (pid") }, "\(trip)")
-        // Levee re-asserting the steps the first kill -9 cut short, under its one name.
+        #expect(trip.allSatisfy { $0.source.contains("control socket (pid") }, "\(trip)")
+        // Levee re-asserting the steps the first kill -9 cut short, under its one name. Which steps the kill cut
+        // short is a race with the simulator's acknowledgements (leveed writes every step within milliseconds of
+        // its reply), so the trip is in the ledger as the operator's steps, as leveed's re-assertions, or both.
         let reasserted = commands.filter { $0.reason.contains("re-asserted after restart") }
-        #expect(!reasserted.isEmpty && reasserted.allSatisfy { $0.user == "leveed" }, "\(commands)")
+        #expect(!(trip.isEmpty && reasserted.isEmpty), "\(commands)")
+        #expect(reasserted.allSatisfy { $0.user == "leveed" }, "\(commands)")
         #expect(reasserted.allSatisfy { $0.reason.contains("夜班测试：全厂一键关断") }, "\(reasserted)")
         // The hand-opened outlet closed again by the latch, saying why.
         let reclosed = commands.filter {

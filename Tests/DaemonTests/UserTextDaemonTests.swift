@@ -40,7 +40,7 @@ struct UserTextDaemonTests {
         let defence = try #require(try h.status()?.defence)
         let trip = try #require(defence.trips.first)
         #expect(trip.contains(Self.escaped) && Self.clean(trip), "\(trip)")
-        let (code, text) = try h.leveectl(["status"])
+        let (code, text) = try await h.leveectl(["status"])
         #expect(code == 0)
         #expect(text.contains(Self.escaped), "\(text)")
         #expect(!text.contains("\u{202E}"))

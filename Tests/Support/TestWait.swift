@@ -24,6 +24,25 @@ public struct TestFailure: Error, CustomStringConvertible {
 /// cooperative pool. The pool has one thread per core (two on CI): a test that held one for half a minute starved
 /// every other test's waits, and they failed on their deadlines instead of on what they check.
 public enum OffPool {
+    /// A blocking condition a waiting test evaluates off the pool, on a serial dispatch queue of its own (serial
+    /// queues are served by libdispatch's overcommit threads, never by the cooperative pool's).
+    ///
+    /// `@unchecked Sendable`: the condition is not Sendable, but it runs only while the task that owns it is
+    /// suspended waiting for the answer, so it never runs beside the code that shares its captures.
+    public final class Check: @unchecked Sendable {
+        private let condition: () throws -> Bool
+        private let queue = DispatchQueue(label: "levee-test-wait")
+
+        public init(_ condition: @escaping () throws -> Bool) { self.condition = condition }
+
+        /// Whether the condition holds now; a condition that throws does not.
+        public func holds() async -> Bool {
+            await withCheckedContinuation { continuation in
+                queue.async { continuation.resume(returning: (try? self.condition()) == true) }
+            }
+        }
+    }
+
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try body() }) }
