@@ -11,6 +11,11 @@ export LEVEE_PYTHON="$PWD/.venv/bin/python"
 swift build --build-tests
 log=$(mktemp /tmp/levee-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
+# At most 32 tests at once. Swift Testing otherwise starts every test together, and each new task waits behind
+# all of them on the cooperative pool (two threads on a 2-core machine): a stream test's task started 14 s
+# after it was made and the test failed on its 30 s deadline. With 32, the whole suite took as long (156 s, with
+# two builds beside it) and that task started at once.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-32}"
 swift test --skip-build "$@" 2>&1 | tee "$log"
 # Swift Testing prints "Test x() skipped: ..." or "Test x() was cancelled after 0.001 seconds: ..."; XCTest prints
 # "Test Case '...' skipped (0.001 seconds).".

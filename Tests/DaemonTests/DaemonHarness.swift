@@ -1,7 +1,7 @@
 import ControlAPI
 import Foundation
-import LeveeTestSupport
 import Historian
+import LeveeTestSupport
 import Logging
 import PlantSim
 import Synchronization

@@ -86,10 +86,23 @@ struct StreamTests {
         let t = try TestServer()
         defer { t.remove() }
         let frames = Frames()
-        let streamer = streamer(t, status: nil, keepalive: .milliseconds(100))
-        let task = Task { try await streamer.run(after: 0) { frames.append($0) } }
+        let start = ContinuousClock.now
+        let trace = Frames()
+        let note: @Sendable (String) -> Void = { trace.append("\(ContinuousClock.now - start) \($0)") }
+        let history = JournalFeedTests.CountingHistory(t.historian) { n in note("read \(n)") }
+        let streamer = streamer(t, status: nil, keepalive: .milliseconds(100), history: history)
+        let task = Task {
+            note("task")
+            try await streamer.run(after: 0) {
+                note($0.prefix(12).description)
+                frames.append($0)
+            }
+        }
         defer { task.cancel() }
         try await waitUntil("keep-alives") { frames.all.filter { $0 == ": keepalive\n\n" }.count >= 2 }
+        // When the wait ran out, when each step happened: a run with every test at once showed the streamer's task
+        // starting 14 s after it was made, queued behind the whole suite on the cooperative pool.
+        #expect(frames.all.count >= 3, "journal reads \(history.reads), trace \(trace.all.prefix(8))")
         #expect(frames.journalIDs.isEmpty)
     }
 
@@ -111,9 +124,11 @@ struct StreamTests {
         defer { t.remove() }
         let stop = Mutex(false)
         let frames = Frames()
-        let streamer = streamer(t, stopping: { stop.withLock { $0 } })
+        let history = JournalFeedTests.CountingHistory(t.historian)
+        let streamer = streamer(t, stopping: { stop.withLock { $0 } }, history: history)
         let task = Task { try await streamer.run(after: 0) { frames.append($0) } }
         try await waitUntil("a status") { !frames.statuses.isEmpty }
+        #expect(!frames.statuses.isEmpty, "journal reads \(history.reads), frames \(frames.all.prefix(4))")
         stop.withLock { $0 = true }
         try await task.value
     }
