@@ -90,9 +90,14 @@ let package = Package(
             ]
         ),
 
+        // The operator's words: one catalogue of every text the server makes for people (statuses, trips, refusals,
+        // journal entries, alarms, escalations), each a typed message id with its parameters, in zh-CN and en, and
+        // the renderer. The journal stores id and parameters so each client renders in its own language. Pure Swift.
+        .target(name: "Messages"),
+
         // Pure Swift alarm engine (ISA-18.2 states, conditions with deadband and delays, first-out, flood), and the
         // condition type the shutoff interlocks reuse. Imports no C module and no I/O module.
-        .target(name: "Alarm"),
+        .target(name: "Alarm", dependencies: ["Messages"]),
 
         // The three lines of defence: response plans, the shutoff sequencer (a pure value: trips and feedback in,
         // commands out), latch and reset, bypasses, escalation, first flush. No I/O.
@@ -109,6 +114,7 @@ let package = Package(
             dependencies: [
                 "SystemCalls",
                 "CivilTime",
+                "Messages",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -126,7 +132,7 @@ let package = Package(
         .target(name: "Digest"),
 
         // What leveed answers on its control socket, shared with leveectl: Codable status types and the client.
-        .target(name: "ControlAPI"),
+        .target(name: "ControlAPI", dependencies: ["Messages"]),
 
         // The HTTP API for the control room, the park and the bureau (Hummingbird): roles, tokens, live updates by
         // Server-Sent Events, the OpenAPI document, and the web dashboard it serves from Resources/dashboard.
@@ -137,6 +143,7 @@ let package = Package(
                 "ControlAPI",
                 "Digest",
                 "Historian",
+                "Messages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -198,6 +205,7 @@ let package = Package(
                 "Alarm",
                 "Defence",
                 "Drills",
+                "Messages",
                 "MQTTLink",
                 "ParkLink",
                 "HJ212",
@@ -247,6 +255,7 @@ let package = Package(
                 "Drills",
                 "Historian",
                 "LeveeVersion",
+                "Messages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -296,9 +305,10 @@ let package = Package(
         .testTarget(
             name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire", "LeveeTestSupport"]),
-        .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
-        .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
-        .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages"]),
+        .testTarget(name: "HistorianTests", dependencies: ["Historian", "Messages"]),
+        .testTarget(name: "AlarmTests", dependencies: ["Alarm", "Messages"]),
+        .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm", "Messages"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
@@ -314,7 +324,7 @@ let package = Package(
         .testTarget(
             name: "WebAPITests",
             dependencies: [
-                "WebAPI", "ControlAPI", "Digest", "Historian",
+                "WebAPI", "ControlAPI", "Digest", "Historian", "Messages",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -322,7 +332,8 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport", "LeveeVersion",
+                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
+                "LeveeVersion",
                 // To stage a database written by a newer version of Levee.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
