@@ -8,6 +8,7 @@ import DurableState
 import Foundation
 import Historian
 import Logging
+import Messages
 import ServiceLifecycle
 import Synchronization
 
@@ -165,7 +166,8 @@ final class DefenceService: Service, Sendable {
                     _ = await trip(
                         Trigger(
                             kind: .button, who: "button \(u.device)", from: device.location ?? device.name,
-                            why: "one-key shutoff button pressed", date: Date(), action: ActionID.make()),
+                            why: "one-key shutoff button pressed", whyMessage: Message(.triggerButton), date: Date(),
+                            action: ActionID.make()),
                         plan: book.plantWide)
                 }
             }
@@ -455,28 +457,32 @@ final class DefenceService: Service, Sendable {
             case .command: break
             case .alarm(let a):
                 logger.critical("shutoff alarm", metadata: ["alarm": "\(a.text)"])
-                await record("defence-alarm", a.text)
+                await record("defence-alarm", a.message)
+                // The sequencer's text is the whole alarm text: one sentence per language, not a title and a repeat.
+                let text = tag.isEmpty ? a.message : a.message.asDrill
                 switch a {
                 case .manualActionNeeded(let valve, _):
-                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text, drill: !tag.isEmpty)
-                case .stepFailed(let step, _, let reason):
-                    await raise(.stepFailed(step: step), active: true, detail: tag + reason, drill: !tag.isEmpty)
+                    await raise(.manualAction(valve: valve), active: true, text: text, drill: !tag.isEmpty)
+                case .stepFailed(let step, _, _, _):
+                    await raise(.stepFailed(step: step), active: true, text: text, drill: !tag.isEmpty)
                 case .movedWhileShutOff(_, let device, _, _):
-                    await raise(
-                        .movedWhileShutOff(device: device), active: true, detail: tag + a.text, drill: !tag.isEmpty)
+                    await raise(.movedWhileShutOff(device: device), active: true, text: text, drill: !tag.isEmpty)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }
             case .escalate(let e):
                 logger.critical(
                     "park escalation", metadata: ["reason": "\(e.reason)", "by": "\(e.by)", "drill": "\(e.drill)"])
-                await record("escalation", "\(e.by): \(e.reason)", drill: e.drill)
+                await record("escalation", e.message, drill: e.drill)
                 await raise(
-                    .parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)", drill: e.drill)
+                    .parkEscalation, active: true,
+                    text: Message(.alarmEscalated).with(
+                        detail: e.drill ? e.reasonText.asDrill : e.reasonText),
+                    drill: e.drill)
                 if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
                 logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
-                await record(e.journalKind, e.text, details: e.ledgerDetails)
+                await record(e.journalKind, e.message, details: e.ledgerDetails)
                 switch e {
                 case .stepConfirmed(let step, let device, _):
                     await raise(.manualAction(valve: device), active: false, detail: nil)
@@ -495,11 +501,15 @@ final class DefenceService: Service, Sendable {
         for w in watchers { w(latch) }
     }
 
-    private func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
+    private func raise(
+        _ condition: HealthCondition, active: Bool, detail: String? = nil, text: Message? = nil, drill: Bool = false
+    ) async {
         let changed = raised.withLock { set in
             active ? set.insert(condition).inserted : set.remove(condition) != nil
         }
-        if changed || active { await alarms.raise(condition, active: active, detail: detail, drill: drill) }
+        if changed || active {
+            await alarms.raise(condition, active: active, detail: detail, text: text, drill: drill)
+        }
     }
 
     private func switchEscalationOutput(on: Bool, why: String) async {
@@ -536,14 +546,13 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    func record(_ kind: String, _ message: String, drill: Bool? = nil, details: String? = nil) async {
+    func record(_ kind: String, _ text: Message, drill: Bool? = nil, details: String? = nil) async {
         // A drill's events are drill until its report is final: its reset and restore included.
         let (latched, latchedDrill) = sequencer.withLock { ($0.isLatched, $0.isDrill) }
         let isDrill = drill ?? (latched ? latchedDrill : self.drill.withLock { $0 != nil })
         do {
             try await historian.recordEvent(
-                StoredEvent(
-                    kind: kind, source: "shutoff", message: message, at: Date(), details: details, drill: isDrill))
+                StoredEvent(kind: kind, source: "shutoff", text: text, at: Date(), details: details, drill: isDrill))
         } catch {
             logger.warning("shutoff journal entry not yet durable", metadata: ["error": "\(error)"])
         }
