@@ -4,6 +4,7 @@ import ControlAPI
 import Defence
 import Foundation
 import LeveeVersion
+import Messages
 
 /// `leveectl`: the operator's command line. Human output by default, `--json` for scripts.
 ///
@@ -65,6 +66,19 @@ struct DaemonLocation: ParsableArguments {
 
     @Option(name: .long, help: "A file holding the API token (or LEVEE_TOKEN).")
     var tokenFile: String?
+
+    @Option(
+        name: .long,
+        help: "The language of the daemon's texts: zh-CN or en (default: from LC_ALL/LC_MESSAGES/LANG, else en).")
+    var lang: String?
+
+    mutating func validate() throws {
+        guard let lang else { return }
+        guard let language = Language(rawValue: lang) ?? Language(tag: lang) else {
+            throw ValidationError("--lang \(lang): use zh-CN or en")
+        }
+        OutputLanguage.set(language)
+    }
 
     /// The API's URL and token when the HTTP API is to be used.
     func api() throws -> (URL, String)? {

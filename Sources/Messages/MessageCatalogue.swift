@@ -117,6 +117,13 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
     case stepNotConfirmed = "defence.step-not-confirmed"
     case stepNotConfirmedSinceRestart = "defence.step-not-confirmed.since-restart"
 
+    // Replies and refusals to an operator's request
+    case replyLatched = "reply.latched"
+    case replyReset = "reply.reset"
+    case refusalReset = "refusal.reset"
+    case refusalRestore = "refusal.restore"
+    case refusalNoPlan = "refusal.no-plan"
+
     // The status summary line
     case statusLatched = "status.latched"
     case statusDrillLatched = "status.drill-latched"
@@ -341,6 +348,15 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
                 "{command} {device} not confirmed after {seconds} s since leveed restarted ({attempts} attempts, {allowed} s allowed each)"
             )
 
+        case .replyLatched:
+            (
+                "方案 {plan} 已由 {who} 锁定：已发出 {commands} 条指令；各步骤的确认情况见关断进度",
+                "plan {plan} latched by {who}: {commands} {commands|command|commands} sent; the shutoff's progress shows each step as it is confirmed"
+            )
+        case .replyReset: ("{user} 已复位关断；未重新打开任何设备", "reset by {user}; nothing was reopened")
+        case .refusalReset: ("复位被拒绝：{reason}", "reset refused: {reason}")
+        case .refusalRestore: ("恢复被拒绝：{reason}", "restore refused: {reason}")
+        case .refusalNoPlan: ("没有方案“{plan}”（现有方案：{plans}）", "no plan \"{plan}\" (plans: {plans})")
         case .statusLatched: ("关断已锁定", "SHUTOFF LATCHED")
         case .statusDrillLatched: ("演练关断已锁定", "DRILL LATCHED")
         case .statusEscalated: ("已上报园区", "ESCALATED TO PARK")

@@ -233,10 +233,12 @@ final class DefenceService: Service, Sendable {
         let actions = sequencer.withLock { $0.trip(trigger, plan: plan, at: .now) }
         await perform(actions)
         let commands = actions.filter { if case .command = $0 { true } else { false } }.count
+        // Said in the catalogue's words, each client in its language; it points to no tool, since a web user has none.
         return .success(
-            .done(
-                "plan \(plan.name) latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
-            ))
+            .said(
+                Message(
+                    .replyLatched,
+                    ["plan": .text(plan.name), "who": .text(trigger.who), "commands": .text(String(commands))])))
     }
 
     /// A plan by name, or an error listing the names there are.
@@ -256,9 +258,10 @@ final class DefenceService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return .success(.done("reset by \(user); nothing was reopened"))
+            return .success(.said(Message(.replyReset, ["user": .text(user)])))
         case .failure(let refusal):
-            return .failure(ControlRefusal(refusal.refusalKind, "reset refused: \(refusal)"))
+            return .failure(
+                ControlRefusal(refusal.refusalKind, Message(.refusalReset, ["reason": .text("\(refusal)")])))
         }
     }
 
@@ -282,7 +285,8 @@ final class DefenceService: Service, Sendable {
                 let summary = Self.summary(preview)
                 return .success(.restore(summary, message: "dry run: nothing moved; \(Self.counts(summary))"))
             case .failure(let refusal):
-                return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
+                return .failure(
+                    ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
             }
         }
         let action = ActionID.make()
@@ -303,7 +307,8 @@ final class DefenceService: Service, Sendable {
             let message = "restore started by \(user): \(summary.map(Self.counts) ?? "")"
             return .success(summary.map { .restore($0, message: message) } ?? .done(message))
         case .failure(let refusal):
-            return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
+            return .failure(
+                ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
         }
     }
 

@@ -299,8 +299,11 @@ final class ParkService: Service, Sendable {
                 id: c.command.id, plant: c.command.plant, op: c.command.op, plan: c.command.plan, sentAt: c.sentAt,
                 result: result(of: c, now: now), message: c.acks.last?.message ?? c.acks.last?.reason)
         }
-        return ParkSummary(
+        var summary = ParkSummary(
             plants: plants, pendingConfirmations: pending.withLock { $0 }, commands: Array(sent))
+        summary.catchmentNames = Dictionary(
+            settings.catchments.map { ($0.id, $0.name ?? $0.id) }, uniquingKeysWith: { a, _ in a })
+        return summary
     }
 
     /// Whether the plant is heard from now: online, stale (silent too long), offline (its last will) or unknown.

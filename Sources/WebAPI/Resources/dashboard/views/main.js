@@ -2,7 +2,7 @@
 // plant drawn as the three lines of defence the water flows through (risk units → network and pool → boundary →
 // park), each device with its values and their qualities.
 
-import { t, tOr } from '../i18n.js';
+import { t, tOr, said } from '../i18n.js';
 import {
     h, setText, setChildren, syncList, LINES, lineName, pointValue, updatePointValue, pointChip,
     updatePointChip, isBooleanPoint, pointLabel, valveBadge, updateValveBadge, VALVE_SIGNAL_POINTS, stepTable,
@@ -73,7 +73,7 @@ export function mount(root, ctx) {
     function update(state) {
         const s = state.status;
         if (!s) return;
-        setText(summary, s.summary);
+        setText(summary, said(s.summaryText, s.summary));
         historian.hidden = s.historian?.healthy !== false;
         setText(historian, t('main.historianFault', { error: s.historian?.lastError ?? '—',
             buffered: s.historian?.bufferedReadings ?? 0, dropped: s.historian?.droppedReadings ?? 0 }));
@@ -235,7 +235,8 @@ async function confirmShutoff(ctx) {
                 return h('li', { class: local ? 'effect-local' : '' },
                     `${d.name} (${d.id}) — ${tOr(`position.${d.valve.position}`, d.valve.position)}, ` +
                     tOr(`mode.${d.valve.mode}`, d.valve.mode),
-                    local ? h('strong', {}, ' ', t('shutoff.localWarning')) : null);
+                    local ? h('strong', {}, ' ',
+                        said({ id: 'next.local', args: { subject: d.id } }, t('shutoff.localWarning'))) : null);
             })));
         }),
         valves.length ? null : h('p', { class: 'warn-line' }, t('shutoff.noValves')),
