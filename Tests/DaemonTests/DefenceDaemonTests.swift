@@ -149,7 +149,7 @@ struct DefenceDaemonTests {
             .bypass(interlock: "gas-a-level2", reason: "detector calibration", seconds: 3))
         #expect(bypass.ok, "\(bypass)")
         #expect(try defence(h)?.bypasses.first?.interlock == "gas-a-level2")
-        #expect(try h.status()?.summary.contains("1 INTERLOCK(S) BYPASSED") == true)
+        #expect(try h.status()?.summary.contains("1 INTERLOCK BYPASSED") == true)
         try h.plant.setValue(62, device: "gas-a1", signal: "value")
         try await Task.sleep(for: .seconds(1))
         #expect(try defence(h)?.latched == false, "bypassed")
