@@ -56,6 +56,9 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
     case detailSelectorLocal = "detail.selector-local"
     case detailSelectorRemote = "detail.selector-remote"
     case detailPosition = "detail.position"
+    case detailActuatorFaultOn = "detail.actuator-fault.on"
+    case detailActuatorFaultOff = "detail.actuator-fault.off"
+    case detailStrokeDrift = "detail.stroke-drift"
     case detailCommandedClosed = "detail.commanded-closed"
     case detailCommandedOpen = "detail.commanded-open"
     case detailHistorianRecovered = "detail.historian-recovered"
@@ -116,6 +119,35 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
     case escalationPoolFull = "escalation.pool-full"
     case stepNotConfirmed = "defence.step-not-confirmed"
     case stepNotConfirmedSinceRestart = "defence.step-not-confirmed.since-restart"
+
+    // The park's view of its plants
+    case parkPlantOffline = "park.plant-offline"
+    case parkPlantOfflineWill = "park.plant-offline.will"
+    case parkAck = "park.ack"
+    case parkAckMessage = "park.ack.message"
+    case parkCommandRefused = "park.command-refused"
+    case parkNoAnswer = "park.no-answer"
+    case parkPlantEscalated = "park.plant-escalated"
+    case parkCommandSent = "park.command-sent"
+    case parkCommandSentPlan = "park.command-sent.plan"
+    case replyCatchmentTripped = "reply.catchment-tripped"
+    case refusalNoCatchment = "refusal.no-catchment"
+
+    // Device states in the journal
+    case deviceAnswering = "device.answering"
+    case deviceNotAnswering = "device.not-answering"
+    case devicePosition = "device.position"
+    case deviceMode = "device.mode"
+    case deviceActuatorFaultOn = "device.actuator-fault.on"
+    case deviceActuatorFaultOff = "device.actuator-fault.off"
+    case positionOpen = "position.open"
+    case positionClosed = "position.closed"
+    case positionTravelling = "position.travelling"
+    case positionFault = "position.fault"
+    case positionUnknown = "position.unknown"
+    case modeRemote = "mode.remote"
+    case modeLocal = "mode.local"
+    case modeUnknown = "mode.unknown"
 
     // Replies and refusals to an operator's request
     case replyLatched = "reply.latched"
@@ -197,6 +229,13 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
         case .detailSelectorLocal: ("选择开关在就地位置", "selector in local mode")
         case .detailSelectorRemote: ("选择开关在远程位置", "selector in remote mode")
         case .detailPosition: ("阀位：{position}", "position {position}")
+        case .detailActuatorFaultOn: ("执行器报故障", "actuator fault true")
+        case .detailActuatorFaultOff: ("执行器故障信号消除", "actuator fault false")
+        case .detailStrokeDrift:
+            (
+                "{command} 用时 {seconds} s，基准 {baseline} s（{ratio}×）",
+                "{command} in {seconds} s against a baseline of {baseline} s ({ratio}×)"
+            )
         case .detailCommandedClosed: ("已下令关闭", "commanded closed")
         case .detailCommandedOpen: ("已下令打开", "commanded open")
         case .detailHistorianRecovered:
@@ -348,6 +387,44 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
                 "{command} {device} not confirmed after {seconds} s since leveed restarted ({attempts} attempts, {allowed} s allowed each)"
             )
 
+        case .parkPlantOffline: ("企业 {plant} 离线", "plant {plant} offline")
+        case .parkPlantOfflineWill:
+            ("企业 {plant} 离线（遗嘱消息：连接已断开）", "plant {plant} offline (its last will: the connection was lost)")
+        case .parkAck:
+            ("企业 {plant} 答复指令 {command}（{op}）：{result}", "plant {plant} answered command {command} ({op}): {result}")
+        case .parkAckMessage:
+            (
+                "企业 {plant} 答复指令 {command}（{op}）：{result}：{message}",
+                "plant {plant} answered command {command} ({op}): {result}: {message}"
+            )
+        case .parkCommandRefused: ("指令 {op} {result}：{message}", "{op} {result}: {message}")
+        case .parkNoAnswer:
+            ("企业 {plant} 未答复指令 {command}（{op}）", "plant {plant} did not answer command {command} ({op})")
+        case .parkPlantEscalated: ("{plant} 请求园区支援：{reason}", "{plant} escalated: {reason}")
+        case .parkCommandSent:
+            ("已向 {plant} 发送指令 {command}：{op} — {reason}", "command {command} sent to {plant}: {op} — {reason}")
+        case .parkCommandSentPlan:
+            (
+                "已向 {plant} 发送指令 {command}：{op}，方案 {plan} — {reason}",
+                "command {command} sent to {plant}: {op} plan {plan} — {reason}"
+            )
+        case .replyCatchmentTripped: ("汇水分区 {catchment}：方案 {plan} 已执行", "catchment {catchment}: plan {plan} tripped")
+        case .refusalNoCatchment:
+            ("没有汇水分区“{catchment}”（现有：{known}）", "no catchment \"{catchment}\" (known: {known})")
+        case .deviceAnswering: ("{device} 恢复应答", "{device} answering again")
+        case .deviceNotAnswering: ("{device} 停止应答：{error}", "{device} stopped answering: {error}")
+        case .devicePosition: ("{device} 阀位 {from} → {to}", "{device} position {from} → {to}")
+        case .deviceMode: ("{device} 控制方式 {from} → {to}", "{device} mode {from} → {to}")
+        case .deviceActuatorFaultOn: ("{device} 执行器故障", "{device} actuator fault on")
+        case .deviceActuatorFaultOff: ("{device} 执行器故障消除", "{device} actuator fault off")
+        case .positionOpen: ("开", "open")
+        case .positionClosed: ("关", "closed")
+        case .positionTravelling: ("行程中", "travelling")
+        case .positionFault: ("故障", "fault")
+        case .positionUnknown: ("未知", "unknown")
+        case .modeRemote: ("远程", "remote")
+        case .modeLocal: ("就地", "local")
+        case .modeUnknown: ("未知", "unknown")
         case .replyLatched:
             (
                 "方案 {plan} 已由 {who} 锁定：已发出 {commands} 条指令；各步骤的确认情况见关断进度",

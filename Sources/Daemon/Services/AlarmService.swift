@@ -143,14 +143,17 @@ final class AlarmService: Service, Sendable {
                     f[id, default: (false, false)].position = to == .fault
                     return f[id]!
                 }
-                await report(.valveFault(valve: id), active: flags.position || flags.bit, detail: "position \(to)")
+                await report(
+                    .valveFault(valve: id), active: flags.position || flags.bit, detail: nil,
+                    detailMessage: Message(.detailPosition, ["position": .message(to.word)]))
             case .faultBitChanged(let on):
                 let flags = valveFlags.withLock { f in
                     f[id, default: (false, false)].bit = on
                     return f[id]!
                 }
                 await report(
-                    .valveFault(valve: id), active: flags.position || flags.bit, detail: "actuator fault \(on)")
+                    .valveFault(valve: id), active: flags.position || flags.bit, detail: nil,
+                    detailMessage: Message(on ? .detailActuatorFaultOn : .detailActuatorFaultOff))
             case .movementFinished(let r):
                 switch r.outcome {
                 case .failed(let reason):
@@ -198,9 +201,14 @@ final class AlarmService: Service, Sendable {
         let drifted = StrokeDrift.isDrift(measured: r.seconds, baseline: baseline)
         await report(
             .strokeDrift(valve: id), active: drifted,
-            detail: String(
-                format: "%@ in %.1f s against a baseline of %.1f s (%.1f×)", r.target.commandName, r.seconds, baseline,
-                r.seconds / baseline))
+            detail: nil,
+            detailMessage: Message(
+                .detailStrokeDrift,
+                [
+                    "command": .text(r.target.commandName), "seconds": .text(Message.number(r.seconds, decimals: 1)),
+                    "baseline": .text(Message.number(baseline, decimals: 1)),
+                    "ratio": .text(Message.number(r.seconds / baseline, decimals: 1)),
+                ]))
     }
 
     /// A health condition the shutoff reports: a step needing a person on site, a failed step, a park escalation.
