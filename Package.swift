@@ -333,7 +333,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
-                "LeveeVersion",
+                "LeveeVersion", "Messages",
                 // To stage a database written by a newer version of Levee.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
