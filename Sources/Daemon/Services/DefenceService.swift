@@ -420,7 +420,7 @@ final class DefenceService: Service, Sendable {
         // Who and why are typed by people (and come from the network): escaped as the journal stores them.
         let safe = JournalText.escape
         return sequencer.withLock { s in
-            DefenceSummary(
+            var summary = DefenceSummary(
                 latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map { safe($0.text) },
                 steps: s.steps.map { st in
                     DefenceStepSummary(
@@ -441,6 +441,11 @@ final class DefenceService: Service, Sendable {
                         interlock: $0.trigger, by: safe($0.by), reason: safe($0.reason), until: wall($0.until) ?? date)
                 },
                 activeDrill: activeDrill, restore: s.lastRestore.map(Self.summary))
+            summary.tripTexts = s.trips.map { JournalText.escapeMessage($0.message) }
+            summary.escalationTexts = s.escalations.map {
+                JournalText.escapeMessage($0.drill ? $0.message.asDrill : $0.message)
+            }
+            return summary
         }
     }
 

@@ -85,10 +85,10 @@ export function mount(root, ctx) {
         setText(latch, latched ? t('defence.latched') : t('defence.notLatched'));
         drillBadge.hidden = !d?.drill && !d?.activeDrill;
         setText(planLine, d?.plan ? t('defence.plan', { plan: d.plan }) : '');
-        setChildren(trips, (d?.trips ?? []).map((x) => h('li', {}, t('defence.trip'), ' ', x)));
+        setChildren(trips, (d?.trips ?? []).map((x, i) => h('li', {}, t('defence.trip'), ' ', said(d.tripTexts?.[i], x))));
         escalation.hidden = !d?.escalated;
         setChildren(escalation, h('strong', {}, t('defence.escalated')),
-            h('ul', {}, (d?.escalations ?? []).map((e) => h('li', {}, e))));
+            h('ul', {}, (d?.escalations ?? []).map((e, i) => h('li', {}, said(d.escalationTexts?.[i], e)))));
         bypasses.hidden = !(d?.bypasses?.length);
         setChildren(bypasses, h('strong', {}, t('defence.bypasses')),
             h('ul', {}, (d?.bypasses ?? []).map((b) => h('li', {},
