@@ -63,7 +63,10 @@ enum ControlHandler {
             await withDefence { defence in
                 switch defence.plan(named: name) {
                 case .success(let plan): return await body(defence, plan)
-                case .failure(let error): return .failure(ControlRefusal(.notFound, error.message))
+                case .failure(let error):
+                    var refusal = ControlRefusal(.notFound, error.message)
+                    refusal.text = error.text
+                    return .failure(refusal)
                 }
             }
         }

@@ -245,7 +245,10 @@ final class DefenceService: Service, Sendable {
     func plan(named name: String?) -> Result<ResponsePlan, Refusal> {
         guard let name, !name.isEmpty else { return .success(book.plantWide) }
         if let plan = book.plan(name) ?? book.plan("group:\(name)") { return .success(plan) }
-        return .failure(Refusal("no plan \"\(name)\" (plans: \(book.names.joined(separator: ", ")))"))
+        return .failure(
+            Refusal(
+                Message(
+                    .refusalNoPlan, ["plan": .text(name), "plans": .text(book.names.joined(separator: ", "))])))
     }
 
     /// Resets the latch; refused while a button is still pressed or an interlock condition is active, unless an
@@ -592,7 +595,13 @@ final class DefenceService: Service, Sendable {
 /// A refused shutoff request, in the words the operator sees.
 struct Refusal: Error {
     var message: String
+    /// The same from the catalogue, when it has words for it.
+    var text: Message?
     init(_ message: String) { self.message = message }
+    init(_ text: Message) {
+        self.message = text.render(.en)
+        self.text = text
+    }
 }
 
 extension DefenceEvent {
