@@ -185,6 +185,23 @@ let package = Package(
             ]
         ),
 
+        // Alarm notifications to the duty officer's phone: rules, the on-call roster and its escalation ladder, the
+        // message text, the durable outbox (its own SQLite file) and the channels (SMS modem, WeCom, DingTalk, a JSON
+        // webhook, sendmail). Used by the `levee-notify` process; leveed never links it, so no notification can hold
+        // up a safety function.
+        .target(
+            name: "Notify",
+            dependencies: [
+                "CivilTime",
+                "Config",
+                "ControlAPI",
+                "Digest",
+                "SystemCalls",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         // It serves no HTTP and does not link Hummingbird: the HTTP API is levee-web, a process of its own.
         .executableTarget(
@@ -310,6 +327,12 @@ let package = Package(
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: [
+                "Notify", "Config", "ControlAPI", "Digest", "LeveeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian", "LeveeTestSupport"]),
         .testTarget(
             name: "WebAPITests",
