@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "leveed", targets: ["Daemon"]),
         .executable(name: "leveectl", targets: ["leveectl"]),
         .executable(name: "levee-web", targets: ["levee-web"]),
+        .executable(name: "levee-notify", targets: ["levee-notify"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -251,6 +252,25 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Web"
+        ),
+
+        // `levee-notify`: alarm notifications as a process of their own. Wiring only: it follows leveed over the control
+        // socket, as levee-web does, and owns the notification outbox.
+        .executableTarget(
+            name: "levee-notify",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "JournalLog",
+                "LeveeVersion",
+                "Notify",
+                "SystemCalls",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/NotifyApp"
         ),
 
         // The operator's command line `leveectl`.
