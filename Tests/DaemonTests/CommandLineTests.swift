@@ -16,7 +16,7 @@ struct CommandLineTests {
         return (child.exitStatus ?? -1, child.output.joined(separator: "\n"))
     }
 
-    @Test(arguments: ["leveed", "leveectl", "levee-web", "levee-sim"])
+    @Test(arguments: ["leveed", "leveectl", "levee-web", "levee-notify", "levee-sim"])
     func versionPrintsTheOneVersion(binary: String) async throws {
         let (code, text) = try await Self.run(binary, ["--version"])
         #expect(code == 0, "\(text)")
