@@ -284,6 +284,7 @@ let package = Package(
                 "Drills",
                 "Historian",
                 "LeveeVersion",
+                "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
