@@ -58,6 +58,68 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Opens an existing outbox for reading only, as `leveectl notify status` does beside a running levee-notify
+    /// (WAL lets it read while levee-notify writes).
+    public init(readOnlyPath path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OutboxError(path: path, operation: "open", message: "no such file (has levee-notify run?)")
+        }
+        var config = Configuration()
+        config.label = "notify-outbox-reader"
+        config.readonly = true
+        config.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw OutboxError(path: path, operation: "open", message: "\(error)")
+        }
+    }
+
+    /// What `leveectl notify status` shows, read in one transaction: the dispatcher's state, the counts by state,
+    /// and the newest `limit` messages. Synchronous: for the command line, not for the cooperative pool.
+    public func snapshot(limit: Int) throws -> (Dispatcher.State?, [OutboxEntry.State: Int], [OutboxEntry]) {
+        do {
+            return try pool.read { db in
+                let data = try Data.fetchOne(db, sql: "SELECT state FROM dispatcher WHERE id = 1")
+                let state = data.flatMap { try? JSONDecoder().decode(Dispatcher.State.self, from: $0) }
+                var counts: [OutboxEntry.State: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
+                    if let s = OutboxEntry.State(rawValue: row["state"]) { counts[s] = row["n"] }
+                }
+                let recent = try Row.fetchAll(
+                    db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit]
+                )
+                .map(Self.entry)
+                return (state, counts, recent)
+            }
+        } catch {
+            throw OutboxError(path: path, operation: "read", message: "\(error)")
+        }
+    }
+
+    /// Records `message` synchronously: `leveectl notify test` adds its message here, and the running levee-notify
+    /// sends it on its next tick through the same path an alarm takes.
+    @discardableResult
+    public func recordNow(_ message: OutgoingMessage, now: Date) throws -> Int64 {
+        do {
+            return try pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (created_ms, kind, incident, person, channel, address, title, body, next_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Self.ms(now), message.kind.rawValue, message.incident, message.person, message.channel,
+                        message.address, message.title, message.text, Self.ms(now),
+                    ])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw OutboxError(path: path, operation: "record", message: "\(error)")
+        }
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in

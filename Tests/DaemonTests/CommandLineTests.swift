@@ -41,7 +41,7 @@ struct CommandLineTests {
         #expect(code == 0)
         for command in [
             "status", "watch", "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill", "park",
-            "alarms", "ack", "shelve", "unshelve", "silence", "valve", "history", "check-config", "dcs",
+            "alarms", "ack", "shelve", "unshelve", "silence", "valve", "history", "check-config", "dcs", "notify",
         ] {
             #expect(text.contains("\n  \(command) "), "no line for \(command) in:\n\(text)")
         }

@@ -184,6 +184,26 @@ struct NotifyDaemonTests {
         let row = text.split(separator: "\n").first { $0.contains("gas-a1.concentration.HH") }
         #expect(code == 0 && row?.contains(" acknowledged ") == true, "\(text)")
 
+        // The duty view: who acknowledged what, through which channel; and a test message, sent by levee-notify.
+        #expect(
+            await H.wait {
+                try H.leveectl(["notify", "status", "--config", h.configPath]).1.contains(
+                    "#1  王工  via modem +8613800000001")
+            })
+        let (statusCode, statusText) = try H.leveectl(["notify", "status", "--config", h.configPath])
+        #expect(statusCode == 0, "\(statusText)")
+        #expect(statusText.contains("rung 1  王工  modem, ding") && statusText.contains("rung 2  shift-leader  modem"))
+        #expect(statusText.contains("未确认 Unacknowledged:\n  none"), "\(statusText)")
+        let (testCode, testText) = try H.leveectl(
+            ["notify", "test", "modem", "--person", "shift-leader", "--config", h.configPath])
+        #expect(testCode == 0 && testText.contains("test to shift-leader via modem"), "\(testText)")
+        #expect(
+            await TestWait.until(30) {
+                fakes.sms.contains { $0.to == "+8613800000002" && $0.text.contains("Test of channel modem") }
+            }, "\(h.log)")
+        let (badCode, badText) = try H.leveectl(["notify", "test", "pager", "--config", h.configPath])
+        #expect(badCode == 1 && badText.contains("no channel \"pager\""), "\(badText)")
+
         // And in leveed's journal, in his name.
         h.killNotify()
         h.signal(SIGTERM)
