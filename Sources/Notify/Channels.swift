@@ -297,6 +297,16 @@ public struct MailChannel: MessageChannel {
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(returning: -1)
+                return
+            }
+            // A sendmail that hangs (a full queue, a lock) is ended, so the message is retried rather than held.
+            // SIGKILL, not SIGTERM: Foundation's Process hands the child the spawning thread's signal mask, and the
+            // cooperative pool's threads may block SIGTERM, which the child would then never see.
+            let timeout = self.timeout
+            let pid = process.processIdentifier
+            Task {
+                try? await Task.sleep(for: .seconds(timeout))
+                if process.isRunning { kill(pid, SIGKILL) }
             }
         }
         let said = String(decoding: output.fileHandleForReading.availableData.prefix(300), as: UTF8.self)

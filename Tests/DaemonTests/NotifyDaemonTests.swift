@@ -157,6 +157,16 @@ struct NotifyDaemonTests {
         // The first rung by SMS: the alarm, the device, the value and how to acknowledge.
         #expect(await TestWait.until(30) { fakes.sms.contains { $0.to == "+8613800000001" } }, "\(h.log)")
         let first = try #require(fakes.sms.first { $0.to == "+8613800000001" })
+        // The issue's figure, from the alarm's time in leveed to the fake modem's receipt (printed, not asserted:
+        // a loaded test machine says nothing about a plant's box).
+        if let since = try h.alarm("gas-a1.concentration.HH")?.since,
+            let at = Fakes.decoded(fakes.modem.output).first(where: { $0["to"] as? String == "+8613800000001" })?["at"]
+                as? Double
+        {
+            print(
+                "notify latency: alarm to first rung's SMS \(String(format: "%.2f", at - since.timeIntervalSince1970)) s"
+            )
+        }
         #expect(first.text.contains("[测试化工厂] #1 紧急报警"), "\(first.text)")
         #expect(first.text.contains("罐区A可燃气体探测器"))
         #expect(first.text.contains("%LEL (正常)"))

@@ -172,5 +172,13 @@ struct WebhookChannelTests {
         #expect(try String(contentsOfFile: dir.file("args"), encoding: .utf8) == "-t -oi\n")
         let failing = MailChannel(id: "mail", sendmail: "/bin/false", from: nil, timeout: 10)
         #expect(await failing.send(m) == .failed("sendmail exit 1: "))
+        // A sendmail that hangs is ended after the channel's timeout, so the outbox can retry the message.
+        let hanging = dir.file("hanging")
+        try "#!/bin/sh\nexec sleep 600\n".write(toFile: hanging, atomically: true, encoding: .utf8)
+        chmod(hanging, 0o755)
+        guard case .failed = await MailChannel(id: "mail", sendmail: hanging, from: nil, timeout: 1).send(m) else {
+            Issue.record("a hanging sendmail counted as delivered")
+            return
+        }
     }
 }

@@ -5,7 +5,7 @@ It prints "ready <slave pty path>" and then answers AT commands on that pty as a
 ATE0, OK/ERROR, +CME ERROR for SIM trouble (AT+CMEE=1 numeric form), +CREG registration, PDU mode (AT+CMGF=0),
 AT+CMGS=<len> with the "> " prompt and Ctrl-Z, +CMS ERROR on a failed send, and stored incoming messages listed by
 AT+CMGL=4 and deleted by AT+CMGD. Every SMS it is asked to send is printed as one JSON line
-{"to", "ref", "part", "parts", "text"}.
+{"to", "ref", "part", "parts", "text", "at"} (the Unix time it was received).
 
 Behaviour changes while running through lines appended to the --control file (each is printed back as
 "applied <line>" once in force):
@@ -143,6 +143,7 @@ def main():
                 except Exception:
                     final(text="+CMS ERROR: 304")  # invalid PDU mode parameter
                     continue
+                sms["at"] = time.time()
                 print(json.dumps(sms, ensure_ascii=False), flush=True)
                 write("\r\n+CMGS: %d\r\n" % (next_index[0] % 256))
                 final(True)
