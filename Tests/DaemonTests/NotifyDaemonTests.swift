@@ -190,28 +190,33 @@ struct NotifyDaemonTests {
         #expect(acked.user == "王工")
         #expect(acked.reason?.contains("#1") == true && acked.reason?.contains("modem +8613800000001") == true)
         // Visible to leveectl too.
-        let (code, text) = try h.leveectl(["alarms"])
+        let socket = h.socketPath
+        let (code, text) = try await OffPool.run { try H.leveectl(["alarms", "--socket", socket]) }
         let row = text.split(separator: "\n").first { $0.contains("gas-a1.concentration.HH") }
         #expect(code == 0 && row?.contains(" acknowledged ") == true, "\(text)")
 
         // The duty view: who acknowledged what, through which channel; and a test message, sent by levee-notify.
-        #expect(
-            await H.wait {
-                try H.leveectl(["notify", "status", "--config", h.configPath]).1.contains(
-                    "#1  王工  via modem +8613800000001")
-            })
-        let (statusCode, statusText) = try H.leveectl(["notify", "status", "--config", h.configPath])
-        #expect(statusCode == 0, "\(statusText)")
+        // leveectl runs off the cooperative pool: each run blocks its thread until the child exits.
+        let config = h.configPath
+        func leveectl(_ arguments: [String]) async throws -> (Int32, String) {
+            try await OffPool.run { try H.leveectl(arguments + ["--config", config]) }
+        }
+        var statusText = ""
+        for _ in 0..<100 {
+            statusText = try await leveectl(["notify", "status"]).1
+            if statusText.contains("#1  王工  via modem +8613800000001") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(statusText.contains("#1  王工  via modem +8613800000001"), "\(statusText)")
         #expect(statusText.contains("rung 1  王工  modem, ding") && statusText.contains("rung 2  shift-leader  modem"))
         #expect(statusText.contains("未确认 Unacknowledged:\n  none"), "\(statusText)")
-        let (testCode, testText) = try H.leveectl(
-            ["notify", "test", "modem", "--person", "shift-leader", "--config", h.configPath])
+        let (testCode, testText) = try await leveectl(["notify", "test", "modem", "--person", "shift-leader"])
         #expect(testCode == 0 && testText.contains("test to shift-leader via modem"), "\(testText)")
         #expect(
             await TestWait.until(30) {
                 fakes.sms.contains { $0.to == "+8613800000002" && $0.text.contains("Test of channel modem") }
             }, "\(h.log)")
-        let (badCode, badText) = try H.leveectl(["notify", "test", "pager", "--config", h.configPath])
+        let (badCode, badText) = try await leveectl(["notify", "test", "pager"])
         #expect(badCode == 1 && badText.contains("no channel \"pager\""), "\(badText)")
 
         // And in leveed's journal, in his name.

@@ -171,7 +171,7 @@ struct WebhookChannelTests {
         #expect(mail.hasSuffix("\n\n" + m.text + "\n"))
         #expect(try String(contentsOfFile: dir.file("args"), encoding: .utf8) == "-t -oi\n")
         let failing = MailChannel(id: "mail", sendmail: "/bin/false", from: nil, timeout: 10)
-        #expect(await failing.send(m) == .failed("sendmail exit 1: "))
+        #expect(await failing.send(m) == .failed("sendmail exit 1"))
         // A sendmail that hangs is ended after the channel's timeout, so the outbox can retry the message.
         let hanging = dir.file("hanging")
         try "#!/bin/sh\nexec sleep 600\n".write(toFile: hanging, atomically: true, encoding: .utf8)
