@@ -80,7 +80,7 @@ public struct MessageText: Sendable {
     /// The dashboard's alarm page, when a URL is configured.
     var alarmPage: String? {
         guard let base = dashboardURL else { return nil }
-        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/#alarms"
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/#/alarms"
     }
 
     private func value(_ v: NotifyEvent.Value, en: Bool) -> String {

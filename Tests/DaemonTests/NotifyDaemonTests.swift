@@ -171,7 +171,7 @@ struct NotifyDaemonTests {
         #expect(first.text.contains("罐区A可燃气体探测器"))
         #expect(first.text.contains("%LEL (正常)"))
         #expect(first.text.contains("回复“收到 1”或“1 1”确认"))
-        #expect(first.text.contains("http://127.0.0.1:8080/#alarms"))
+        #expect(first.text.contains("http://127.0.0.1:8080/#/alarms"))
         #expect(!fakes.sms.contains { $0.to == "+8613800000002" }, "the second rung is told only on escalation")
 
         // The robot comes back: the message that failed is retried and delivered.

@@ -56,7 +56,7 @@ struct DispatcherTests {
         #expect(out[0].text.contains("浓度 62.5 %LEL (正常)"))
         #expect(out[0].text.contains("关断：已闭锁"))
         #expect(out[0].text.contains("回复“收到 1”或“1 1”确认"))
-        #expect(out[0].text.contains("https://levee.local/#alarms"))
+        #expect(out[0].text.contains("https://levee.local/#/alarms"))
     }
 
     @Test func noRuleNoMessage() {
