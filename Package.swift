@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "leveed", targets: ["Daemon"]),
         .executable(name: "leveectl", targets: ["leveectl"]),
         .executable(name: "levee-web", targets: ["levee-web"]),
+        .executable(name: "levee-notify", targets: ["levee-notify"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -192,6 +193,23 @@ let package = Package(
             ]
         ),
 
+        // Alarm notifications to the duty officer's phone: rules, the on-call roster and its escalation ladder, the
+        // message text, the durable outbox (its own SQLite file) and the channels (SMS modem, WeCom, DingTalk, a JSON
+        // webhook, sendmail). Used by the `levee-notify` process; leveed never links it, so no notification can hold
+        // up a safety function.
+        .target(
+            name: "Notify",
+            dependencies: [
+                "CivilTime",
+                "Config",
+                "ControlAPI",
+                "Digest",
+                "SystemCalls",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         // It serves no HTTP and does not link Hummingbird: the HTTP API is levee-web, a process of its own.
         .executableTarget(
@@ -244,6 +262,25 @@ let package = Package(
             path: "Sources/Web"
         ),
 
+        // `levee-notify`: alarm notifications as a process of their own. Wiring only: it follows leveed over the control
+        // socket, as levee-web does, and owns the notification outbox.
+        .executableTarget(
+            name: "levee-notify",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "JournalLog",
+                "LeveeVersion",
+                "Notify",
+                "SystemCalls",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/NotifyApp"
+        ),
+
         // The operator's command line `leveectl`.
         .executableTarget(
             name: "leveectl",
@@ -256,6 +293,7 @@ let package = Package(
                 "Historian",
                 "LeveeVersion",
                 "Messages",
+                "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -320,6 +358,12 @@ let package = Package(
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: [
+                "Notify", "Config", "ControlAPI", "Digest", "LeveeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian", "LeveeTestSupport"]),
         .testTarget(
             name: "WebAPITests",

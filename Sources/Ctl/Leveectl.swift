@@ -25,7 +25,8 @@ struct Leveectl: ParsableCommand {
         discussion: """
             Watch the plant (status, watch, alarms), act on it (shutoff, reset, restore, valve, bypass, escalate, \
             ack, shelve, silence), run verification drills (drill), confirm a park's plan (park), export recorded \
-            history (history export), check a configuration (check-config) and inspect the DCS link (dcs). It \
+            history (history export), check a configuration (check-config), inspect the DCS link (dcs) and the \
+            alarm notifications (notify). It \
             reaches leveed on its control socket, or on the HTTP API with --url and a token.
 
             \(exitCodes)
@@ -34,7 +35,7 @@ struct Leveectl: ParsableCommand {
         subcommands: [
             Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
             Drill.self, Park.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self,
-            History.self, CheckConfigCommand.self, DCS.self,
+            History.self, CheckConfigCommand.self, DCS.self, NotifyCommand.self,
         ])
 
     /// As `ParsableCommand.main()`, except that an argument the parser rejects (missing, unknown or invalid) exits
