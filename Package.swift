@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "leveed", targets: ["Daemon"]),
         .executable(name: "leveectl", targets: ["leveectl"]),
         .executable(name: "levee-web", targets: ["levee-web"]),
+        .executable(name: "levee-notify", targets: ["levee-notify"]),
         .executable(name: "levee-sim", targets: ["levee-sim"]),
         .library(name: "PlantSim", targets: ["PlantSim"]),
     ],
@@ -90,9 +91,14 @@ let package = Package(
             ]
         ),
 
+        // The operator's words: one catalogue of every text the server makes for people (statuses, trips, refusals,
+        // journal entries, alarms, escalations), each a typed message id with its parameters, in zh-CN and en, and
+        // the renderer. The journal stores id and parameters so each client renders in its own language. Pure Swift.
+        .target(name: "Messages"),
+
         // Pure Swift alarm engine (ISA-18.2 states, conditions with deadband and delays, first-out, flood), and the
         // condition type the shutoff interlocks reuse. Imports no C module and no I/O module.
-        .target(name: "Alarm"),
+        .target(name: "Alarm", dependencies: ["Messages"]),
 
         // The three lines of defence: response plans, the shutoff sequencer (a pure value: trips and feedback in,
         // commands out), latch and reset, bypasses, escalation, first flush. No I/O.
@@ -109,6 +115,7 @@ let package = Package(
             dependencies: [
                 "SystemCalls",
                 "CivilTime",
+                "Messages",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API GRDB links, for binding the readings insert without boxing arguments.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -126,7 +133,7 @@ let package = Package(
         .target(name: "Digest"),
 
         // What leveed answers on its control socket, shared with leveectl: Codable status types and the client.
-        .target(name: "ControlAPI"),
+        .target(name: "ControlAPI", dependencies: ["Messages"]),
 
         // The HTTP API for the control room, the park and the bureau (Hummingbird): roles, tokens, live updates by
         // Server-Sent Events, the OpenAPI document, and the web dashboard it serves from Resources/dashboard.
@@ -137,6 +144,7 @@ let package = Package(
                 "ControlAPI",
                 "Digest",
                 "Historian",
+                "Messages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,6 +193,23 @@ let package = Package(
             ]
         ),
 
+        // Alarm notifications to the duty officer's phone: rules, the on-call roster and its escalation ladder, the
+        // message text, the durable outbox (its own SQLite file) and the channels (SMS modem, WeCom, DingTalk, a JSON
+        // webhook, sendmail). Used by the `levee-notify` process; leveed never links it, so no notification can hold
+        // up a safety function.
+        .target(
+            name: "Notify",
+            dependencies: [
+                "CivilTime",
+                "Config",
+                "ControlAPI",
+                "Digest",
+                "SystemCalls",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The daemon executable `leveed`: wires field I/O, the historian, systemd and the control socket together.
         // It serves no HTTP and does not link Hummingbird: the HTTP API is levee-web, a process of its own.
         .executableTarget(
@@ -198,6 +223,7 @@ let package = Package(
                 "Alarm",
                 "Defence",
                 "Drills",
+                "Messages",
                 "MQTTLink",
                 "ParkLink",
                 "HJ212",
@@ -236,6 +262,25 @@ let package = Package(
             path: "Sources/Web"
         ),
 
+        // `levee-notify`: alarm notifications as a process of their own. Wiring only: it follows leveed over the control
+        // socket, as levee-web does, and owns the notification outbox.
+        .executableTarget(
+            name: "levee-notify",
+            dependencies: [
+                "Config",
+                "ControlAPI",
+                "JournalLog",
+                "LeveeVersion",
+                "Notify",
+                "SystemCalls",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/NotifyApp"
+        ),
+
         // The operator's command line `leveectl`.
         .executableTarget(
             name: "leveectl",
@@ -247,6 +292,8 @@ let package = Package(
                 "Drills",
                 "Historian",
                 "LeveeVersion",
+                "Messages",
+                "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -296,25 +343,32 @@ let package = Package(
         .testTarget(
             name: "DevicesTests", dependencies: ["Devices", "Config", "PlantSim", "ModbusWire", "LeveeTestSupport"]),
         .testTarget(name: "PlantSimTests", dependencies: ["PlantSim", "ModbusWire", "LeveeTestSupport"]),
-        .testTarget(name: "HistorianTests", dependencies: ["Historian"]),
-        .testTarget(name: "AlarmTests", dependencies: ["Alarm"]),
-        .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm"]),
+        .testTarget(name: "MessagesTests", dependencies: ["Messages"]),
+        .testTarget(name: "HistorianTests", dependencies: ["Historian", "Messages"]),
+        .testTarget(name: "AlarmTests", dependencies: ["Alarm", "Messages"]),
+        .testTarget(name: "DefenceTests", dependencies: ["Defence", "Config", "Alarm", "Messages"]),
         .testTarget(name: "DrillsTests", dependencies: ["Drills"]),
         .testTarget(name: "DurableStateTests", dependencies: ["DurableState", "SystemCalls", "LeveeTestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "LeveeTestSupport"]),
         .testTarget(name: "CivilTimeTests", dependencies: ["CivilTime"]),
         .testTarget(name: "LeveeVersionTests", dependencies: ["LeveeVersion"]),
-        .testTarget(name: "LeveectlTests", dependencies: ["leveectl", "ControlAPI"]),
+        .testTarget(name: "LeveectlTests", dependencies: ["leveectl", "ControlAPI", "Messages"]),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "LeveeTestSupport"]),
-        .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
+        .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI", "Messages"]),
         .testTarget(name: "MQTTLinkTests", dependencies: ["MQTTLink", "LeveeTestSupport"]),
         .testTarget(name: "ParkLinkTests", dependencies: ["ParkLink", "ControlAPI", "Digest"]),
         .testTarget(name: "HJ212Tests", dependencies: ["HJ212", "LeveeTestSupport"]),
+        .testTarget(
+            name: "NotifyTests",
+            dependencies: [
+                "Notify", "Config", "ControlAPI", "Digest", "LeveeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "UplinkTests", dependencies: ["Uplink", "HJ212", "Historian", "LeveeTestSupport"]),
         .testTarget(
             name: "WebAPITests",
             dependencies: [
-                "WebAPI", "ControlAPI", "Digest", "Historian",
+                "WebAPI", "ControlAPI", "Digest", "Historian", "Messages",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -322,7 +376,8 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport", "LeveeVersion",
+                "ControlAPI", "Historian", "PlantSim", "Config", "ParkLink", "Digest", "LeveeTestSupport",
+                "LeveeVersion", "Messages",
                 // To stage a database written by a newer version of Levee.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

@@ -26,6 +26,7 @@ export SOURCE_DATE_EPOCH=$(date -u -d "$date" +%s)
 
 products=(leveed leveectl levee-sim)
 grep -q '"levee-web"' Package.swift && products+=(levee-web)
+grep -q '"levee-notify"' Package.swift && products+=(levee-notify)
 for p in "${products[@]}"; do
     swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$p"
 done
@@ -43,6 +44,7 @@ install -d "$root/DEBIAN" "$root/usr/sbin" "$root/usr/bin" "$root/lib/systemd/sy
 install -m 0755 -s "$bin/leveed" "$root/usr/sbin/leveed"
 install -m 0755 -s "$bin/leveectl" "$root/usr/bin/leveectl"
 [ -x "$bin/levee-web" ] && install -m 0755 -s "$bin/levee-web" "$root/usr/sbin/levee-web"
+[ -x "$bin/levee-notify" ] && install -m 0755 -s "$bin/levee-notify" "$root/usr/sbin/levee-notify"
 # The dashboard and the OpenAPI document: StaticFiles looks beside the binary (the build tree), then here.
 cp -r "$bin/Levee_WebAPI.resources/Resources/." "$root/usr/share/levee/web/"
 find "$root/usr/share/levee/web" -type d -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +
@@ -56,6 +58,8 @@ python3 packaging/manpage.py "$bin/leveed" 8 "$mandate" "$root/usr/share/man/man
 python3 packaging/manpage.py "$bin/leveectl" 1 "$mandate" "$root/usr/share/man/man1/leveectl.1"
 cp packaging/levee.toml.5 "$root/usr/share/man/man5/levee.toml.5"
 [ -x "$bin/levee-web" ] && python3 packaging/manpage.py "$bin/levee-web" 8 "$mandate" "$root/usr/share/man/man8/levee-web.8"
+[ -x "$bin/levee-notify" ] &&
+    python3 packaging/manpage.py "$bin/levee-notify" 8 "$mandate" "$root/usr/share/man/man8/levee-notify.8"
 install -m 0644 packaging/levee/conffiles "$root/DEBIAN/conffiles"
 install -m 0755 packaging/levee/postinst packaging/levee/prerm packaging/levee/postrm "$root/DEBIAN/"
 
@@ -96,5 +100,6 @@ control() { # <package> <root> <binaries...>
 }
 binaries=(/usr/sbin/leveed /usr/bin/leveectl)
 [ -x "$root/usr/sbin/levee-web" ] && binaries+=(/usr/sbin/levee-web)
+[ -x "$root/usr/sbin/levee-notify" ] && binaries+=(/usr/sbin/levee-notify)
 control levee "$root" "${binaries[@]}"
 control levee-sim "$sim" /usr/bin/levee-sim

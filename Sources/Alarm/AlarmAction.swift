@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// The state of one alarm as the operator sees it (ISA-18.2 / IEC 62682).
 public enum AlarmState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
@@ -56,7 +57,11 @@ public struct AlarmTransition: Sendable, Hashable {
     public var reason: String?
     /// Whether this alarm is its group's first-out.
     public var firstOut: Bool
-    public var message: String
+    /// The operator's text, rendered by each reader in its language.
+    public var text: Message
+    /// `text` in English, as the journal's text column keeps it: the language of every row stored before messages
+    /// had ids, so tools that read the column see one language across the history.
+    public var message: String { text.render(.en) }
 
     /// The wall-clock time of `at`, given one reading of both clocks taken when the action is performed.
     public func date(now: ContinuousClock.Instant, nowDate: Date) -> Date {
@@ -91,7 +96,10 @@ public struct AlarmStatus: Sendable, Hashable {
     /// Whether the condition is active underneath, also when shelved, suppressed or out of service.
     public var conditionActive: Bool
     public var value: Double?
-    public var message: String
+    /// The operator's text, rendered by each reader in its language.
+    public var text: Message
+    /// `text` in English (the journal's text column).
+    public var message: String { text.render(.en) }
     public var group: String?
     public var firstOut: Bool
     /// The health condition behind a device-health alarm; nil for a configured alarm.
@@ -150,4 +158,49 @@ public struct AlarmConfigurationError: Error, Hashable, Sendable, CustomStringCo
     }
 
     public var description: String { "alarm \"\(alarm)\": \(problem)" }
+}
+
+extension AlarmState {
+    /// The state's name in the catalogue.
+    public var title: Message {
+        switch self {
+        case .normal: Message(.stateNormal)
+        case .unacknowledged: Message(.stateUnacknowledged)
+        case .acknowledged: Message(.stateAcknowledged)
+        case .returnedUnacknowledged: Message(.stateReturnedUnacknowledged)
+        case .shelved: Message(.stateShelved)
+        case .suppressedByDesign: Message(.stateSuppressedByDesign)
+        case .outOfService: Message(.stateOutOfService)
+        }
+    }
+}
+
+extension AlarmEvent {
+    /// The event's name in the catalogue.
+    public var title: Message {
+        switch self {
+        case .activated: Message(.eventActivated)
+        case .cleared: Message(.eventCleared)
+        case .acknowledged: Message(.eventAcknowledged)
+        case .shelved: Message(.eventShelved)
+        case .unshelved: Message(.eventUnshelved)
+        case .shelveExpired: Message(.eventShelveExpired)
+        case .suppressed: Message(.eventSuppressed)
+        case .unsuppressed: Message(.eventUnsuppressed)
+        case .removedFromService: Message(.eventRemovedFromService)
+        case .returnedToService: Message(.eventReturnedToService)
+        }
+    }
+}
+
+extension AlarmTransition {
+    /// The journal's text for this change: "gas-a1.high normal → unacknowledged (activated): …", in each language.
+    public var journalText: Message {
+        Message(
+            firstOut ? .alarmTransitionFirstOut : .alarmTransition,
+            [
+                "alarm": .text(alarm), "from": .message(from.title), "to": .message(to.title),
+                "event": .message(event.title), "text": .message(text),
+            ])
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// What the screens, the control socket and a drill report read from the engine.
 extension AlarmEngine {
@@ -40,7 +41,7 @@ extension AlarmEngine {
         let note = r.outOfService ?? r.shelf?.note ?? r.acknowledged
         return AlarmStatus(
             id: r.id, point: r.point, priority: r.priority, state: r.state, conditionActive: r.conditionActive,
-            value: r.value, message: r.message, group: r.group, firstOut: r.firstOut, health: r.health,
+            value: r.value, text: r.text, group: r.group, firstOut: r.firstOut, health: r.health,
             activatedAt: r.activatedAt, since: r.since, shelvedUntil: r.shelf?.until, user: note?.user,
             reason: note?.reason)
     }

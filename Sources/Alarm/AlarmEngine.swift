@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// One sample of a point, as a scan hands it to the engine.
 public struct PointSample: Sendable, Hashable {
@@ -66,7 +67,10 @@ public struct AlarmEngine: Sendable {
         let id: String
         let point: String
         var priority: AlarmPriority
-        var message: String
+        /// The operator's text: a configured alarm's own text (`Message.literal`), or a health alarm's message.
+        var text: Message
+        /// `text` as the journal's text column stores it (English; see `AlarmTransition.message`).
+        var message: String { text.render(.en) }
         let group: String?
         let suppression: Suppression?
         let health: HealthCondition?
@@ -145,7 +149,7 @@ public struct AlarmEngine: Sendable {
             index[d.id] = i
             records.append(
                 Record(
-                    id: d.id, point: d.point, priority: d.priority, message: d.message, group: d.group,
+                    id: d.id, point: d.point, priority: d.priority, text: .literal(d.message), group: d.group,
                     suppression: d.suppressedBy, health: nil, condition: ConditionState(d.condition)))
             alarmsOnPoint[d.point, default: []].append(i)
             if let g = d.group {
@@ -256,15 +260,17 @@ public struct AlarmEngine: Sendable {
 
     /// A device-health condition reported by the daemon; the engine makes an alarm of it on first report.
     /// - Parameters:
-    ///   - detail: free text for the message, such as the failing request.
+    ///   - detail: added to the condition's title after a dash, such as the failing request.
+    ///   - text: the whole text instead of the title, for a condition whose reporter says it better (the shutoff's
+    ///     "manual action needed at sewage-outlet (污水总排口): the valve is in local mode"), so nothing is said twice.
     ///   - measured: for a valve that failed to move, how long it was given; shown in the message and kept as the
     ///     alarm's value in seconds.
     public mutating func health(
-        _ condition: HealthCondition, active: Bool, detail: String? = nil, measured: Duration? = nil,
-        at now: ContinuousClock.Instant
+        _ condition: HealthCondition, active: Bool, detail: Message? = nil, text: Message? = nil,
+        measured: Duration? = nil, at now: ContinuousClock.Instant
     ) -> [AlarmAction] {
         var scan = Scan(now: now)
-        applyHealth(condition, active: active, detail: detail, measured: measured, at: now, scan: &scan)
+        applyHealth(condition, active: active, detail: detail, text: text, measured: measured, at: now, scan: &scan)
         return finish(&scan)
     }
 
@@ -316,7 +322,7 @@ public struct AlarmEngine: Sendable {
             applyCondition(c.alarm, active: c.change.isActive, at: c.change.at, order: c.order, scan: &scan)
         }
         for (condition, active, at) in health {
-            applyHealth(condition, active: active, detail: nil, measured: nil, at: at, scan: &scan)
+            applyHealth(condition, active: active, detail: nil, text: nil, measured: nil, at: at, scan: &scan)
         }
         for (i, at) in lifting {
             records[i].suppressionEndsAt = nil
@@ -371,7 +377,7 @@ public struct AlarmEngine: Sendable {
 
     /// Applies a health report, making the alarm on the first active report.
     mutating func applyHealth(
-        _ condition: HealthCondition, active: Bool, detail: String?, measured: Duration?,
+        _ condition: HealthCondition, active: Bool, detail: Message?, text: Message?, measured: Duration?,
         at: ContinuousClock.Instant, scan: inout Scan
     ) {
         let id = condition.alarmID
@@ -385,22 +391,21 @@ public struct AlarmEngine: Sendable {
             records.append(
                 Record(
                     id: id, point: condition.subject, priority: options.health.priority(of: condition.kind),
-                    message: condition.kind.title, group: nil, suppression: nil, health: condition, condition: nil))
+                    text: condition.title(measured: nil), group: nil, suppression: nil, health: condition,
+                    condition: nil))
         }
         if active {
-            records[i].message = Self.healthMessage(condition, detail: detail, measured: measured)
+            records[i].text = text ?? Self.healthMessage(condition, detail: detail, measured: measured)
             if let measured { records[i].value = measured.inSeconds }
         }
         guard records[i].conditionActive != active else { return }
         applyCondition(i, active: active, at: at, order: scan.nextOrder(), scan: &scan)
     }
 
-    /// The operator's text for a health alarm, such as "阀门未到位 valve failed to move: valve-a-rain，实测 45.2 s".
-    static func healthMessage(_ condition: HealthCondition, detail: String?, measured: Duration?) -> String {
-        var text = "\(condition.kind.title): \(condition.subject)"
-        if let measured { text += "，实测 measured \(String(format: "%.1f", measured.inSeconds)) s" }
-        if let detail, !detail.isEmpty { text += " — \(detail)" }
-        return text
+    /// The operator's text for a health alarm, such as "阀门未到位：valve-a-rain，实测 45.2 s" (zh-CN) or "Valve
+    /// failed to move: valve-a-rain, measured 45.2 s" (en), with the detail after a dash.
+    static func healthMessage(_ condition: HealthCondition, detail: Message?, measured: Duration?) -> Message {
+        condition.title(measured: measured).with(detail: detail)
     }
 
     /// Changes what hides alarm `i` and journals the visible change; when nothing hides it any more it takes the
@@ -439,7 +444,7 @@ public struct AlarmEngine: Sendable {
         let r = records[i]
         let t = AlarmTransition(
             alarm: r.id, point: r.point, priority: r.priority, from: from, to: r.state, event: event, value: r.value,
-            at: at, user: user, reason: reason, firstOut: r.firstOut, message: r.message)
+            at: at, user: user, reason: reason, firstOut: r.firstOut, text: r.text)
         scan.pending.append(Scan.Pending(transition: t, order: order))
         return scan.pending.count - 1
     }

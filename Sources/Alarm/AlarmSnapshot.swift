@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// The engine's alarm states as a `Codable` value, for the daemon to journal and reload across a restart.
 ///
@@ -18,7 +19,10 @@ public struct AlarmSnapshot: Sendable, Hashable, Codable {
         public var id: String
         /// For a device-health alarm, its condition: the engine makes the alarm again on restore.
         public var health: HealthCondition?
+        /// The text in English, as saved before messages had ids; read when `text` is absent.
         public var message: String
+        /// The text with its message id (absent in a snapshot saved before messages had ids).
+        public var text: Message?
         /// The state as the operator saw it, for readers of the journal.
         public var state: AlarmState
         /// The state ignoring shelve, suppression and out of service.
@@ -62,7 +66,7 @@ extension AlarmEngine {
         }
         let entries = records.filter { $0.state != .normal || $0.conditionActive || $0.firstOut }.map { r in
             AlarmSnapshot.Entry(
-                id: r.id, health: r.health, message: r.message, state: r.state, base: r.base,
+                id: r.id, health: r.health, message: r.message, text: r.text, state: r.state, base: r.base,
                 conditionActive: r.conditionActive, suppressed: r.suppressed, value: r.value, firstOut: r.firstOut,
                 activatedAt: r.activatedAt.map(wall), since: r.since.map(wall),
                 shelvedUntil: r.shelf.map { wall($0.until) },
@@ -96,7 +100,8 @@ extension AlarmEngine {
                 index[e.id] = i
                 records.append(
                     Record(
-                        id: e.id, point: h.subject, priority: options.health.priority(of: h.kind), message: e.message,
+                        id: e.id, point: h.subject, priority: options.health.priority(of: h.kind),
+                        text: e.text ?? h.title(measured: nil),
                         group: nil, suppression: nil, health: h, condition: nil))
             }
             guard let i else {
@@ -104,6 +109,8 @@ extension AlarmEngine {
                 continue
             }
             var r = records[i]
+            // A health alarm keeps the text it was raised with (its detail, its measured time).
+            if r.health != nil, let text = e.text { r.text = text }
             r.base = e.base
             r.conditionActive = e.conditionActive
             if let c = r.condition {

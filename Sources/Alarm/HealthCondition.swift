@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// A device-health condition the daemon reports to the engine, so the engine never sees a device type.
 ///
@@ -78,6 +79,54 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         }
     }
 
+    /// The operator's text for the condition, such as "阀门未到位：valve-a-rain，实测 45.2 s" / "Valve failed to move:
+    /// valve-a-rain, measured 45.2 s" (the measured time only for a valve that failed to move).
+    public func title(measured: Duration?) -> Message {
+        let subject: [String: MessageArg] = ["subject": .text(self.subject)]
+        switch kind {
+        case .commFail: return Message(.alarmCommFail, subject)
+        case .stale: return Message(.alarmStale, subject)
+        case .outOfRange: return Message(.alarmOutOfRange, subject)
+        case .frozen: return Message(.alarmFrozen, subject)
+        case .valveFault: return Message(.alarmValveFault, subject)
+        case .valveFailedToMove:
+            guard let measured else { return Message(.alarmFailedToMove, subject) }
+            return Message(
+                .alarmFailedToMoveMeasured,
+                ["subject": .text(self.subject), "seconds": .text(Message.number(measured.inSeconds, decimals: 1))])
+        case .valveLocal: return Message(.alarmLocal, subject)
+        case .historianFault: return Message(.alarmHistorianFault)
+        case .manualAction: return Message(.alarmManualAction, subject)
+        case .stepFailed: return Message(.alarmStepFailed, subject)
+        case .movedWhileShutOff: return Message(.alarmMovedWhileShutOff, subject)
+        case .strokeDrift: return Message(.alarmStrokeDrift, subject)
+        case .parkEscalation: return Message(.alarmEscalated)
+        case .plantEscalated: return Message(.alarmPlantEscalated, subject)
+        case .plantLinkLost: return Message(.alarmLinkLost, subject)
+        case .plantCommandFailed: return Message(.alarmCommandFailed, subject)
+        case .linkDown: return Message(.alarmLinkDown, subject)
+        }
+    }
+
+    /// What the operator should do now, for every condition that stops the three lines of defence (every critical
+    /// kind, and a dead device, which may be a detector); nil where the alarm itself is the whole story.
+    public var nextAction: Message? {
+        let subject: [String: MessageArg] = ["subject": .text(self.subject)]
+        switch kind {
+        case .valveFailedToMove: return Message(.nextFailedToMove, subject)
+        case .valveLocal: return Message(.nextLocal, subject)
+        case .manualAction: return Message(.nextManualAction, subject)
+        case .stepFailed: return Message(.nextStepFailed, subject)
+        case .movedWhileShutOff: return Message(.nextMovedWhileShutOff, subject)
+        case .commFail: return Message(.nextCommFail, subject)
+        case .historianFault: return Message(.nextHistorianFault)
+        case .parkEscalation: return Message(.nextEscalated)
+        case .plantEscalated: return Message(.nextPlantEscalated, subject)
+        case .plantCommandFailed: return Message(.nextCommandFailed, subject)
+        case .stale, .outOfRange, .frozen, .valveFault, .strokeDrift, .plantLinkLost, .linkDown: return nil
+        }
+    }
+
     /// The id of the alarm: `<subject>.<kind>`, such as "gas-a1.comm-fail" or "valve-a-rain.failed-to-move".
     public var alarmID: String { "\(subject).\(kind.rawValue)" }
 
@@ -100,30 +149,6 @@ public enum HealthCondition: Sendable, Hashable, Codable {
         case plantLinkLost = "link-lost"
         case plantCommandFailed = "command-failed"
         case linkDown = "link-down"
-
-        /// The operator's text for this kind: Chinese first, as the control room reads it, then English for
-        /// the engineers' logs.
-        public var title: String {
-            switch self {
-            case .commFail: "通讯故障 comm-fail"
-            case .stale: "数据未更新 stale"
-            case .outOfRange: "超出量程 out-of-range"
-            case .frozen: "数值冻结 frozen value"
-            case .valveFault: "阀门故障 valve fault"
-            case .valveFailedToMove: "阀门未到位 valve failed to move"
-            case .valveLocal: "阀门就地模式 valve in local"
-            case .historianFault: "历史库故障 historian fault"
-            case .manualAction: "需现场手动操作 manual action needed"
-            case .stepFailed: "关断步骤失败 shutoff step failed"
-            case .movedWhileShutOff: "关断期间设备离位 moved while shut off"
-            case .strokeDrift: "阀门行程变慢 valve stroke drift"
-            case .parkEscalation: "已上报园区 escalated to the park"
-            case .plantEscalated: "企业请求园区支援 plant escalated to the park"
-            case .plantLinkLost: "企业通讯中断 plant link lost"
-            case .plantCommandFailed: "园区指令未执行 park command not carried out"
-            case .linkDown: "外部链路中断 link down"
-            }
-        }
     }
 }
 

@@ -31,7 +31,7 @@ extension ConfigValidator {
             top,
             allowed: [
                 "site", "buses", "devices", "historian", "daemon", "alarm", "alarms", "defence", "plans", "interlocks",
-                "first_flush", "http", "users", "mqtt", "park", "uplink", "dcs",
+                "first_flush", "http", "users", "mqtt", "park", "uplink", "dcs", "notify",
             ])
         let site = table(top, "site", required: true).flatMap { validateSite($0) }
         // A file with neither [buses] nor [[devices]] describes a plant not yet configured: it is valid and polls
@@ -62,12 +62,14 @@ extension ConfigValidator {
         let uplink = table(top, "uplink").flatMap { validateUplink($0, devices: validDevices) }
         let dcs = table(top, "dcs").map { validateDCS($0, plans: planIDs) } ?? DCSSettings()
         checkDCSAddresses(validDevices)
+        let notify = table(top, "notify").map { validateNotify($0, devices: validDevices) } ?? NotifySettings()
         guard issues.isEmpty, let site else { return nil }
         var config = LeveeConfig(
             site: site, buses: buses.compactMap(\.bus), devices: validDevices, historian: historian, daemon: daemon,
             alarms: alarms, alarmSettings: alarmSettings, defence: defence, plans: plans.plans, interlocks: interlocks,
             firstFlush: firstFlush, http: http, users: users, mqtt: mqtt, park: park, uplink: uplink)
         config.dcs = dcs
+        config.notify = notify
         return config
     }
 

@@ -39,6 +39,8 @@ public struct LeveeConfig: Sendable, Hashable {
     public var uplink: UplinkSettings?
     /// `[dcs]`: the Modbus TCP server for the plant's DCS; off unless enabled.
     public var dcs: DCSSettings = DCSSettings()
+    /// `[notify]`: alarm notifications to the on-call ladder, sent by levee-notify; off unless enabled.
+    public var notify: NotifySettings = NotifySettings()
 
     public init(
         site: Site, buses: [Bus], devices: [Device], historian: HistorianSettings = HistorianSettings(),

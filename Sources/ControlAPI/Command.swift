@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// The control protocol between leveed and its clients (leveectl, levee-web, and inside leveed the MQTT and park
 /// links): one typed command in, one typed reply or a refusal out.
@@ -151,6 +152,8 @@ public enum ControlCommand: Sendable, Hashable {
 public enum ControlReply: Sendable, Hashable {
     /// An action done (or `ping`), with the text operators are shown.
     case done(String?)
+    /// An action done, its text from the message catalogue (each client renders it in its language).
+    case said(Message)
     case status(SiteStatus)
     /// Alarms not normal, most urgent first.
     case alarms([AlarmEntry])
@@ -170,6 +173,7 @@ public enum ControlReply: Sendable, Hashable {
     public var message: String? {
         switch self {
         case .done(let m), .restore(_, let m): m
+        case .said(let m): m.render(.en)
         case .status, .alarms, .drillCheck, .drills, .report, .metrics, .journal: nil
         }
     }
@@ -192,11 +196,20 @@ public struct ControlRefusal: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     public var kind: Kind
+    /// Why, in English (logs, and clients that render no catalogue).
     public var message: String
+    /// Why, as a catalogue message; nil for refusals not yet in the catalogue.
+    public var text: Message?
 
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
+    }
+
+    public init(_ kind: Kind, _ text: Message) {
+        self.kind = kind
+        self.message = text.render(.en)
+        self.text = text
     }
 
     public var description: String { message }
@@ -247,7 +260,11 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var error: String?
     /// Why it was refused, when `ok` is false.
     public var kind: ControlRefusal.Kind?
+    /// `error` as a catalogue message, when the refusal has one.
+    public var errorText: Message?
     public var message: String?
+    /// `message` as a catalogue message, when the reply has one.
+    public var text: Message?
     public var status: SiteStatus?
     public var alarms: [AlarmEntry]?
     public var drillCheck: DrillCheck?
@@ -263,12 +280,14 @@ public struct ControlResponse: Codable, Sendable, Hashable {
         case .failure(let refusal):
             ok = false
             error = refusal.message
+            errorText = refusal.text
             kind = refusal.kind
         case .success(let reply):
             ok = true
             message = reply.message
             switch reply {
             case .done: break
+            case .said(let m): text = m
             case .status(let s): status = s
             case .alarms(let a): alarms = a
             case .drillCheck(let c): drillCheck = c
@@ -283,7 +302,11 @@ public struct ControlResponse: Codable, Sendable, Hashable {
 
     /// The typed reply, read back from its fields.
     public var result: ControlResult {
-        guard ok else { return .failure(ControlRefusal(kind ?? .conflict, error ?? "refused")) }
+        guard ok else {
+            var refusal = ControlRefusal(kind ?? .conflict, error ?? "refused")
+            refusal.text = errorText
+            return .failure(refusal)
+        }
         if let status { return .success(.status(status)) }
         if let alarms { return .success(.alarms(alarms)) }
         if let drillCheck { return .success(.drillCheck(drillCheck)) }
@@ -292,6 +315,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
         if let restore { return .success(.restore(restore, message: message)) }
         if let metrics { return .success(.metrics(metrics)) }
         if let journal { return .success(.journal(journal)) }
+        if let text { return .success(.said(text)) }
         return .success(.done(message))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// The one-key shutoff as status screens show it: the latch, what tripped it, each step's progress, bypasses,
 /// the automatic trips and the park escalation.
@@ -8,12 +9,16 @@ public struct DefenceSummary: Codable, Sendable, Hashable {
     public var drill: Bool
     /// The running plan (the tripped plans merged, or an operator's restore), if any.
     public var plan: String?
-    /// "who from where: why", first-out first.
+    /// "who from where: why", first-out first (English).
     public var trips: [String]
+    /// `trips` as catalogue messages, for each client to render in its language (nil from an older leveed).
+    public var tripTexts: [Message]? = nil
     public var steps: [DefenceStepSummary]
     /// The plant has called the park (level 2) since the last reset.
     public var escalated: Bool
     public var escalations: [String]
+    /// `escalations` as catalogue messages ("leveed: boundary valve … failed to close"), drill ones marked.
+    public var escalationTexts: [Message]? = nil
     /// Automatic trips in force or bypassed.
     public var interlocks: [InterlockSummary]
     /// Bypasses in force: shown on every status output, since a bypassed trip will not act.

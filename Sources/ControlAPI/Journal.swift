@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// One journal entry as leveed recorded it, carried live on a `watch` with `journal`: the same fields the
 /// historian stores and the HTTP API's `journal` events show.
@@ -9,14 +10,19 @@ public struct JournalEntry: Codable, Sendable, Hashable {
     public var at: Date
     public var kind: String
     public var source: String
+    /// The entry's text in English (what an entry stored before messages had ids has); `text` is the same as a
+    /// catalogue message, for each client to render in its language.
     public var message: String
+    public var text: Message?
     /// Machine-readable details as the JSON text they were stored as.
     public var details: String?
     public var drill: Bool
 
     public init(
-        id: Int64, at: Date, kind: String, source: String, message: String, details: String?, drill: Bool
+        id: Int64, at: Date, kind: String, source: String, message: String, details: String?, drill: Bool,
+        text: Message? = nil
     ) {
+        self.text = text
         self.id = id
         self.at = at
         self.kind = kind
@@ -26,7 +32,9 @@ public struct JournalEntry: Codable, Sendable, Hashable {
         self.drill = drill
     }
 
-    private enum CodingKeys: String, CodingKey { case id, at, atMilliseconds, kind, source, message, details, drill }
+    private enum CodingKeys: String, CodingKey {
+        case id, at, atMilliseconds, kind, source, message, text, details, drill
+    }
 
     /// The time goes as ISO 8601 (`at`, for people) and as whole milliseconds since 1970 (`atMilliseconds`), read
     /// back exactly as the historian's database gives it (`Date(timeIntervalSince1970: ms / 1000)`): the ISO form
@@ -43,6 +51,7 @@ public struct JournalEntry: Codable, Sendable, Hashable {
         kind = try c.decode(String.self, forKey: .kind)
         source = try c.decode(String.self, forKey: .source)
         message = try c.decode(String.self, forKey: .message)
+        text = try? c.decodeIfPresent(Message.self, forKey: .text)
         details = try c.decodeIfPresent(String.self, forKey: .details)
         drill = try c.decode(Bool.self, forKey: .drill)
     }
@@ -56,6 +65,7 @@ public struct JournalEntry: Codable, Sendable, Hashable {
         try c.encode(kind, forKey: .kind)
         try c.encode(source, forKey: .source)
         try c.encode(message, forKey: .message)
+        try c.encodeIfPresent(text, forKey: .text)
         try c.encodeIfPresent(details, forKey: .details)
         try c.encode(drill, forKey: .drill)
     }

@@ -66,6 +66,9 @@ public struct ParkSummary: Codable, Sendable, Hashable {
     public var pendingConfirmations: [PendingConfirmation]
     /// Commands sent to plants, newest first.
     public var commands: [ParkCommandSummary]
+    /// Each catchment's display name by id, so screens name a catchment as people know it (nil from an older
+    /// leveed: show the id).
+    public var catchmentNames: [String: String]? = nil
 
     public init(
         plants: [ParkPlantSummary], pendingConfirmations: [PendingConfirmation], commands: [ParkCommandSummary]

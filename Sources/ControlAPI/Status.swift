@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 
 /// The state of a running leveed as operators see it: every device with its values, qualities and read times.
 /// Sent over the control socket as JSON; versioned so that leveectl can refuse a daemon it does not understand.
@@ -11,8 +12,10 @@ public struct SiteStatus: Codable, Sendable, Hashable {
     /// The site's IANA time zone, for showing times as the plant reads its clocks.
     public var timeZone: String
     public var generatedAt: Date
-    /// A one-line summary, the same text systemd shows as the unit's status.
+    /// A one-line summary, the same text systemd shows as the unit's status (English).
     public var summary: String
+    /// The summary as a catalogue message, for each client to render in its language (nil from an older leveed).
+    public var summaryText: Message? = nil
     public var devices: [DeviceStatus]
     public var historian: HistorianSummary
     /// Alarms not normal, most urgent first; and the alarm rate over the last 10 minutes (flood above 10).
@@ -39,6 +42,14 @@ public struct SiteStatus: Codable, Sendable, Hashable {
         self.summary = summary
         self.devices = devices
         self.historian = historian
+    }
+}
+
+extension SiteStatus {
+    /// Sets the summary from its parts: `summaryText` joins them, `summary` is its English rendering.
+    public mutating func setSummary(_ parts: [Message]) {
+        summaryText = Message.joined(parts)
+        summary = summaryText?.render(.en) ?? ""
     }
 }
 
@@ -157,7 +168,11 @@ public struct AlarmEntry: Codable, Sendable, Hashable {
     public var state: String
     public var conditionActive: Bool
     public var value: Double?
+    /// The alarm's text in English; `text` is the same as a catalogue message (nil from an older leveed).
     public var message: String
+    public var text: Message? = nil
+    /// What the operator should do now, for the conditions that stop the three lines of defence.
+    public var nextAction: Message? = nil
     public var group: String?
     public var firstOut: Bool
     public var since: Date?

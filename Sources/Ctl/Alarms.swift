@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlAPI
 import Foundation
+import Messages
 
 /// Sends one command and turns the reply into output and an exit code: 0 done, 3 daemon unreachable (or speaking
 /// another protocol version), 4 refused.
@@ -15,11 +16,13 @@ func perform(_ command: ControlCommand, at location: DaemonLocation, json: Bool 
     }
     switch result {
     case .failure(let refusal):
-        printError("leveectl: \(refusal.message)")
+        printError("leveectl: \(said(refusal.text, refusal.message))")
         throw ExitCode(4)
     case .success(let reply):
         if json, let data = try? JSONEncoder.control.encode(ControlResponse(.success(reply))) {
             print(String(decoding: data, as: UTF8.self))
+        } else if case .said(let text) = reply {
+            print(said(text, reply.message ?? ""))
         } else if let message = reply.message {
             print(message)
         }
@@ -45,7 +48,9 @@ struct Alarms: ParsableCommand {
         for a in alarms {
             let state = a.state + (a.firstOut ? " FIRST-OUT" : "")
             let value = a.value.map { StatusView.format($0) } ?? "—"
-            print(StatusView.row([a.priority.uppercased(), state, a.id, value, a.message], widths: [10, 26, 34, 12]))
+            print(
+                StatusView.row(
+                    [a.priority.uppercased(), state, a.id, value, said(a.text, a.message)], widths: [10, 26, 34, 12]))
         }
     }
 }

@@ -4,6 +4,7 @@ import ControlAPI
 import Defence
 import Foundation
 import LeveeVersion
+import Messages
 
 /// `leveectl`: the operator's command line. Human output by default, `--json` for scripts.
 ///
@@ -24,7 +25,8 @@ struct Leveectl: ParsableCommand {
         discussion: """
             Watch the plant (status, watch, alarms), act on it (shutoff, reset, restore, valve, bypass, escalate, \
             ack, shelve, silence), run verification drills (drill), confirm a park's plan (park), export recorded \
-            history (history export), check a configuration (check-config) and inspect the DCS link (dcs). It \
+            history (history export), check a configuration (check-config), inspect the DCS link (dcs) and the \
+            alarm notifications (notify). It \
             reaches leveed on its control socket, or on the HTTP API with --url and a token.
 
             \(exitCodes)
@@ -33,7 +35,7 @@ struct Leveectl: ParsableCommand {
         subcommands: [
             Status.self, Watch.self, Shutoff.self, Reset.self, Restore.self, Bypass.self, Unbypass.self, Escalate.self,
             Drill.self, Park.self, Alarms.self, Ack.self, Shelve.self, Unshelve.self, Silence.self, Valve.self,
-            History.self, CheckConfigCommand.self, DCS.self,
+            History.self, CheckConfigCommand.self, DCS.self, NotifyCommand.self,
         ])
 
     /// As `ParsableCommand.main()`, except that an argument the parser rejects (missing, unknown or invalid) exits
@@ -65,6 +67,19 @@ struct DaemonLocation: ParsableArguments {
 
     @Option(name: .long, help: "A file holding the API token (or LEVEE_TOKEN).")
     var tokenFile: String?
+
+    @Option(
+        name: .long,
+        help: "The language of the daemon's texts: zh-CN or en (default: from LC_ALL/LC_MESSAGES/LANG, else en).")
+    var lang: String?
+
+    mutating func validate() throws {
+        guard let lang else { return }
+        guard let language = Language(rawValue: lang) ?? Language(tag: lang) else {
+            throw ValidationError("--lang \(lang): use zh-CN or en")
+        }
+        OutputLanguage.set(language)
+    }
 
     /// The API's URL and token when the HTTP API is to be used.
     func api() throws -> (URL, String)? {

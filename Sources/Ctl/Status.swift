@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlAPI
 import Foundation
+import Messages
 
 /// `leveectl status`: every device with value, unit, quality and read time, and every valve's position and mode;
 /// the links to the park and the bureau when configured; on a park instance, its plants and the commands sent them.
@@ -85,7 +86,7 @@ struct Status: ParsableCommand {
             printError("leveectl: daemon refused: no status")
             throw ExitCode(4)
         case .failure(let refusal):
-            printError("leveectl: daemon refused: \(refusal.message)")
+            printError("leveectl: daemon refused: \(said(refusal.text, refusal.message))")
             throw ExitCode(4)
         }
     }
@@ -112,7 +113,7 @@ enum StatusView {
         let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
         var out =
             "\(s.siteName) (\(s.site))   \(s.generatedAt.formatted(day)) \(s.generatedAt.formatted(clock)) \(s.timeZone)\n"
-        out += s.summary + "\n"
+        out += said(s.summaryText, s.summary) + "\n"
         if !s.historian.healthy {
             out += "HISTORIAN FAULT: \(s.historian.lastError ?? "unknown") — \(s.historian.bufferedReadings) readings "
             out += "buffered, \(s.historian.droppedReadings) dropped\n"
@@ -159,7 +160,9 @@ enum StatusView {
             out += "\nAlarms 报警 (\(s.alarmRate) in the last 10 min\(s.alarmRate > 10 ? ", FLOOD" : ""))\n"
             for a in s.alarms.prefix(12) {
                 let state = a.state + (a.firstOut ? " FIRST-OUT" : "")
-                out += row([a.priority.uppercased(), state, a.id, a.message], widths: [10, 26, 34]) + "\n"
+                out +=
+                    row([a.priority.uppercased(), state, a.id, said(a.text, a.message)], widths: [10, 26, 34]) + "\n"
+                if let next = a.nextAction { out += "    → \(said(next, ""))\n" }
             }
             if s.alarms.count > 12 { out += "  … \(s.alarms.count - 12) more: leveectl alarms\n" }
         }

@@ -3,6 +3,7 @@ import Defence
 import Devices
 import Foundation
 import Historian
+import Messages
 
 /// Who asks, as the journal names them.
 struct Requester: Sendable {
@@ -62,7 +63,10 @@ enum ControlHandler {
             await withDefence { defence in
                 switch defence.plan(named: name) {
                 case .success(let plan): return await body(defence, plan)
-                case .failure(let error): return .failure(ControlRefusal(.notFound, error.message))
+                case .failure(let error):
+                    var refusal = ControlRefusal(.notFound, error.message)
+                    refusal.text = error.text
+                    return .failure(refusal)
                 }
             }
         }
@@ -171,11 +175,13 @@ enum ControlHandler {
         var status = StatusBuilder.status(field: field, historian: historian, alarms: alarms)
         status.defence = defence?.summary()
         if let d = status.defence {
-            var flags: [String] = []
-            if d.latched { flags.append(d.drill ? "DRILL LATCHED" : "SHUTOFF LATCHED") }
-            if d.escalated { flags.append("ESCALATED TO PARK") }
-            if !d.bypasses.isEmpty { flags.append("\(d.bypasses.count) INTERLOCK(S) BYPASSED") }
-            if !flags.isEmpty { status.summary = flags.joined(separator: "; ") + "; " + status.summary }
+            var flags: [Message] = []
+            if d.latched { flags.append(Message(d.drill ? .statusDrillLatched : .statusLatched)) }
+            if d.escalated { flags.append(Message(.statusEscalated)) }
+            if !d.bypasses.isEmpty {
+                flags.append(Message(.statusBypassed, ["count": .text(String(d.bypasses.count))]))
+            }
+            if !flags.isEmpty { status.setSummary(flags + (status.summaryText.map { [$0] } ?? [])) }
         }
         if let links {
             status.links = links.summary()

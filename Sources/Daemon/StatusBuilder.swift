@@ -3,6 +3,7 @@ import ControlAPI
 import Devices
 import Foundation
 import Historian
+import Messages
 
 /// Turns the live field state into what operators and systemd are shown.
 enum StatusBuilder {
@@ -37,32 +38,50 @@ enum StatusBuilder {
             bufferedReadings: h?.bufferedReadings ?? 0, droppedReadings: h?.droppedReadings ?? 0)
         var status = SiteStatus(
             site: config.site.id, siteName: config.site.name, timeZone: config.site.timeZone, generatedAt: Date(),
-            summary: summary(snapshot, historian: historianSummary), devices: devices, historian: historianSummary)
+            summary: "", devices: devices, historian: historianSummary)
+        var parts = summaryParts(snapshot, historian: historianSummary)
         if let (list, rate) = alarms?.summary() {
             status.alarms = list
             status.alarmRate = rate
             let unacked = list.filter { $0.state == "unacknowledged" || $0.state == "returned-unacknowledged" }.count
             if !list.isEmpty {
-                status.summary += "; \(list.count) alarm\(list.count == 1 ? "" : "s") (\(unacked) unacknowledged)"
+                parts.append(
+                    Message(
+                        .statusAlarms, ["count": .text(String(list.count)), "unacknowledged": .text(String(unacked))]))
             }
-            if rate > 10 { status.summary += "; ALARM FLOOD \(rate)/10 min" }
+            if rate > 10 { parts.append(Message(.statusFlood, ["rate": .text(String(rate))])) }
         }
+        status.setSummary(parts)
         return status
     }
 
     /// The one-line status systemd shows: devices up and down, valves in fault or local mode, historian health.
     static func summary(_ snapshot: [DeviceSnapshot], historian: HistorianSummary) -> String {
+        Message.joined(summaryParts(snapshot, historian: historian))?.render(.en) ?? ""
+    }
+
+    /// The parts of the one-line status, as catalogue messages.
+    static func summaryParts(_ snapshot: [DeviceSnapshot], historian: HistorianSummary) -> [Message] {
         let down = snapshot.filter { !$0.answering }.map(\.device.id)
-        var parts = ["\(snapshot.count - down.count)/\(snapshot.count) devices answering"]
+        var parts = [
+            Message(
+                .statusDevicesAnswering,
+                ["answering": .text(String(snapshot.count - down.count)), "total": .text(String(snapshot.count))])
+        ]
         if !down.isEmpty {
+            let shown = down.prefix(5).joined(separator: ", ")
             parts.append(
-                "down: " + down.prefix(5).joined(separator: ", ") + (down.count > 5 ? " +\(down.count - 5)" : ""))
+                down.count > 5
+                    ? Message(.statusDownMore, ["devices": .text(shown), "more": .text(String(down.count - 5))])
+                    : Message(.statusDown, ["devices": .text(shown)]))
         }
         let faults = snapshot.filter { $0.valve?.position == .fault || $0.valve?.movementFault != nil }.map(\.device.id)
-        if !faults.isEmpty { parts.append("valve faults: " + faults.joined(separator: ", ")) }
+        if !faults.isEmpty {
+            parts.append(Message(.statusValveFaults, ["valves": .text(faults.joined(separator: ", "))]))
+        }
         let local = snapshot.filter { $0.valve?.mode == .local }.map(\.device.id)
-        if !local.isEmpty { parts.append("local mode: " + local.joined(separator: ", ")) }
-        parts.append(historian.healthy ? "historian ok" : "historian FAULT")
-        return parts.joined(separator: "; ")
+        if !local.isEmpty { parts.append(Message(.statusLocalMode, ["valves": .text(local.joined(separator: ", "))])) }
+        parts.append(Message(historian.healthy ? .statusHistorianOK : .statusHistorianFault))
+        return parts
     }
 }

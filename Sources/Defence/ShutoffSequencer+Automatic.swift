@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import Foundation
+import Messages
 
 /// A trip the plant makes by itself: a condition on one point (a bund level, a gas concentration, a rain-outlet
 /// COD) that starts a plan. The condition is the Alarm module's `Condition`, so the alarm that announces a limit
@@ -125,11 +126,13 @@ extension ShutoffSequencer {
 
     private mutating func automaticTrip(_ i: Int, at now: ContinuousClock.Instant, date: Date?) -> [ShutoffAction] {
         let t = automatic[i].trigger
-        let why = "condition \(t.id) active on \(t.point)"
+        let whyMessage = Message(.triggerCondition, ["interlock": .text(t.id), "point": .text(t.point)])
+        let why = whyMessage.render(.en)
         // The action id is the interlock and the moment it tripped: the sequencer makes no random ids.
         let action = "\(t.id)@\(Int(((date ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970 * 1000).rounded()))"
         let trigger = Trigger(
-            kind: .automatic(t.id), who: "interlock \(t.id)", from: t.point, why: why, date: date, action: action)
+            kind: .automatic(t.id), who: "interlock \(t.id)", from: t.point, why: why, whyMessage: whyMessage,
+            date: date, action: action)
         return trip(trigger, plan: t.plan, at: now)
     }
 }

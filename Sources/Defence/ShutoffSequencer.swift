@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import Foundation
+import Messages
 
 /// The one-key shutoff as a latching interlock: trips, feedback and ticks go in, commands and alarms come out.
 ///
@@ -211,11 +212,12 @@ public struct ShutoffSequencer: Sendable {
             return []
         }
         guard escalatedPools.insert(pool).inserted else { return [] }
+        let minutes = String(Int((timeUntilFull ?? .zero).inSeconds / 60))
         let why =
             highHigh
-            ? "accident pool \(pool) at HH"
-            : "accident pool \(pool) full in \(Int((timeUntilFull ?? .zero).inSeconds / 60)) min"
-        return escalateAction(reason: why, by: Trigger.daemonUser)
+            ? Message(.escalationPoolHighHigh, ["pool": .text(pool)])
+            : Message(.escalationPoolFull, ["pool": .text(pool), "minutes": .text(minutes)])
+        return escalateAction(reason: why.render(.en), message: why, by: Trigger.daemonUser)
     }
 
     // MARK: Internals
@@ -309,7 +311,8 @@ public struct ShutoffSequencer: Sendable {
             .alarm(.manualActionNeeded(valve: step.device, location: devices[step.device]?.location))
         ]
         if step.line == .boundary && isLatched {
-            actions += escalateAction(reason: "boundary valve \(step.device) is in local mode", by: Trigger.daemonUser)
+            let why = Message(.escalationBoundaryLocal, ["valve": .text(step.device)])
+            actions += escalateAction(reason: why.render(.en), message: why, by: Trigger.daemonUser)
         }
         return actions
     }
@@ -318,22 +321,29 @@ public struct ShutoffSequencer: Sendable {
         let step = steps[i].step
         let seconds = steps[i].commandedAt.map { (now - $0).inSeconds } ?? 0
         let allowed = deadline(of: step).inSeconds
-        let reason = String(
-            format: "%@ %@ not confirmed after %.1f s%@ (%d attempts, %.1f s allowed each)",
-            step.operation.commandName, step.device, seconds,
-            steps[i].startedBeforeRestart ? " since leveed restarted" : "", steps[i].runAttempts, allowed)
+        let why = Message(
+            steps[i].startedBeforeRestart ? .stepNotConfirmedSinceRestart : .stepNotConfirmed,
+            [
+                "command": .text(step.operation.commandName), "device": .text(step.device),
+                "seconds": .text(Message.number(seconds, decimals: 1)),
+                "attempts": .text(String(steps[i].runAttempts)), "allowed": .text(Message.number(allowed, decimals: 1)),
+            ])
+        let reason = why.render(.en)
         steps[i].phase = .failed
         steps[i].failedReason = reason
         steps[i].measuredSeconds = steps[i].startedBeforeRestart ? nil : seconds
-        var actions: [ShutoffAction] = [.alarm(.stepFailed(step: step.id, device: step.device, reason: reason))]
+        var actions: [ShutoffAction] = [
+            .alarm(.stepFailed(step: step.id, device: step.device, reason: reason, why: why))
+        ]
         if step.line == .boundary && step.operation == .closeValve && isLatched {
-            actions += escalateAction(reason: "boundary valve \(step.device) failed to close", by: Trigger.daemonUser)
+            let why = Message(.escalationBoundaryFailed, ["valve": .text(step.device)])
+            actions += escalateAction(reason: why.render(.en), message: why, by: Trigger.daemonUser)
         }
         return actions
     }
 
-    mutating func escalateAction(reason: String, by who: String) -> [ShutoffAction] {
-        let escalation = Escalation(reason: reason, by: who, drill: isLatched && isDrill)
+    mutating func escalateAction(reason: String, message: Message? = nil, by who: String) -> [ShutoffAction] {
+        let escalation = Escalation(reason: reason, reasonMessage: message, by: who, drill: isLatched && isDrill)
         escalations.append(escalation)
         return [.escalate(escalation)]
     }

@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import Foundation
+import Messages
 
 /// Who or what asked for a trip, from where and why: journaled with the trip and carried on every command.
 public struct Trigger: Sendable, Hashable, Codable {
@@ -26,6 +27,9 @@ public struct Trigger: Sendable, Hashable, Codable {
     public var who: String
     public var from: String
     public var why: String
+    /// `why` from the catalogue, for the reasons Levee gives itself (an interlock's condition, the button): each
+    /// reader renders it in its own language. Nil for a person's reason, shown as typed.
+    public var whyMessage: Message?
     /// A verification drill (验证演练) on the real equipment: everything runs, but escalations and reports say so.
     public var drill: Bool
     /// Wall-clock time for the journal; nil when the caller did not give one.
@@ -34,13 +38,14 @@ public struct Trigger: Sendable, Hashable, Codable {
     public var action: String?
 
     public init(
-        kind: Kind, who: String, from: String, why: String, drill: Bool = false, date: Date? = nil,
-        action: String? = nil
+        kind: Kind, who: String, from: String, why: String, whyMessage: Message? = nil, drill: Bool = false,
+        date: Date? = nil, action: String? = nil
     ) {
         self.kind = kind
         self.who = who
         self.from = from
         self.why = why
+        self.whyMessage = whyMessage
         self.drill = drill
         self.date = date
         self.action = action
@@ -129,8 +134,8 @@ public struct DeviceCommand: Sendable, Hashable {
 public enum DefenceAlarm: Sendable, Hashable {
     /// A valve in local (manual) mode cannot be commanded: someone must go and operate it by hand.
     case manualActionNeeded(valve: String, location: String?)
-    /// A step was not confirmed within its deadline after every retry.
-    case stepFailed(step: String, device: String, reason: String)
+    /// A step was not confirmed within its deadline after every retry; `reason` in English, `why` from the catalogue.
+    case stepFailed(step: String, device: String, reason: String, why: Message? = nil)
     /// The bus did not take a command.
     case commandNotAcknowledged(step: String, device: String, error: String?)
     /// A device left its tripped state while latched, in remote, without a command from Levee (push-buttons, a
@@ -150,7 +155,10 @@ public enum DefenceAlarm: Sendable, Hashable {
 
 /// A call for help beyond the plant (the park, level 2), with who and why.
 public struct Escalation: Sendable, Hashable, Codable {
+    /// The reason in English (logs, the escalation output's command record, the park payload).
     public var reason: String
+    /// The reason from the catalogue, for the sequencer's own escalations; nil for an operator's typed reason.
+    public var reasonMessage: Message?
     /// `Trigger.daemonUser` for the sequencer's own escalations, otherwise the operator.
     public var by: String
     /// Escalations during a drill are sent as drill, so the park does not mobilise.

@@ -1,3 +1,5 @@
+import Messages
+
 /// Makes text safe to keep in the journal: Unicode bidi overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
 /// control characters are stored as visible escapes such as `\u{202E}`.
 ///
@@ -87,6 +89,18 @@ public enum JournalText {
             .joined(separator: "\n")
     }
 
+    /// `message` with every text argument escaped (`escape`), nested messages included.
+    public static func escapeMessage(_ message: Message) -> Message {
+        var m = message
+        for (k, v) in m.args {
+            switch v {
+            case .text(let s): m.args[k] = .text(escape(s))
+            case .message(let inner): m.args[k] = .message(escapeMessage(inner))
+            }
+        }
+        return m
+    }
+
     private static func visible(_ code: UInt32) -> String {
         let hex = String(code, radix: 16, uppercase: true)
         return "\\u{" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "}"
@@ -100,6 +114,7 @@ extension PendingRecord {
         case .event(var e):
             e.source = JournalText.escape(e.source)
             e.message = JournalText.escape(e.message)
+            e.text = e.text.map { JournalText.escapeMessage($0) }
             e.details = e.details.map(JournalText.escapeDetails)
             return .event(e)
         case .command(var c):

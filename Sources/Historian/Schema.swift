@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Messages
 
 /// The history database's schema, one GRDB migration per version.
 ///
@@ -41,7 +42,9 @@ import GRDBSQLite
 ///     source TEXT NOT NULL,
 ///     message TEXT NOT NULL,
 ///     details TEXT,               -- JSON, as given
-///     drill INTEGER NOT NULL DEFAULT 0
+///     drill INTEGER NOT NULL DEFAULT 0,
+///     message_id TEXT,            -- v4: the catalogue id of message (Messages), NULL on older rows
+///     message_args TEXT           -- v4: its arguments as a JSON object, NULL on older rows
 /// );
 /// CREATE INDEX events_at ON events(at);
 /// CREATE TABLE commands (
@@ -201,6 +204,16 @@ enum Schema {
                     """
             )
         }
+        // The journal keeps each entry's catalogue id and arguments, so every reader renders it in its own
+        // language; `message` stays, in English, for the tools that read the text and for the rows before this.
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN message_id TEXT;
+                    ALTER TABLE events ADD COLUMN message_args TEXT;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -310,10 +323,14 @@ enum Schema {
 
     static func insert(_ event: StoredEvent, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO events (at, kind, source, message, details, drill) VALUES (?, ?, ?, ?, ?, ?)"
+            sql: """
+                INSERT INTO events (at, kind, source, message, details, drill, message_id, message_args)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
         )
         try statement.execute(arguments: [
             milliseconds(event.at), event.kind, event.source, event.message, event.details, event.drill,
+            event.text?.id.rawValue, event.text.flatMap(messageArgs),
         ])
     }
 
@@ -354,8 +371,24 @@ enum Schema {
     static func event(_ row: Row) -> StoredEvent {
         StoredEvent(
             kind: row["kind"], source: row["source"], message: row["message"], at: date(milliseconds: row["at"]),
-            details: row["details"], drill: row["drill"], id: row["id"]
+            details: row["details"], drill: row["drill"], id: row["id"],
+            text: message(id: row["message_id"], args: row["message_args"])
         )
+    }
+
+    /// A message's arguments as the `message_args` column keeps them: a JSON object, keys sorted.
+    static func messageArgs(_ message: Message) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(message.args)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The message of a row: nil on a row from before v4 (or a database not yet migrated, read by levee-web),
+    /// whose `message` text is all there is. An id this version does not know reads as its raw text (`Message`).
+    static func message(id: String?, args: String?) -> Message? {
+        guard let id, let idJSON = try? JSONEncoder().encode(id) else { return nil }
+        let json = #"{"id":"# + String(decoding: idJSON, as: UTF8.self) + #","args":"# + (args ?? "{}") + "}"
+        return try? JSONDecoder().decode(Message.self, from: Data(json.utf8))
     }
 
     static func command(_ row: Row) -> StoredCommand {

@@ -84,6 +84,6 @@ final class StatusFeed: Sendable {
     static func event(_ entry: JournalEntry) -> StoredEvent {
         StoredEvent(
             kind: entry.kind, source: entry.source, message: entry.message, at: entry.at, details: entry.details,
-            drill: entry.drill, id: entry.id)
+            drill: entry.drill, id: entry.id, text: entry.text)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 import Testing
 
 @testable import Alarm
@@ -22,7 +23,7 @@ struct HealthTests {
         #expect(t.alarm == "pool.level.frozen")
         #expect((t.from, t.to) == (.normal, .unacknowledged))
         #expect(t.priority == .medium)
-        #expect(t.message.contains("数值冻结") && t.message.contains("pool.level"))
+        #expect(t.text.render(.zhCN) == "数值冻结：pool.level")
         #expect(rig.clock.seconds(t.at) == 260)
         #expect(rig.engine.status(of: "pool.level.frozen")?.health == .frozen(point: "pool.level"))
 
@@ -45,13 +46,16 @@ struct HealthTests {
     @Test func aValveThatFailedToMoveShowsItsMeasuredTime() throws {
         var rig = try Rig([])
         let failed = rig.engine.health(
-            .valveFailedToMove(valve: "valve-a-rain"), active: true, detail: "commanded closed",
+            .valveFailedToMove(valve: "valve-a-rain"), active: true, detail: Message(.detailCommandedClosed),
             measured: .seconds(45.2), at: rig.clock.at(0))
         let t = try #require(failed.transitions.first)
         #expect(t.alarm == "valve-a-rain.failed-to-move")
         #expect(t.priority == .critical)
         #expect(t.value == 45.2)
-        #expect(t.message == "阀门未到位 valve failed to move: valve-a-rain，实测 measured 45.2 s — commanded closed")
+        // One text per language, with the measured time written to the tenth.
+        #expect(t.text.render(.zhCN) == "阀门未到位：valve-a-rain，实测 45.2 s — 已下令关闭")
+        #expect(t.text.render(.en) == "Valve failed to move: valve-a-rain, measured 45.2 s — commanded closed")
+        #expect(t.message == t.text.render(.en))
         #expect(failed.annunciated == [.critical])
 
         let moved = rig.engine.health(.valveFailedToMove(valve: "valve-a-rain"), active: false, at: rig.clock.at(60))
@@ -81,7 +85,7 @@ struct HealthTests {
         let actions = rig.engine.health(condition, active: true, at: rig.clock.at(0))
         #expect(actions.transitions.map(\.alarm) == [id])
         #expect(actions.transitions.first?.priority == priority)
-        #expect(actions.transitions.first?.message.hasPrefix(condition.kind.title) == true)
+        #expect(actions.transitions.first?.text == condition.title(measured: nil))
         // A repeated report changes nothing; the alarm is acknowledged and shelved like any other.
         #expect(rig.engine.health(condition, active: true, at: rig.clock.at(1)).transitions.isEmpty)
         try rig.ack(id, at: 2)
@@ -92,5 +96,58 @@ struct HealthTests {
         var rig = try Rig([], options: .init(health: HealthPolicy(priorities: [.valveLocal: .critical])))
         let actions = rig.engine.health(.valveLocal(valve: "v1"), active: true, at: rig.clock.at(0))
         #expect(actions.transitions.first?.priority == .critical)
+    }
+}
+
+/// The whole text of a condition whose reporter says it better replaces title and detail: the alarm says it once.
+struct HealthTextTests {
+    @Test func aGivenTextIsTheWholeAlarmText() throws {
+        var rig = try Rig([])
+        let text = Message(.defenceManualActionAt, ["valve": "sewage-outlet", "location": "污水总排口"])
+        let t = try #require(
+            rig.engine.health(.manualAction(valve: "sewage-outlet"), active: true, text: text, at: rig.clock.at(0))
+                .transitions.first)
+        #expect(t.text == text)
+        #expect(t.text.render(.zhCN) == "需现场手动操作：sewage-outlet（污水总排口）处于就地模式，无法远程关闭")
+        #expect(!t.message.contains("需现场"), "the English text holds no Chinese copy: \(t.message)")
+        #expect(rig.engine.alarms.first?.health?.nextAction == Message(.nextManualAction, ["subject": "sewage-outlet"]))
+    }
+
+    /// Every critical kind has a next action, in both languages (part 6 of issue 18).
+    @Test(arguments: HealthCondition.Kind.allCases) func everyCriticalKindHasANextAction(_ kind: HealthCondition.Kind) {
+        let condition: HealthCondition =
+            switch kind {
+            case .commFail: .commFail(device: "d")
+            case .stale: .stale(point: "p")
+            case .outOfRange: .outOfRange(point: "p")
+            case .frozen: .frozen(point: "p")
+            case .valveFault: .valveFault(valve: "v")
+            case .valveFailedToMove: .valveFailedToMove(valve: "v")
+            case .valveLocal: .valveLocal(valve: "v")
+            case .historianFault: .historianFault
+            case .manualAction: .manualAction(valve: "v")
+            case .stepFailed: .stepFailed(step: "s")
+            case .movedWhileShutOff: .movedWhileShutOff(device: "d")
+            case .strokeDrift: .strokeDrift(valve: "v")
+            case .parkEscalation: .parkEscalation
+            case .plantEscalated: .plantEscalated(plant: "p")
+            case .plantLinkLost: .plantLinkLost(plant: "p")
+            case .plantCommandFailed: .plantCommandFailed(plant: "p")
+            case .linkDown: .linkDown(link: "l")
+            }
+        #expect(condition.kind == kind)
+        if HealthPolicy().priority(of: kind) == .critical || kind == .commFail || kind == .valveLocal {
+            let next = try? #require(condition.nextAction)
+            #expect(next?.render(.zhCN).isEmpty == false)
+            #expect(next?.render(.en).contains("{") == false)
+        }
+    }
+
+    @Test func aFailedValveSaysToSendSomeoneWithTheKey() {
+        let next = HealthCondition.valveFailedToMove(valve: "rain-outlet-2").nextAction
+        #expect(next?.render(.zhCN) == "派人携带钥匙到 rain-outlet-2 现场手动关闭阀门，并上报园区。")
+        #expect(
+            next?.render(.en)
+                == "Send someone to rain-outlet-2 with the key to close the valve by hand, and escalate to the park.")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 import Testing
 
 @testable import Alarm
@@ -22,7 +23,8 @@ struct SnapshotTests {
             "shelved", until: rig.clock.at(4600), user: "zhang", reason: "校准", at: rig.clock.at(1000))
         _ = try rig.engine.removeFromService("oos", user: "zhao", reason: "更换变送器", at: rig.clock.at(20))
         rig.set("p5", 0, at: 30)
-        _ = rig.engine.health(.valveLocal(valve: "valve-a-rain"), active: true, detail: "就地", at: rig.clock.at(40))
+        _ = rig.engine.health(
+            .valveLocal(valve: "valve-a-rain"), active: true, detail: .literal("就地"), at: rig.clock.at(40))
         return rig
     }
 

@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import Messages
 import Testing
 
 /// The typed control protocol on the wire: every command survives the trip, numbers are range-checked where a
@@ -63,6 +64,17 @@ struct CommandTests {
                         message: "可燃气体浓度高高报警", details: #"{"value":52}"#, drill: false)
                 ])),
             .failure(ControlRefusal(.notFound, "no alarm x")), .failure(ControlRefusal(.unavailable, "busy")),
+            // Texts from the catalogue travel as id and arguments, the English beside them.
+            .success(.said(Message(.replyReset, ["user": "root"]))),
+            .failure(
+                ControlRefusal(.conflict, Message(.refusalReset, ["reason": .message(.literal("button b1 pressed"))]))),
+            .success(
+                .journal([
+                    JournalEntry(
+                        id: 43, at: Date(timeIntervalSince1970: 1_740_787_200), kind: "alarm", source: "gas-a1",
+                        message: "Comm failure: gas-a1", details: nil, drill: false,
+                        text: Message(.alarmCommFail, ["subject": "gas-a1"]))
+                ])),
         ]
         for result in results {
             let wire = try JSONEncoder.control.encode(ControlResponse(result))
@@ -80,5 +92,23 @@ struct CommandTests {
         #expect(ControlCommand.restore(reason: "x", dryRun: false, open: ["o"]).leastRole == .admin)
         #expect(ControlCommand.bypass(interlock: "i", reason: "x", seconds: nil).leastRole == .admin)
         #expect(ControlCommand.removeFromService(alarm: "a", reason: "x").leastRole == .admin)
+    }
+}
+
+struct CatalogueOnTheWireTests {
+    /// A reply from the catalogue carries its English as `message` for clients that render no catalogue, and the
+    /// message itself for those that do.
+    @Test func aSaidReplyCarriesItsEnglishAndItsMessage() throws {
+        let wire = try JSONEncoder.control.encode(
+            ControlResponse(.success(.said(Message(.replyReset, ["user": "root"])))))
+        let json = String(decoding: wire, as: UTF8.self)
+        #expect(json.contains(#""message":"reset by root; nothing was reopened""#))
+        #expect(json.contains(#""text":{"args":{"user":"root"},"id":"reply.reset"}"#))
+        let refused = try JSONEncoder.control.encode(
+            ControlResponse(.failure(ControlRefusal(.conflict, Message(.refusalReset, ["reason": "x"])))))
+        #expect(
+            String(decoding: refused, as: UTF8.self).contains(
+                #""errorText":{"args":{"reason":"x"},"id":"refusal.reset"}"#))
+        #expect(Message(.refusalReset, ["reason": "x"]).render(.zhCN) == "复位被拒绝：x")
     }
 }

@@ -16,7 +16,7 @@ struct CommandLineTests {
         return (child.exitStatus ?? -1, child.output.joined(separator: "\n"))
     }
 
-    @Test(arguments: ["leveed", "leveectl", "levee-web", "levee-sim"])
+    @Test(arguments: ["leveed", "leveectl", "levee-web", "levee-notify", "levee-sim"])
     func versionPrintsTheOneVersion(binary: String) async throws {
         let (code, text) = try await Self.run(binary, ["--version"])
         #expect(code == 0, "\(text)")
@@ -41,7 +41,7 @@ struct CommandLineTests {
         #expect(code == 0)
         for command in [
             "status", "watch", "shutoff", "reset", "restore", "bypass", "unbypass", "escalate", "drill", "park",
-            "alarms", "ack", "shelve", "unshelve", "silence", "valve", "history", "check-config", "dcs",
+            "alarms", "ack", "shelve", "unshelve", "silence", "valve", "history", "check-config", "dcs", "notify",
         ] {
             #expect(text.contains("\n  \(command) "), "no line for \(command) in:\n\(text)")
         }

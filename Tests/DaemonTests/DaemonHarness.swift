@@ -172,6 +172,21 @@ final class DaemonHarness: @unchecked Sendable {
         web = try launch("levee-web", ["--config", configPath], environment: [:])
     }
 
+    /// levee-notify, when the test started it (`startNotify`).
+    private(set) var notify: Process?
+
+    /// Starts `levee-notify` with the same configuration; its log lines join leveed's in `log`.
+    func startNotify(_ arguments: [String] = []) throws {
+        notify = try launch("levee-notify", ["--config", configPath] + arguments, environment: [:])
+    }
+
+    /// Kills levee-notify (SIGKILL) and waits for it.
+    func killNotify() {
+        guard let notify else { return }
+        if notify.isRunning { kill(notify.processIdentifier, SIGKILL) }
+        Self.awaitExit(notify)
+    }
+
     /// Kills levee-web (SIGKILL) and waits for it.
     func killWeb() {
         guard let web else { return }
@@ -320,6 +335,7 @@ final class DaemonHarness: @unchecked Sendable {
 
     func stop() {
         killWeb()
+        killNotify()
         if let p = process, p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             Self.awaitExit(p)

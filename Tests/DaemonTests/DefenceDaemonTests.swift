@@ -1,5 +1,6 @@
 import ControlAPI
 import Foundation
+import Messages
 import PlantSim
 import Testing
 
@@ -39,6 +40,9 @@ struct DefenceDaemonTests {
         #expect(await H.wait { try defence(h)?.latched == true }, "\(h.log)")
         #expect(try defence(h)?.plan == "group:unit-a")
         #expect(try defence(h)?.trips.first?.contains("gas-a-level2") == true)
+        // The trip's words in the operator's language, from the catalogue.
+        let trip = try defence(h)?.tripTexts?.first?.render(.zhCN)
+        #expect(trip?.contains("联锁条件 gas-a-level2 在 gas-a1.concentration 上成立") == true, "\(String(describing: trip))")
         #expect(await H.wait { h.plant.valve("valve-a-rain")?.closedLimit == true })
         #expect(await H.wait { try step(h, "valve-a-rain")?.phase == "confirmed" })
         // Nothing outside unit A was commanded: unit B, the pool inlet and the outlet were not written to.
@@ -81,6 +85,14 @@ struct DefenceDaemonTests {
         #expect(failed.attempts == 2)
         #expect(try defence(h)?.escalated == true)
         #expect(try defence(h)?.escalations.first?.contains("boundary valve rain-outlet-1 failed to close") == true)
+        #expect(try defence(h)?.escalationTexts?.first?.render(.zhCN) == "leveed 上报园区：边界阀门 rain-outlet-1 未能关闭")
+        // The critical alarm says what to do now.
+        #expect(
+            await H.wait {
+                try h.alarms().contains {
+                    $0.nextAction?.render(.zhCN).contains("派人携带钥匙") == true && $0.id.hasPrefix("rain-outlet-1")
+                }
+            }, "\(h.log)")
         #expect(try h.status()?.summary.contains("ESCALATED TO PARK") == true)
         // The alarm follows the latch file and the journal entry: wait for it rather than race it.
         #expect(await H.wait { try h.alarm("park.escalated") != nil }, "\(h.log)")
@@ -149,7 +161,7 @@ struct DefenceDaemonTests {
             .bypass(interlock: "gas-a-level2", reason: "detector calibration", seconds: 3))
         #expect(bypass.ok, "\(bypass)")
         #expect(try defence(h)?.bypasses.first?.interlock == "gas-a-level2")
-        #expect(try h.status()?.summary.contains("1 INTERLOCK(S) BYPASSED") == true)
+        #expect(try h.status()?.summary.contains("1 INTERLOCK BYPASSED") == true)
         try h.plant.setValue(62, device: "gas-a1", signal: "value")
         try await Task.sleep(for: .seconds(1))
         #expect(try defence(h)?.latched == false, "bypassed")

@@ -2,6 +2,7 @@ import ControlAPI
 import Foundation
 import Historian
 import LeveeTestSupport
+import Messages
 import Synchronization
 import Testing
 
@@ -96,6 +97,7 @@ struct JournalStreamDaemonTests {
         #expect(try h.request(.shutoff(plan: nil, reason: "watched journal")).ok)
         let (first, entries) = try await watched
         #expect(first == .journal([]))
+        #expect(entries.first { $0.kind == "trip" }?.text?.id == .tripped, "\(entries.filter { $0.kind == "trip" })")
         let ids = entries.map(\.id)
         #expect(!ids.isEmpty)
         #expect(ids == ids.sorted() && Set(ids).count == ids.count)
@@ -137,6 +139,8 @@ struct JournalStreamDaemonTests {
         try #require(!tripped.isEmpty)
         #expect(try await a.read { $0.journalIDs.contains(tripped.last!) }, "\(a.text.suffix(2000))")
         #expect(try await b.read { $0.journalIDs.contains(tripped.last!) })
+        // Each entry goes live with its message id, for the page to render in its language.
+        #expect(a.text.contains(#""id":"trip.tripped""#), "\(a.text.suffix(2000))")
 
         // leveed goes away and comes back: levee-web's watch drops and reconnects.
         func count(_ line: String) -> Int { h.log.components(separatedBy: line).count - 1 }

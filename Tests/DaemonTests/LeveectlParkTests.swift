@@ -130,9 +130,12 @@ struct LeveectlParkTests {
         #expect(try park.status()?.defence?.latched == false)
 
         // Confirmed: the park closes its river sluice and sends the plant a shutoff, which the plant carries out.
-        (code, text) = try leveectl(["park", "confirm", "river", "--reason", "值班长确认", "--socket", park.socketPath])
+        (code, text) = try leveectl([
+            "park", "confirm", "river", "--reason", "值班长确认", "--socket", park.socketPath, "--lang", "en",
+        ])
         #expect(code == 0, "\(text)")
-        #expect(text == "catchment river: plan close-river tripped\n")
+        // The catchment by the name people know it by.
+        #expect(text == "catchment 化工河沿岸: plan close-river tripped\n")
         #expect(await H.wait { park.plant.valve("river-sluice")?.closedLimit == true })
         #expect(park.plant.valve("rain-gate-north")?.openLimit == true)
         #expect(await H.wait { try plant.status()?.defence?.latched == true }, "\(plant.log)")

@@ -186,7 +186,7 @@ struct RestoreTests {
         let retry = again.tick(at: at(600))
         #expect(moves(retry).contains("open sewage-1"))
         let failed = again.tick(at: at(700))
-        #expect(failed.alarms.contains { if case .stepFailed(_, "sewage-1", _) = $0 { true } else { false } })
+        #expect(failed.alarms.contains { if case .stepFailed(_, "sewage-1", _, _) = $0 { true } else { false } })
         for (device, state) in Self.normal { _ = again.feedback(device: device, observed: state, at: at(710)) }
         #expect(!again.isRestoring)
     }

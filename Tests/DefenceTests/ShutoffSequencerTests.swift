@@ -1,6 +1,7 @@
 import Alarm
 import Config
 import Foundation
+import Messages
 import Testing
 
 @testable import Defence
@@ -76,9 +77,15 @@ struct ShutoffSequencerTests {
         #expect(state?.phase == .failed)
         #expect(state?.measuredSeconds == 90)
         #expect(state?.failedReason == "close outlet-1 not confirmed after 90.0 s (2 attempts, 45.0 s allowed each)")
-        #expect(
-            failed.alarms.contains(
-                .stepFailed(step: "close-outlet-1", device: "outlet-1", reason: state?.failedReason ?? "")))
+        let alarm = failed.alarms.first { if case .stepFailed("close-outlet-1", _, _, _) = $0 { true } else { false } }
+        guard case .stepFailed("close-outlet-1", "outlet-1", let reason, let why?) = alarm else {
+            Issue.record("no step-failed alarm with its reason: \(failed.alarms)")
+            return
+        }
+        #expect(reason == state?.failedReason)
+        // The reason in the operator's language, from the catalogue.
+        #expect(why.render(.zhCN) == "close outlet-1 在 90.0 s 后仍未确认（共 2 次，每次允许 45.0 s）")
+        #expect(alarm?.message.render(.zhCN).hasPrefix("关断步骤 close-outlet-1 失败：") == true)
         // A boundary valve that will not close escalates to the park.
         #expect(failed.escalations.map(\.reason).contains("boundary valve outlet-1 failed to close"))
         #expect(seq.isEscalated)

@@ -198,8 +198,10 @@ struct DrillStorageTests {
         let old = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(old, upTo: "v1")
         try old.write { db in
-            try Schema.insert(
-                StoredEvent(kind: "config-load", source: "leveed", message: "v1 run", at: t0), db)
+            // As v1 wrote it: the message columns came with v4.
+            try db.execute(
+                sql: "INSERT INTO events (at, kind, source, message, details, drill) VALUES (?, ?, ?, ?, NULL, 0)",
+                arguments: [Schema.milliseconds(t0), "config-load", "leveed", "v1 run"])
             try Schema.insert(
                 StoredCommand(
                     device: "rain-outlet-1", command: "close", user: "op", source: "leveectl", reason: "before v2",
@@ -224,7 +226,7 @@ struct DrillStorageTests {
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
         try check.read { (db: Database) throws in
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3", "v4"])
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM drills") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 1)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM commands") == 1)

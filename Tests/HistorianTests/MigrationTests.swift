@@ -15,7 +15,7 @@ struct MigrationTests {
         let db = try DatabaseQueue(path: path)
         defer { try? db.close() }
         try db.read { db in
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2", "v3", "v4"])
             #expect(try db.columns(in: "points").map(\.name) == ["id", "name"])
             #expect(try db.columns(in: "qualities").map(\.name) == ["code", "name"])
             // The fixed quality codes, which tools reading the file may rely on.
@@ -26,7 +26,7 @@ struct MigrationTests {
             #expect(try db.columns(in: "readings").map(\.name) == ["id", "point_id", "value", "quality", "read_at"])
             #expect(
                 try db.columns(in: "events").map(\.name) == [
-                    "id", "at", "kind", "source", "message", "details", "drill",
+                    "id", "at", "kind", "source", "message", "details", "drill", "message_id", "message_args",
                 ]
             )
             #expect(
@@ -72,7 +72,7 @@ struct MigrationTests {
         Historian(configuration: testConfiguration(path), logger: LogCapture().logger).close()
         let newer = try DatabaseQueue(path: path)
         try newer.write { db in
-            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3-alarm-shelving'), ('v4')")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v3-alarm-shelving'), ('v9')")
         }
         try newer.close()
 
@@ -83,7 +83,7 @@ struct MigrationTests {
         #expect(error.path == path)
         #expect(error.operation == "open")
         #expect(error.description.hasPrefix("\(path): open: written by a newer version of Levee"))
-        #expect(error.description.contains("v3-alarm-shelving, v4"))
+        #expect(error.description.contains("v3-alarm-shelving, v9"))
         let event = StoredEvent(kind: "trip", source: "sequencer", message: "kept in memory", at: Date())
         #expect(throws: HistorianError.self) { try historian.recordEvent(event) }
         #expect(
@@ -93,7 +93,7 @@ struct MigrationTests {
         // Refusing wrote nothing.
         let check = try DatabaseQueue(path: path)
         defer { try? check.close() }
-        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 5)
+        #expect(try check.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.count == 6)
     }
 
     /// v1 was edited before release; a development file with the earlier v1 is refused rather than faulting on every

@@ -31,15 +31,19 @@ struct OpenAPITests {
             }
             let routed = Set(server.documentedRoutes.map { "\($0.method) \($0.path)" })
             #expect(documented == routed)
-            #expect(routed.count == 24)
+            #expect(routed.count == 25)
             for route in server.api.routes {
                 #expect(roles["\(route.method.rawValue) \(route.path)"] == route.role.rawValue, "\(route.path)")
             }
             #expect(roles["GET /openapi.json"] == "none")
+            #expect(roles["GET /api/v1/messages"] == "none")
 
             // Every schema the responses refer to is defined, and the named ones are there.
             let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
-            for name in ["SiteStatus", "AlarmEntry", "DefenceSummary", "DrillCheck", "StoredEvent", "Error"] {
+            for name in [
+                "SiteStatus", "AlarmEntry", "DefenceSummary", "DrillCheck", "StoredEvent", "Error", "Message",
+                "MessageCatalogue",
+            ] {
                 #expect(schemas[name] != nil, "\(name)")
             }
             let references = Set(
@@ -60,7 +64,7 @@ struct OpenAPITests {
             for route in routes {
                 let uri = route.path.replacingOccurrences(of: "{id}", with: "x")
                 let r = try await client.execute(uri: uri, method: try #require(HTTPRequest.Method(route.method)))
-                if route.path == "/openapi.json" {
+                if route.path == "/openapi.json" || route.path == "/api/v1/messages" {
                     #expect(r.status == .ok)
                 } else {
                     #expect(r.status == .unauthorized, "\(route.method) \(uri)")

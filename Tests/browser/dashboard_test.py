@@ -470,6 +470,20 @@ class DashboardTest:
         rows = b.evaluate("document.querySelectorAll('#alarm-table tbody tr').length")
         journal = b.evaluate("document.querySelectorAll('#journal-table tbody tr').length")
         self.ok(f"alarms view: {rows} alarms, {journal} journal events")
+        if self.fake:
+            # The server's texts in the page's language, from their message ids, with the next action.
+            row = 'document.querySelector(\'#alarm-table tr[data-key="gas-b1.comm-fail"]\')'
+            b.wait_for(f"{row} && {row}.textContent.includes('通讯故障：gas-b1')",
+                       "the comm-fail alarm rendered in Chinese from its message id")
+            text = b.evaluate(f"{row}.textContent")
+            if "下一步：派人到 gas-b1 现场" not in text or "Comm failure" in text:
+                raise Failure(f"the alarm row does not show its Chinese text and next action: {text}")
+            b.evaluate("(() => { location.hash = '#/main'; return true; })()")
+            b.wait_for("document.querySelector('.site-summary') && "
+                       "document.querySelector('.site-summary').textContent.startsWith('20/21 台设备应答；离线：gas-b1')",
+                       "the status summary in Chinese")
+            self.ok("server texts (alarm, next action, summary) shown in Chinese from their message ids")
+            self.goto("alarms", "document.querySelector('.view-alarms')", "the alarms view again")
         if self.ack and b.evaluate("!!document.querySelector('#alarm-table .alarm-ack:not([hidden])')"):
             alarm = b.evaluate("document.querySelector('#alarm-table .alarm-ack:not([hidden])')"
                                ".closest('tr').dataset.key")
@@ -581,6 +595,14 @@ class DashboardTest:
         if b.evaluate("document.documentElement.lang") != "en":
             raise Failure("the language choice did not survive a reload")
         self.ok("English switch works and persists across a reload (token kept for the tab)")
+        if self.fake:
+            b.navigate(self.url.split("#")[0] + "#/main")
+            b.wait_for("document.querySelector('.site-summary') && document.querySelector('.site-summary')"
+                       ".textContent.startsWith('20/21 devices answering; down: gas-b1')",
+                       "the status summary in English")
+            self.ok("the status summary follows the language switch")
+            b.navigate(self.url.split("#")[0] + "#/bureau")
+            b.wait_for("document.querySelectorAll('#bureau-table tbody tr').length > 0", "the bureau view again")
         self.shot("10-bureau-en.png")
         b.click("#lang-toggle")
         b.wait_for("document.documentElement.lang === 'zh-CN'", "Chinese again")

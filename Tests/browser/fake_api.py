@@ -66,6 +66,43 @@ def iso(ts):
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
 
 
+# The part of leveed's message catalogue (GET /api/v1/messages) the fake's texts use, as Sources/Messages has it.
+MESSAGES = {
+    "zh-CN": {
+        "join": "{first}；{rest}",
+        "alarm.comm-fail": "通讯故障：{subject}",
+        "next.comm-fail": "派人到 {subject} 现场检查设备和线路；探测器失效期间，用便携式检测仪在现场检测。",
+        "status.devices-answering": "{answering}/{total} 台设备应答",
+        "status.down": "离线：{devices}",
+        "status.local-mode": "就地模式：{valves}",
+        "status.historian-ok": "历史库正常",
+        "status.alarms": "{count} 条报警（{unacknowledged} 条未确认）",
+        "next.local": "派人到 {subject} 现场：将选择开关切回远程，或就地手动操作阀门。",
+    },
+    "en": {
+        "join": "{first}; {rest}",
+        "alarm.comm-fail": "Comm failure: {subject}",
+        "next.comm-fail": "Send someone to {subject} to check the device and its wiring; while a detector is dead, "
+                          "measure on site with a portable detector.",
+        "status.devices-answering": "{answering}/{total} {total|device|devices} answering",
+        "status.down": "down: {devices}",
+        "status.local-mode": "local mode: {valves}",
+        "status.historian-ok": "historian ok",
+        "status.alarms": "{count} {count|alarm|alarms} ({unacknowledged} unacknowledged)",
+        "next.local": "Send someone to {subject}: switch the selector back to remote, or operate the valve by hand.",
+    },
+}
+
+
+def summary_text(parts):
+    """The summary as leveed sends it: parts joined by `join` messages."""
+    messages = [{"id": i, "args": a} for i, a in parts]
+    result = messages[-1]
+    for m in reversed(messages[:-1]):
+        result = {"id": "join", "args": {"first": m, "rest": result}}
+    return result
+
+
 def compact(value):
     """Drops None values from dicts, as Swift's synthesized Codable does for nil optionals."""
     if isinstance(value, dict):
@@ -135,11 +172,14 @@ class Plant:
                                          "until": iso(self.bypass_until)})
         self.raise_alarm("gas-a1.concentration.H", "gas-a1.concentration", "high", "罐区A可燃气体一级报警 (≥ 25 %LEL)",
                          value=27.4, group="tank-farm-A", first_out=True, at=now - 140)
-        self.raise_alarm("gas-b1.comm-fail", "gas-b1", "high", "仓库B可燃气体探测器通讯故障", at=now - 900,
-                         state="acknowledged", user="li.na", reason="已通知仪表班")
+        # A health alarm as leveed sends it: English text, its catalogue message and what to do next.
+        self.raise_alarm("gas-b1.comm-fail", "gas-b1", "high", "Comm failure: gas-b1", at=now - 900,
+                         state="acknowledged", user="li.na", reason="已通知仪表班",
+                         text={"id": "alarm.comm-fail", "args": {"subject": "gas-b1"}},
+                         next_action={"id": "next.comm-fail", "args": {"subject": "gas-b1"}})
         self.raise_alarm("valve-b-rain.local", "valve-b-rain", "medium", "仓库B围堰雨水阀处于就地模式",
                          at=now - 3000, state="acknowledged", user="li.na", reason="检修")
-        self.raise_alarm("h2s-b1.stale", "h2s-b1.concentration", "low", "仓库B硫化氢探测器数据陈旧", at=now - 400)
+        self.raise_alarm("h2s-b1.stale", "h2s-b1.concentration", "low", "仓库B硫化氢探测器数据未刷新", at=now - 400)
         self.event("config-load", "leveed", "配置已加载 config/demo.toml", now - 3600)
 
     # ---------------------------------------------------------------------------------------------- journal
@@ -153,11 +193,12 @@ class Plant:
             return e
 
     def raise_alarm(self, aid, point, priority, message, value=None, group=None, first_out=False, at=None,
-                    state="unacknowledged", user=None, reason=None):
+                    state="unacknowledged", user=None, reason=None, text=None, next_action=None):
         at = at or time.time()
         self.alarms[aid] = {"id": aid, "point": point, "priority": priority, "state": state, "conditionActive": True,
                             "value": value, "message": message, "group": group, "firstOut": first_out,
-                            "since": iso(at), "shelvedUntil": None, "user": user, "reason": reason}
+                            "since": iso(at), "shelvedUntil": None, "user": user, "reason": reason,
+                            "text": text, "nextAction": next_action}
         self.event("alarm", point, f"{priority} {aid}: {message}", at)
 
     # ---------------------------------------------------------------------------------------------- physics
@@ -301,6 +342,11 @@ class Plant:
                 "generatedAt": iso(now),
                 "summary": f"20/21 devices answering; down: gas-b1; local mode: valve-b-rain; historian ok; "
                            f"{len(alarms)} alarms ({unacked} unacknowledged)",
+                "summaryText": summary_text([
+                    ("status.devices-answering", {"answering": "20", "total": "21"}),
+                    ("status.down", {"devices": "gas-b1"}), ("status.local-mode", {"valves": "valve-b-rain"}),
+                    ("status.historian-ok", {}),
+                    ("status.alarms", {"count": str(len(alarms)), "unacknowledged": str(unacked)})]),
                 "devices": devices,
                 "historian": {"healthy": True, "path": "/tmp/levee-demo/levee.db", "bufferedReadings": 0,
                               "droppedReadings": 0},
@@ -517,6 +563,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
+        if url.path == "/api/v1/messages":  # public, as on leveed: words, no plant data
+            lang = parse_qs(url.query).get("lang", ["zh-CN"])[0]
+            if lang not in MESSAGES:
+                return self.error(400, f'lang: "{lang}" is not a language; use zh-CN or en')
+            return self.send(200, {"language": lang, "messages": MESSAGES[lang]})
         if url.path.startswith("/api/"):
             return self.api("GET", url)
         if url.path == "/vendor/chart.js":

@@ -8,6 +8,7 @@ import DurableState
 import Foundation
 import Historian
 import Logging
+import Messages
 import ServiceLifecycle
 import Synchronization
 
@@ -134,20 +135,25 @@ final class AlarmService: Service, Sendable {
         case .valve(let id, let e, _):
             switch e {
             case .modeChanged(_, let to):
-                await report(.valveLocal(valve: id), active: to == .local, detail: "selector in \(to) mode")
+                await report(
+                    .valveLocal(valve: id), active: to == .local, detail: nil,
+                    detailMessage: Message(to == .local ? .detailSelectorLocal : .detailSelectorRemote))
             case .positionChanged(_, let to):
                 let flags = valveFlags.withLock { f in
                     f[id, default: (false, false)].position = to == .fault
                     return f[id]!
                 }
-                await report(.valveFault(valve: id), active: flags.position || flags.bit, detail: "position \(to)")
+                await report(
+                    .valveFault(valve: id), active: flags.position || flags.bit, detail: nil,
+                    detailMessage: Message(.detailPosition, ["position": .message(to.word)]))
             case .faultBitChanged(let on):
                 let flags = valveFlags.withLock { f in
                     f[id, default: (false, false)].bit = on
                     return f[id]!
                 }
                 await report(
-                    .valveFault(valve: id), active: flags.position || flags.bit, detail: "actuator fault \(on)")
+                    .valveFault(valve: id), active: flags.position || flags.bit, detail: nil,
+                    detailMessage: Message(on ? .detailActuatorFaultOn : .detailActuatorFaultOff))
             case .movementFinished(let r):
                 switch r.outcome {
                 case .failed(let reason):
@@ -195,21 +201,31 @@ final class AlarmService: Service, Sendable {
         let drifted = StrokeDrift.isDrift(measured: r.seconds, baseline: baseline)
         await report(
             .strokeDrift(valve: id), active: drifted,
-            detail: String(
-                format: "%@ in %.1f s against a baseline of %.1f s (%.1f×)", r.target.commandName, r.seconds, baseline,
-                r.seconds / baseline))
+            detail: nil,
+            detailMessage: Message(
+                .detailStrokeDrift,
+                [
+                    "command": .text(r.target.commandName), "seconds": .text(Message.number(r.seconds, decimals: 1)),
+                    "baseline": .text(Message.number(baseline, decimals: 1)),
+                    "ratio": .text(Message.number(r.seconds / baseline, decimals: 1)),
+                ]))
     }
 
     /// A health condition the shutoff reports: a step needing a person on site, a failed step, a park escalation.
     /// - Parameter drill: raised by a drill (its manual action, failed step, escalation): its journal rows are
     ///   marked drill, the clearing and the acknowledgement included, until it is raised again outside a drill.
-    func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
+    /// - Parameters:
+    ///   - detail: technical text added after the title as it is (an error from a library, a typed reason).
+    ///   - text: the whole text from the catalogue, when the reporter says it better than title and detail.
+    func raise(
+        _ condition: HealthCondition, active: Bool, detail: String?, text: Message? = nil, drill: Bool = false
+    ) async {
         if active {
             drillAlarms.withLock { set in
                 if drill { set.insert(condition.alarmID) } else { set.remove(condition.alarmID) }
             }
         }
-        await report(condition, active: active, detail: detail)
+        await report(condition, active: active, detail: detail, text: text)
     }
 
     /// The configured alarms (not device-health ones) whose condition is active now, with their points.
@@ -247,7 +263,10 @@ final class AlarmService: Service, Sendable {
     }
 
     /// Reports a health condition to the engine when it changed.
-    private func report(_ condition: HealthCondition, active: Bool, detail: String?, measured: Duration? = nil) async {
+    private func report(
+        _ condition: HealthCondition, active: Bool, detail: String?, detailMessage: Message? = nil,
+        text: Message? = nil, measured: Duration? = nil
+    ) async {
         let changed = reported.withLock { set in
             if active { return set.insert(condition).inserted }
             return set.remove(condition) != nil
@@ -256,7 +275,10 @@ final class AlarmService: Service, Sendable {
         guard changed || (active && measured != nil) else { return }
         let now = ContinuousClock.now
         let actions = engine.withLock {
-            $0.health(condition, active: active, detail: detail, measured: measured, at: now)
+            $0.health(
+                condition, active: active,
+                detail: detailMessage ?? detail.flatMap { $0.isEmpty ? nil : Message.literal($0) }, text: text,
+                measured: measured, at: now)
         }
         await perform(actions)
     }
@@ -280,13 +302,16 @@ final class AlarmService: Service, Sendable {
                     Double(($0 - now).components.seconds) + Double(($0 - now).components.attoseconds) / 1e18)
             }
         }
-        return AlarmEntry(
+        var entry = AlarmEntry(
             id: s.id, point: s.point, priority: s.priority.rawValue, state: s.state.rawValue,
             conditionActive: s.conditionActive, value: s.value, message: JournalText.escape(s.message), group: s.group,
             firstOut: s.firstOut, since: wall(s.since), shelvedUntil: wall(s.shelvedUntil),
             // Typed by people (a shelve's reason, a trip's text in the detail): escaped as the journal stores them,
             // so a bidi override or a control character cannot make status read otherwise than it was typed.
             user: s.user.map(JournalText.escape), reason: s.reason.map(JournalText.escape))
+        entry.text = JournalText.escapeMessage(s.text)
+        entry.nextAction = s.health?.nextAction
+        return entry
     }
 
     /// Runs an operator's alarm command against the engine and journals what it did.
@@ -354,12 +379,13 @@ final class AlarmService: Service, Sendable {
                 let value = t.value.map { String(format: "%g", $0) } ?? "null"
                 let details =
                     #"{"alarm":\#(json(t.alarm)),"point":\#(json(t.point)),"priority":"\#(t.priority)","from":"\#(t.from)","to":"\#(t.to)","event":"\#(t.event)","value":\#(value),"user":\#(t.user.map(json) ?? "null"),"reason":\#(t.reason.map(json) ?? "null"),"firstOut":\#(t.firstOut)}"#
-                var text = "\(t.alarm) \(t.from) → \(t.to) (\(t.event))\(t.firstOut ? " FIRST-OUT" : ""): \(t.message)"
+                var journalText = t.journalText
                 if t.event == .activated, t.point.hasSuffix(".level"),
                     let pool = poolText(device: String(t.point.dropLast(6)))
                 {
-                    text += " — \(pool)"
+                    journalText = Message(.alarmWithPool, ["text": .message(journalText), "pool": .text(pool)])
                 }
+                let text = journalText.render(.en)
                 logger.notice(
                     "alarm transition",
                     metadata: [
@@ -369,7 +395,7 @@ final class AlarmService: Service, Sendable {
                 await record(
                     StoredEvent(
                         kind: "alarm", source: t.alarm, message: text, at: t.date(now: now, nowDate: date),
-                        details: details, drill: isDrill(alarm: t.alarm, point: t.point)))
+                        details: details, drill: isDrill(alarm: t.alarm, point: t.point), text: journalText))
             case .annunciate(let priority):
                 await switchOutputs(annunciation[priority] ?? [], on: true, why: "\(priority) alarm")
             case .silence(let user):
@@ -381,7 +407,9 @@ final class AlarmService: Service, Sendable {
                 await record(
                     StoredEvent(
                         kind: "alarm-flood", source: "alarms",
-                        message: "alarm flood \(change): \(count) alarms in 10 minutes", at: date))
+                        text: Message(
+                            change == .started ? .alarmFloodStarted : .alarmFloodEnded, ["count": .text(String(count))]),
+                        at: date))
             }
         }
         if journaled { await saveSnapshot() }

@@ -8,6 +8,7 @@ import DurableState
 import Foundation
 import Historian
 import Logging
+import Messages
 import ServiceLifecycle
 import Synchronization
 
@@ -165,7 +166,8 @@ final class DefenceService: Service, Sendable {
                     _ = await trip(
                         Trigger(
                             kind: .button, who: "button \(u.device)", from: device.location ?? device.name,
-                            why: "one-key shutoff button pressed", date: Date(), action: ActionID.make()),
+                            why: "one-key shutoff button pressed", whyMessage: Message(.triggerButton), date: Date(),
+                            action: ActionID.make()),
                         plan: book.plantWide)
                 }
             }
@@ -231,17 +233,22 @@ final class DefenceService: Service, Sendable {
         let actions = sequencer.withLock { $0.trip(trigger, plan: plan, at: .now) }
         await perform(actions)
         let commands = actions.filter { if case .command = $0 { true } else { false } }.count
+        // Said in the catalogue's words, each client in its language; it points to no tool, since a web user has none.
         return .success(
-            .done(
-                "plan \(plan.name) latched by \(trigger.who): \(commands) commands sent; follow the steps in leveectl status"
-            ))
+            .said(
+                Message(
+                    .replyLatched,
+                    ["plan": .text(plan.name), "who": .text(trigger.who), "commands": .text(String(commands))])))
     }
 
     /// A plan by name, or an error listing the names there are.
     func plan(named name: String?) -> Result<ResponsePlan, Refusal> {
         guard let name, !name.isEmpty else { return .success(book.plantWide) }
         if let plan = book.plan(name) ?? book.plan("group:\(name)") { return .success(plan) }
-        return .failure(Refusal("no plan \"\(name)\" (plans: \(book.names.joined(separator: ", ")))"))
+        return .failure(
+            Refusal(
+                Message(
+                    .refusalNoPlan, ["plan": .text(name), "plans": .text(book.names.joined(separator: ", "))])))
     }
 
     /// Resets the latch; refused while a button is still pressed or an interlock condition is active, unless an
@@ -254,9 +261,10 @@ final class DefenceService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return .success(.done("reset by \(user); nothing was reopened"))
+            return .success(.said(Message(.replyReset, ["user": .text(user)])))
         case .failure(let refusal):
-            return .failure(ControlRefusal(refusal.refusalKind, "reset refused: \(refusal)"))
+            return .failure(
+                ControlRefusal(refusal.refusalKind, Message(.refusalReset, ["reason": .text("\(refusal)")])))
         }
     }
 
@@ -280,7 +288,8 @@ final class DefenceService: Service, Sendable {
                 let summary = Self.summary(preview)
                 return .success(.restore(summary, message: "dry run: nothing moved; \(Self.counts(summary))"))
             case .failure(let refusal):
-                return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
+                return .failure(
+                    ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
             }
         }
         let action = ActionID.make()
@@ -301,7 +310,8 @@ final class DefenceService: Service, Sendable {
             let message = "restore started by \(user): \(summary.map(Self.counts) ?? "")"
             return .success(summary.map { .restore($0, message: message) } ?? .done(message))
         case .failure(let refusal):
-            return .failure(ControlRefusal(refusal.refusalKind, "restore refused: \(refusal)"))
+            return .failure(
+                ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
         }
     }
 
@@ -413,7 +423,7 @@ final class DefenceService: Service, Sendable {
         // Who and why are typed by people (and come from the network): escaped as the journal stores them.
         let safe = JournalText.escape
         return sequencer.withLock { s in
-            DefenceSummary(
+            var summary = DefenceSummary(
                 latched: s.isLatched, drill: s.isDrill, plan: s.plan?.name, trips: s.trips.map { safe($0.text) },
                 steps: s.steps.map { st in
                     DefenceStepSummary(
@@ -434,6 +444,11 @@ final class DefenceService: Service, Sendable {
                         interlock: $0.trigger, by: safe($0.by), reason: safe($0.reason), until: wall($0.until) ?? date)
                 },
                 activeDrill: activeDrill, restore: s.lastRestore.map(Self.summary))
+            summary.tripTexts = s.trips.map { JournalText.escapeMessage($0.message) }
+            summary.escalationTexts = s.escalations.map {
+                JournalText.escapeMessage($0.drill ? $0.message.asDrill : $0.message)
+            }
+            return summary
         }
     }
 
@@ -455,28 +470,32 @@ final class DefenceService: Service, Sendable {
             case .command: break
             case .alarm(let a):
                 logger.critical("shutoff alarm", metadata: ["alarm": "\(a.text)"])
-                await record("defence-alarm", a.text)
+                await record("defence-alarm", a.message)
+                // The sequencer's text is the whole alarm text: one sentence per language, not a title and a repeat.
+                let text = tag.isEmpty ? a.message : a.message.asDrill
                 switch a {
                 case .manualActionNeeded(let valve, _):
-                    await raise(.manualAction(valve: valve), active: true, detail: tag + a.text, drill: !tag.isEmpty)
-                case .stepFailed(let step, _, let reason):
-                    await raise(.stepFailed(step: step), active: true, detail: tag + reason, drill: !tag.isEmpty)
+                    await raise(.manualAction(valve: valve), active: true, text: text, drill: !tag.isEmpty)
+                case .stepFailed(let step, _, _, _):
+                    await raise(.stepFailed(step: step), active: true, text: text, drill: !tag.isEmpty)
                 case .movedWhileShutOff(_, let device, _, _):
-                    await raise(
-                        .movedWhileShutOff(device: device), active: true, detail: tag + a.text, drill: !tag.isEmpty)
+                    await raise(.movedWhileShutOff(device: device), active: true, text: text, drill: !tag.isEmpty)
                 case .commandNotAcknowledged:
                     break  // the device's comm-fail alarm says it; a retry follows at the deadline
                 }
             case .escalate(let e):
                 logger.critical(
                     "park escalation", metadata: ["reason": "\(e.reason)", "by": "\(e.by)", "drill": "\(e.drill)"])
-                await record("escalation", "\(e.by): \(e.reason)", drill: e.drill)
+                await record("escalation", e.message, drill: e.drill)
                 await raise(
-                    .parkEscalation, active: true, detail: "\(e.drill ? "DRILL: " : "")\(e.reason)", drill: e.drill)
+                    .parkEscalation, active: true,
+                    text: Message(.alarmEscalated).with(
+                        detail: e.drill ? e.reasonText.asDrill : e.reasonText),
+                    drill: e.drill)
                 if !e.drill { await switchEscalationOutput(on: true, why: e.reason) }
             case .event(let e):
                 logger.notice("shutoff event", metadata: ["event": "\(e.text)"])
-                await record(e.journalKind, e.text, details: e.ledgerDetails)
+                await record(e.journalKind, e.message, details: e.ledgerDetails)
                 switch e {
                 case .stepConfirmed(let step, let device, _):
                     await raise(.manualAction(valve: device), active: false, detail: nil)
@@ -495,11 +514,15 @@ final class DefenceService: Service, Sendable {
         for w in watchers { w(latch) }
     }
 
-    private func raise(_ condition: HealthCondition, active: Bool, detail: String?, drill: Bool = false) async {
+    private func raise(
+        _ condition: HealthCondition, active: Bool, detail: String? = nil, text: Message? = nil, drill: Bool = false
+    ) async {
         let changed = raised.withLock { set in
             active ? set.insert(condition).inserted : set.remove(condition) != nil
         }
-        if changed || active { await alarms.raise(condition, active: active, detail: detail, drill: drill) }
+        if changed || active {
+            await alarms.raise(condition, active: active, detail: detail, text: text, drill: drill)
+        }
     }
 
     private func switchEscalationOutput(on: Bool, why: String) async {
@@ -536,14 +559,13 @@ final class DefenceService: Service, Sendable {
         }
     }
 
-    func record(_ kind: String, _ message: String, drill: Bool? = nil, details: String? = nil) async {
+    func record(_ kind: String, _ text: Message, drill: Bool? = nil, details: String? = nil) async {
         // A drill's events are drill until its report is final: its reset and restore included.
         let (latched, latchedDrill) = sequencer.withLock { ($0.isLatched, $0.isDrill) }
         let isDrill = drill ?? (latched ? latchedDrill : self.drill.withLock { $0 != nil })
         do {
             try await historian.recordEvent(
-                StoredEvent(
-                    kind: kind, source: "shutoff", message: message, at: Date(), details: details, drill: isDrill))
+                StoredEvent(kind: kind, source: "shutoff", text: text, at: Date(), details: details, drill: isDrill))
         } catch {
             logger.warning("shutoff journal entry not yet durable", metadata: ["error": "\(error)"])
         }
@@ -573,7 +595,13 @@ final class DefenceService: Service, Sendable {
 /// A refused shutoff request, in the words the operator sees.
 struct Refusal: Error {
     var message: String
+    /// The same from the catalogue, when it has words for it.
+    var text: Message?
     init(_ message: String) { self.message = message }
+    init(_ text: Message) {
+        self.message = text.render(.en)
+        self.text = text
+    }
 }
 
 extension DefenceEvent {

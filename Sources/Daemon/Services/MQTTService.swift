@@ -1,3 +1,4 @@
+import Alarm
 import Config
 import ControlAPI
 import Defence
@@ -5,6 +6,7 @@ import Foundation
 import Historian
 import Logging
 import MQTTLink
+import Messages
 import ParkLink
 import ServiceLifecycle
 import Synchronization
@@ -137,9 +139,13 @@ final class MQTTService: Service, Sendable {
                     let down = client.status.state != .connected
                     if down != linkDown {
                         linkDown = down
+                        let detail = Message(
+                            .detailBrokerUnreachable, ["broker": .text("\(settings.host):\(settings.port)")])
                         await alarms.raise(
-                            .linkDown(link: "mqtt"), active: down,
-                            detail: down ? "broker \(settings.host):\(settings.port) unreachable" : nil)
+                            .linkDown(link: "mqtt"), active: down, detail: nil,
+                            text: down
+                                ? HealthCondition.linkDown(link: "mqtt").title(measured: nil).with(detail: detail) : nil
+                        )
                     }
                     try? await Task.sleep(for: .seconds(settings.publishIntervalSeconds))
                 }

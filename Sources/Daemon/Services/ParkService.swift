@@ -1,3 +1,4 @@
+import Alarm
 import Config
 import ControlAPI
 import Defence
@@ -6,6 +7,7 @@ import Foundation
 import Historian
 import Logging
 import MQTTLink
+import Messages
 import ParkLink
 import ServiceLifecycle
 import Synchronization
@@ -97,30 +99,50 @@ final class ParkService: Service, Sendable {
             await alarms.raise(.plantEscalated(plant: plant), active: false, detail: nil)
             pending.withLock { $0.removeAll { $0.plant == plant } }
         case .plantOffline(let plant, let lastWill):
-            let why = lastWill ? "offline (its last will: the connection was lost)" : "offline"
-            await alarms.raise(.plantLinkLost(plant: plant), active: true, detail: "\(plant) \(why)")
-            await journal("plant \(plant) \(why)", source: plant)
-        case .plantStale(let plant, let silent):
+            let text = Message(lastWill ? .parkPlantOfflineWill : .parkPlantOffline, ["plant": .text(plant)])
             await alarms.raise(
-                .plantLinkLost(plant: plant), active: true, detail: "\(plant) silent for \(Int(silent)) s")
+                .plantLinkLost(plant: plant), active: true, detail: nil,
+                text: HealthCondition.plantLinkLost(plant: plant).title(measured: nil).with(detail: text))
+            await journal(text, source: plant)
+        case .plantStale(let plant, let silent):
+            let text = Message(.detailPlantSilent, ["plant": .text(plant), "seconds": .text(String(Int(silent)))])
+            await alarms.raise(
+                .plantLinkLost(plant: plant), active: true, detail: nil,
+                text: HealthCondition.plantLinkLost(plant: plant).title(measured: nil).with(detail: text))
         case .plantOnline(let plant), .plantResumed(let plant):
             await alarms.raise(.plantLinkLost(plant: plant), active: false, detail: nil)
         case .ackReceived(let ack):
-            await journal(
-                "plant \(ack.plant) answered command \(ack.id) (\(ack.op ?? "?")): \(ack.result.rawValue)"
-                    + (ack.message.map { ": \($0)" } ?? ""),
-                source: ack.plant)
+            var args: [String: MessageArg] = [
+                "plant": .text(ack.plant), "command": .text(ack.id), "op": .text(ack.op ?? "?"),
+                "result": .text(ack.result.rawValue),
+            ]
+            if let m = ack.message { args["message"] = .text(m) }
+            await journal(Message(ack.message == nil ? .parkAck : .parkAckMessage, args), source: ack.plant)
             if ack.result == .refused || ack.result == .failed {
+                let detail = Message(
+                    .parkCommandRefused,
+                    [
+                        "op": .text(ack.op ?? "command"), "result": .text(ack.result.rawValue),
+                        "message": .text(ack.message ?? ack.reason ?? ""),
+                    ])
                 await alarms.raise(
-                    .plantCommandFailed(plant: ack.plant), active: true,
-                    detail: "\(ack.op ?? "command") \(ack.result.rawValue): \(ack.message ?? ack.reason ?? "")")
+                    .plantCommandFailed(plant: ack.plant), active: true, detail: nil,
+                    text: HealthCondition.plantCommandFailed(plant: ack.plant).title(measured: nil).with(detail: detail)
+                )
             }
         case .commandUnanswered(let command):
+            let detail = Message(
+                .detailCommandNotAnswered,
+                ["op": .text(command.op), "seconds": .text("\(settings.commandTimeoutSeconds)")])
             await alarms.raise(
-                .plantCommandFailed(plant: command.plant), active: true,
-                detail: "\(command.op) not answered within \(settings.commandTimeoutSeconds) s")
+                .plantCommandFailed(plant: command.plant), active: true, detail: nil,
+                text: HealthCondition.plantCommandFailed(plant: command.plant).title(measured: nil).with(detail: detail)
+            )
             await journal(
-                "plant \(command.plant) did not answer command \(command.id) (\(command.op))", source: command.plant)
+                Message(
+                    .parkNoAnswer,
+                    ["plant": .text(command.plant), "command": .text(command.id), "op": .text(command.op)]),
+                source: command.plant)
         case .rejected(let topic, let reason):
             logger.warning("plant message rejected", metadata: ["topic": "\(topic)", "reason": "\(reason)"])
         default:
@@ -132,8 +154,11 @@ final class ParkService: Service, Sendable {
     /// confirms, or only alarms. An escalation in a plant's drill never mobilises the park.
     private func escalated(plant: String, reason: String, drill: Bool) async {
         guard let entry = settings.plant(plant), let catchment = settings.catchment(entry.catchment) else { return }
-        let what = "\(drill ? "DRILL: " : "")\(plant) escalated: \(reason)"
-        await alarms.raise(.plantEscalated(plant: plant), active: true, detail: what)
+        let said = Message(.parkPlantEscalated, ["plant": .text(plant), "reason": .text(reason)])
+        let what = drill ? said.asDrill : said
+        await alarms.raise(
+            .plantEscalated(plant: plant), active: true, detail: nil,
+            text: HealthCondition.plantEscalated(plant: plant).title(measured: nil).with(detail: what))
         await journal(what, source: plant, drill: drill)
         guard !drill else { return }
         switch catchment.onEscalation {
@@ -177,7 +202,12 @@ final class ParkService: Service, Sendable {
             return .failure(
                 ControlRefusal(
                     .notFound,
-                    "no catchment \"\(id)\" (known: \(settings.catchments.map(\.id).joined(separator: ", ")))"))
+                    Message(
+                        .refusalNoCatchment,
+                        [
+                            "catchment": .text(id),
+                            "known": .text(settings.catchments.map(\.id).joined(separator: ", ")),
+                        ])))
         }
         let item = pending.withLock { list -> PendingConfirmation? in
             guard let i = list.firstIndex(where: { $0.catchment == id }) else { return nil }
@@ -185,7 +215,11 @@ final class ParkService: Service, Sendable {
         }
         let why = item.map { "confirmed escalation from \($0.plant) (\($0.reason)): \(reason)" } ?? reason
         await tripCatchment(catchment, who: user, from: from, why: why)
-        return .success(.done("catchment \(id): plan \(catchment.plan) tripped"))
+        return .success(
+            .said(
+                Message(
+                    .replyCatchmentTripped,
+                    ["catchment": .text(catchment.name ?? id), "plan": .text(catchment.plan)])))
     }
 
     // MARK: - Carrying the park's trips to plants
@@ -236,9 +270,14 @@ final class ParkService: Service, Sendable {
             issuedAt: now)
         directory.withLock { $0.sent(command, at: now) }
         mqtt.publish(command.message(topics: mqtt.topics, key: key))
+        var args: [String: MessageArg] = [
+            "command": .text(command.id), "plant": .text(plant), "op": .text(operation.rawValue),
+            "reason": .text(reason),
+        ]
+        if let plan { args["plan"] = .text(plan) }
         await journal(
-            "command \(command.id) sent to \(plant): \(operation.rawValue)\(plan.map { " plan \($0)" } ?? "") — \(reason)",
-            source: plant, drill: operation == .drill)
+            Message(plan == nil ? .parkCommandSent : .parkCommandSentPlan, args), source: plant,
+            drill: operation == .drill)
         return command
     }
 
@@ -299,8 +338,11 @@ final class ParkService: Service, Sendable {
                 id: c.command.id, plant: c.command.plant, op: c.command.op, plan: c.command.plan, sentAt: c.sentAt,
                 result: result(of: c, now: now), message: c.acks.last?.message ?? c.acks.last?.reason)
         }
-        return ParkSummary(
+        var summary = ParkSummary(
             plants: plants, pendingConfirmations: pending.withLock { $0 }, commands: Array(sent))
+        summary.catchmentNames = Dictionary(
+            settings.catchments.map { ($0.id, $0.name ?? $0.id) }, uniquingKeysWith: { a, _ in a })
+        return summary
     }
 
     /// Whether the plant is heard from now: online, stale (silent too long), offline (its last will) or unknown.
@@ -322,8 +364,8 @@ final class ParkService: Service, Sendable {
         return now.timeIntervalSince(sent.sentAt) > Double(settings.commandTimeoutSeconds) ? "no answer" : "sent"
     }
 
-    private func journal(_ message: String, source: String, drill: Bool = false) async {
+    private func journal(_ text: Message, source: String, drill: Bool = false) async {
         await historian.journal(
-            StoredEvent(kind: "park", source: source, message: message, at: Date(), drill: drill), logger: logger)
+            StoredEvent(kind: "park", source: source, text: text, at: Date(), drill: drill), logger: logger)
     }
 }

@@ -3,6 +3,7 @@ import Devices
 import Foundation
 import Historian
 import Logging
+import Messages
 import ServiceLifecycle
 
 /// Writes what happens in the field to the historian: readings (store-on-change is the historian's), device
@@ -38,11 +39,12 @@ struct RecorderService: Service {
                 if let was = answering[update.device], was != update.healthy {
                     let message =
                         update.healthy
-                        ? "\(update.device) answering again"
-                        : "\(update.device) stopped answering: \(update.error ?? "")"
+                        ? Message(.deviceAnswering, ["device": .text(update.device)])
+                        : Message(
+                            .deviceNotAnswering, ["device": .text(update.device), "error": .text(update.error ?? "")])
                     await durable(
                         StoredEvent(
-                            kind: "device-state", source: update.device, message: message, at: Date(),
+                            kind: "device-state", source: update.device, text: message, at: Date(),
                             drill: drillDevices().contains(update.device)))
                 }
                 answering[update.device] = update.healthy
@@ -81,17 +83,24 @@ struct RecorderService: Service {
         case .positionChanged(let from, let to):
             await durable(
                 StoredEvent(
-                    kind: "device-state", source: id, message: "\(id) position \(from) → \(to)", at: now, drill: inDrill
-                ))
+                    kind: "device-state", source: id,
+                    text: Message(
+                        .devicePosition,
+                        ["device": .text(id), "from": .message(from.word), "to": .message(to.word)]),
+                    at: now, drill: inDrill))
         case .modeChanged(let from, let to):
             await durable(
                 StoredEvent(
-                    kind: "device-state", source: id, message: "\(id) mode \(from) → \(to)", at: now, drill: inDrill))
+                    kind: "device-state", source: id,
+                    text: Message(
+                        .deviceMode, ["device": .text(id), "from": .message(from.word), "to": .message(to.word)]),
+                    at: now, drill: inDrill))
         case .faultBitChanged(let on):
             await durable(
                 StoredEvent(
-                    kind: "fault", source: id, message: "\(id) actuator fault \(on ? "on" : "off")", at: now,
-                    drill: inDrill))
+                    kind: "fault", source: id,
+                    text: Message(on ? .deviceActuatorFaultOn : .deviceActuatorFaultOff, ["device": .text(id)]),
+                    at: now, drill: inDrill))
         case .movementFinished(let r):
             let detail = String(format: "%.2f", r.seconds)
             if let origin = r.origin {
@@ -155,6 +164,30 @@ struct RecorderService: Service {
         } catch {
             logger.warning(
                 "command record not yet durable", metadata: ["device": "\(command.device)", "error": "\(error)"])
+        }
+    }
+}
+
+extension ValvePosition {
+    /// The position's word in the catalogue.
+    var word: Message {
+        switch self {
+        case .open: Message(.positionOpen)
+        case .closed: Message(.positionClosed)
+        case .travelling: Message(.positionTravelling)
+        case .fault: Message(.positionFault)
+        case .unknown: Message(.positionUnknown)
+        }
+    }
+}
+
+extension ValveMode {
+    /// The mode's word in the catalogue.
+    var word: Message {
+        switch self {
+        case .remote: Message(.modeRemote)
+        case .local: Message(.modeLocal)
+        case .unknown: Message(.modeUnknown)
         }
     }
 }

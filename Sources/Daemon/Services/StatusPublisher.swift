@@ -127,7 +127,7 @@ final class StatusPublisher: Service, Sendable {
         guard let id = event.id else { return nil }
         return JournalEntry(
             id: id, at: event.at, kind: event.kind, source: event.source, message: event.message,
-            details: event.details, drill: event.drill)
+            details: event.details, drill: event.drill, text: event.text)
     }
 
     func run() async throws {

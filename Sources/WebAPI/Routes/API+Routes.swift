@@ -7,7 +7,10 @@ extension API {
             + controlRoutes
     }
 
-    /// The endpoints that need no token: the OpenAPI document. (The dashboard's files need none either; they are
-    /// not part of the API.)
-    static let publicRoutes: [(method: HTTPRequest.Method, path: String)] = [(.get, "/openapi.json")]
+    /// The endpoints that need no token: the OpenAPI document, and the message catalogue (words, no plant data: the
+    /// dashboard needs them before anyone has logged in). (The dashboard's files need none either; they are not
+    /// part of the API.)
+    static let publicRoutes: [(method: HTTPRequest.Method, path: String)] = [
+        (.get, "/openapi.json"), (.get, "/api/v1/messages"),
+    ]
 }

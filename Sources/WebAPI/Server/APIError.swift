@@ -2,6 +2,7 @@ import ControlAPI
 import Foundation
 import Hummingbird
 import Logging
+import Messages
 
 /// A request the API refuses, with the status and the message the client gets as `{"error": "..."}`.
 ///
@@ -11,6 +12,8 @@ struct APIError: Error, Sendable {
     var status: HTTPResponse.Status
     var message: String
     var headers: HTTPFields = [:]
+    /// `message` as a catalogue message (sent as `errorText`), for the page to show in its language.
+    var text: Message? = nil
 
     static let unauthorized = APIError(
         status: .unauthorized, message: "unauthorized", headers: [.wwwAuthenticate: "Bearer realm=\"levee\""])
@@ -23,7 +26,7 @@ struct APIError: Error, Sendable {
 extension APIError {
     /// The daemon's refusal, with the status its kind maps to.
     init(_ refusal: ControlRefusal) {
-        self.init(status: Self.status(of: refusal.kind), message: refusal.message)
+        self.init(status: Self.status(of: refusal.kind), message: refusal.message, text: refusal.text)
     }
 
     static func status(of kind: ControlRefusal.Kind) -> HTTPResponse.Status {
@@ -60,7 +63,7 @@ struct APIMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as APIError {
-            response = Self.errorResponse(error.status, error.message, headers: error.headers)
+            response = Self.errorResponse(error.status, error.message, text: error.text, headers: error.headers)
         } catch let error as any HTTPResponseError {
             let message: String =
                 switch error.status {
@@ -89,12 +92,20 @@ struct APIMiddleware: RouterMiddleware {
         return response
     }
 
-    static func errorResponse(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:])
-        -> Response
-    {
+    static func errorResponse(
+        _ status: HTTPResponse.Status, _ message: String, text: Message? = nil, headers: HTTPFields = [:]
+    ) -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let body = (try? JSONEncoder.control.encode(["error": message])) ?? Data(#"{"error":"error"}"#.utf8)
+        let body =
+            (try? JSONEncoder.control.encode(ErrorBody(error: message, errorText: text)))
+            ?? Data(#"{"error":"error"}"#.utf8)
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
+}
+
+/// `{"error": "...", "errorText": {...}}`: the text, and the same as a catalogue message when there is one.
+struct ErrorBody: Encodable {
+    var error: String
+    var errorText: Message?
 }

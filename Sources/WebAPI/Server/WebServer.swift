@@ -97,6 +97,7 @@ public struct WebServer: Service {
             guard let url = api.files.openAPI else { throw APIError.notFound("the OpenAPI document is not installed") }
             return try StaticFiles.file(at: url, name: "openapi.json", contentType: "application/json")
         }
+        router.get("/api/v1/messages") { request, _ in try API.messages(request) }
         router.get("/vendor/chart.js") { _, _ in
             guard let url = api.files.chartJS else { throw APIError.notFound("Chart.js is not installed") }
             return try StaticFiles.file(

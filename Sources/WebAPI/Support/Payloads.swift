@@ -1,5 +1,6 @@
 import Foundation
 import Historian
+import Messages
 
 /// A journal event as the API sends it (`/api/v1/events`, and the stream's `journal` events).
 struct EventPayload: Encodable, Sendable {
@@ -9,6 +10,8 @@ struct EventPayload: Encodable, Sendable {
     var kind: String
     var source: String
     var message: String
+    /// The entry as a catalogue message, for the page to render in its language; nil on entries stored before.
+    var text: Message?
     /// Machine-readable details, as the JSON text they were stored as.
     var details: String?
     var drill: Bool
@@ -19,6 +22,7 @@ struct EventPayload: Encodable, Sendable {
         kind = event.kind
         source = event.source
         message = event.message
+        text = event.text
         details = event.details
         drill = event.drill
     }
@@ -30,11 +34,12 @@ struct EventPayload: Encodable, Sendable {
         try c.encode(kind, forKey: .kind)
         try c.encode(source, forKey: .source)
         try c.encode(message, forKey: .message)
+        try c.encode(text, forKey: .text)
         try c.encode(details, forKey: .details)
         try c.encode(drill, forKey: .drill)
     }
 
-    private enum CodingKeys: String, CodingKey { case id, at, kind, source, message, details, drill }
+    private enum CodingKeys: String, CodingKey { case id, at, kind, source, message, text, details, drill }
 }
 
 /// One sample of a trend (`/api/v1/history`): a stored reading, or, with a `step`, the last reading of a bucket

@@ -7,12 +7,16 @@
 
 const TOKEN_KEY = 'levee.token';
 
-/** An API failure: `status` is the HTTP status (0 when the server could not be reached). */
+/**
+ * An API failure: `status` is the HTTP status (0 when the server could not be reached); `text` the refusal as a
+ * catalogue message ({id, args}) when the server sent one, for said() to show in the page's language.
+ */
 export class ApiError extends Error {
-    constructor(status, message) {
+    constructor(status, message, text = null) {
         super(message);
         this.name = 'ApiError';
         this.status = status;
+        this.text = text;
     }
 }
 
@@ -56,27 +60,32 @@ export async function api(path, { method = 'GET', body, raw = false, accept = 'a
     }
     if (response.status === 401) {
         unauthorized();
-        throw new ApiError(401, await errorText(response));
+        throw new ApiError(401, (await errorText(response)).error);
     }
-    if (!response.ok) throw new ApiError(response.status, await errorText(response));
+    if (!response.ok) {
+        const { error, text } = await errorText(response);
+        throw new ApiError(response.status, error, text);
+    }
     if (raw) return response;
     const text = await response.text();
     const json = text ? JSON.parse(text) : null;
     // A ControlResponse may say no with a 200 as well.
-    if (json && json.ok === false) throw new ApiError(response.status, json.error ?? 'refused');
+    if (json && json.ok === false) throw new ApiError(response.status, json.error ?? 'refused', json.errorText ?? null);
     return json;
 }
 
+/** The server's `{"error": "...", "errorText": {...}}` as `{error, text}`; the bare body when it is not JSON. */
 async function errorText(response) {
     try {
-        const text = await response.text();
+        const body = await response.text();
         try {
-            return JSON.parse(text).error ?? text;
+            const json = JSON.parse(body);
+            return { error: json.error ?? body, text: json.errorText ?? null };
         } catch {
-            return text || response.statusText;
+            return { error: body || response.statusText, text: null };
         }
     } catch {
-        return response.statusText;
+        return { error: response.statusText, text: null };
     }
 }
 

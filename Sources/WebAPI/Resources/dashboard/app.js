@@ -10,7 +10,7 @@
 // the HJ 212 uplink to the bureau) shows in the header when the daemon has them.
 
 import { api, ApiError, LiveFeed, getToken, setToken, clearToken, onUnauthorized } from './api.js';
-import { t, tOr, getLang, setLang, applyStatic, onLangChange } from './i18n.js';
+import { t, tOr, getLang, setLang, applyStatic, onLangChange, said, loadServerMessages } from './i18n.js';
 import { h, setText, setChildren, setVariant, setTimeZone, fmtTime, fmtDateTime } from './views/common.js';
 import * as mainView from './views/main.js';
 import * as alarmsView from './views/alarms.js';
@@ -19,7 +19,7 @@ import * as drillView from './views/drill.js';
 import * as bureauView from './views/bureau.js';
 import * as parkView from './views/park.js';
 import { acknowledge, isUnacknowledged } from './views/alarms.js';
-import { linkWord, resultWord, pendingByCatchment, BAD_RESULTS } from './views/park.js';
+import { linkWord, resultWord, pendingByCatchment, catchmentName, BAD_RESULTS } from './views/park.js';
 
 const ROUTES = { main: mainView, alarms: alarmsView, trends: trendsView, drill: drillView, bureau: bureauView,
     park: parkView };
@@ -121,6 +121,7 @@ async function start() {
         state.role = 'unknown';
         console.warn('levee: GET /api/v1/whoami failed; role unknown', e);
     }
+    await loadServerMessages();
     try {
         applyStatus(await api('/api/v1/status'));
     } catch (e) {
@@ -270,7 +271,7 @@ function noticeChanges(before, after) {
     if (seenCritical) {
         const fresh = critical.filter((a) => !seenCritical.has(`${a.id}|${a.since ?? ''}`));
         if (fresh.length) {
-            urgent.unshift(...fresh.map((a) => t('announce.critical', { message: a.message })));
+            urgent.unshift(...fresh.map((a) => t('announce.critical', { message: said(a.text, a.message) })));
             sound = true;
         }
     }
@@ -279,7 +280,7 @@ function noticeChanges(before, after) {
     for (const a of after.alarms ?? []) {
         if (before && !oldIds.has(a.id) && a.priority !== 'critical') {
             const text = t('announce.alarm', { priority: tOr(`priority.${a.priority}`, a.priority),
-                message: a.message });
+                message: said(a.text, a.message) });
             (a.priority === 'high' ? urgent : polite).push(text);
         }
     }
@@ -304,7 +305,7 @@ function noticePark(before, after, urgent, polite) {
     const names = new Map((p1.plants ?? []).map((p) => [p.id, p.name]));
     for (const x of p1.pendingConfirmations ?? []) {
         if (old.has(key(x))) continue;
-        urgent.push(t('announce.parkPending', { catchment: x.catchment, plan: x.plan,
+        urgent.push(t('announce.parkPending', { catchment: catchmentName(after.park, x.catchment), plan: x.plan,
             plant: names.get(x.plant) ?? x.plant, reason: x.reason }));
         needsOperator = true;
     }
@@ -463,7 +464,9 @@ function renderBanner() {
     }
     const a = alarms[0];
     // Rebuilt only when what it says changes, so its button is not replaced under a finger every 2 s.
-    const signature = [getLang(), a.id, a.priority, a.state, a.since, a.message, alarms.length].join('|');
+    const text = said(a.text, a.message);
+    const next = a.nextAction ? said(a.nextAction, '') : '';
+    const signature = [getLang(), a.id, a.priority, a.state, a.since, text, next, alarms.length].join('|');
     if (!banner.hidden && banner.dataset.signature === signature) return;
     banner.dataset.signature = signature;
     banner.hidden = false;
@@ -471,7 +474,8 @@ function renderBanner() {
     banner.dataset.alarm = a.id;
     banner.replaceChildren(
         h('span', { class: `prio prio-${a.priority}` }, tOr(`priority.${a.priority}`, a.priority)),
-        h('span', { class: 'banner-message' }, a.message),
+        h('span', { class: 'banner-message' }, text),
+        next ? h('span', { class: 'banner-next next-action' }, t('alarms.nextAction', { action: next })) : null,
         h('span', { class: 'banner-meta' }, `${a.id} · ${fmtTime(a.since)}`,
             alarms.length > 1 ? ` · ${t('banner.more', { n: alarms.length - 1 })}` : ''),
         h('span', { class: 'banner-actions' },
@@ -539,7 +543,7 @@ function beep(count = 3) {
 async function command(path, body, { assertive = false } = {}) {
     try {
         const response = await api(path, { method: 'POST', body });
-        const message = response?.message ?? t('cmd.done');
+        const message = response?.message == null ? t('cmd.done') : said(response.text, response.message);
         toast(message, 'ok');
         announce(message, assertive);
         return response ?? {};
@@ -556,9 +560,10 @@ function describeError(e) {
     if (!(e instanceof ApiError)) return String(e?.message ?? e);
     if (e.status === 0) return t('err.network');
     if (e.status === 403) return t('err.forbidden');
-    if (e.status === 429) return t('err.tooMany', { error: e.message });
-    if (e.status === 409) return t('err.conflict', { error: e.message });
-    return t('err.other', { status: e.status, error: e.message });
+    const error = said(e.text, e.message);
+    if (e.status === 429) return t('err.tooMany', { error });
+    if (e.status === 409) return t('err.conflict', { error });
+    return t('err.other', { status: e.status, error });
 }
 
 function toast(message, kind = 'info') {

@@ -3,8 +3,11 @@
 // The choice is kept in localStorage. `missingKeys()` lists keys one language has and the other lacks; the
 // browser test asserts it is empty.
 //
-// Device names, alarm messages and journal text come from the plant's configuration and the daemon, in whatever
-// language the plant wrote them; they are shown as they are.
+// Device names and configured alarm texts come from the plant's configuration, in whatever language the plant
+// wrote them; they are shown as they are. Every text the daemon makes (the status summary, alarm texts, journal
+// entries, replies, refusals, next actions) arrives as a message id with its arguments (`text`, beside its English
+// rendering `message`); said() renders it in the page's language from the server's catalogue (/api/v1/messages,
+// loaded by loadServerMessages), so the page and the server never keep two copies of those words.
 
 const LANG_KEY = 'levee.lang';
 
@@ -68,7 +71,7 @@ const zh = {
     'bool.yes': '是',
     'bool.no': '否',
     'quality.good': '正常',
-    'quality.stale': '数据陈旧',
+    'quality.stale': '数据未刷新',
     'quality.comm-fail': '通讯故障',
     'quality.out-of-range': '超出量程',
     'quality.bad-config': '配置错误',
@@ -219,6 +222,7 @@ const zh = {
     'alarms.state': '状态',
     'alarms.alarm': '报警点',
     'alarms.message': '内容',
+    'alarms.nextAction': '下一步：{action}',
     'alarms.value': '数值',
     'alarms.since': '开始时间',
     'alarms.note': '备注',
@@ -335,15 +339,15 @@ const zh = {
     'links.dcsClient': '{address}：{requests} 次请求，最近 {last}',
     'links.dcsCounters': '拒绝写入 {refusedWrites} 次，拒绝连接 {refusedConnections} 次，断开连接 {dropped} 次，线圈动作 {coils} 次',
     'links.error': '最近错误：{error}',
-    'announce.parkPending': '流域 {catchment} 待确认方案 {plan}：{plant} 上报 {reason}',
+    'announce.parkPending': '汇水分区 {catchment} 待确认方案 {plan}：{plant} 上报 {reason}',
     'announce.plantLink': '{plant}：{link}',
     'announce.parkCommand': '{op} → {plant}：{result}',
-    'park.title': '园区 · 企业与流域',
-    'park.summary': '{plants} 家企业，{online} 家在线；{pending} 个流域待确认；数据时间 {time}',
+    'park.title': '园区 · 企业与汇水分区',
+    'park.summary': '{plants} 家企业，{online} 家在线；{pending} 个汇水分区待确认；数据时间 {time}',
     'park.notPark': '此实例不是园区实例。',
-    'park.plantsTitle': '各企业状态（按流域）',
+    'park.plantsTitle': '各企业状态（按汇水分区）',
     'park.noPlants': '园区没有配置企业。',
-    'park.catchment': '流域 {name}（{online}/{n} 家在线）',
+    'park.catchment': '汇水分区 {name}（{online}/{n} 家在线）',
     'park.link.online': '在线',
     'park.link.offline': '离线',
     'park.link.stale': '失联',
@@ -363,19 +367,19 @@ const zh = {
     'park.mode': '模式',
     'park.quality': '数据质量',
     'park.noOutlets': '没有排口数据。',
-    'park.pendingTitle': '待确认的流域方案',
+    'park.pendingTitle': '待确认的汇水分区方案',
     'park.pendingReadOnly': '需由园区操作员确认。',
-    'park.pendingCount': '{n} 个流域待确认',
-    'park.pendingCatchment': '流域 {catchment}：方案 {plan}',
+    'park.pendingCount': '{n} 个汇水分区待确认',
+    'park.pendingCatchment': '汇水分区 {catchment}：方案 {plan}',
     'park.pendingItem': '{plant} 上报（{time}）：{reason}',
-    'park.pendingGone': '流域 {catchment} 已没有待确认的方案',
-    'park.confirm': '确认流域方案',
-    'park.confirmTitle': '确认流域 {catchment} 的方案 {plan}',
-    'park.confirmIntro': '确认后，园区将向流域 {catchment} 内的企业下发签名命令执行方案 {plan}。各企业的应答见“已下发的命令”。',
+    'park.pendingGone': '汇水分区 {catchment} 已没有待确认的方案',
+    'park.confirm': '确认汇水分区方案',
+    'park.confirmTitle': '确认汇水分区 {catchment} 的方案 {plan}',
+    'park.confirmIntro': '确认后，园区将向汇水分区 {catchment} 内的企业下发签名命令执行方案 {plan}。各企业的应答见“已下发的命令”。',
     'park.escalations': '上报',
     'park.confirmPlants': '将收到命令的企业',
     'park.confirmPlantNotOnline': '不在线：命令可能无法送达',
-    'park.confirmNoPlants': '状态中没有该流域的企业。',
+    'park.confirmNoPlants': '状态中没有该汇水分区的企业。',
     'park.confirmButton': '确认并下发',
     'park.commandsTitle': '已下发的命令',
     'park.commandsNone': '尚未向企业下发命令。',
@@ -601,13 +605,14 @@ const en = {
     'alarmState.suppressed-by-design': 'suppressed by design',
     'alarmState.out-of-service': 'out of service',
     'alarms.title': 'Alarms',
-    'alarms.count': '{n} alarms, {unacked} unacknowledged; {rate} in the last 10 min',
+    'alarms.count': '{n} {n|alarm|alarms}, {unacked} unacknowledged; {rate} in the last 10 min',
     'alarms.flood': 'Alarm flood: {rate} in the last 10 min',
     'alarms.none': 'No alarms.',
     'alarms.priority': 'Priority',
     'alarms.state': 'State',
     'alarms.alarm': 'Alarm',
     'alarms.message': 'Message',
+    'alarms.nextAction': 'Next: {action}',
     'alarms.value': 'Value',
     'alarms.since': 'Since',
     'alarms.note': 'Note',
@@ -641,7 +646,7 @@ const en = {
     'trends.loading': 'Loading…',
     'trends.failed': 'Cannot read the history: {error}',
     'trends.empty': 'No data in this range.',
-    'trends.summary': '{n} samples, {bad} of them not good; latest {last} ({quality}, {at})',
+    'trends.summary': '{n} {n|sample|samples}, {bad} of them not good; latest {last} ({quality}, {at})',
     'trends.noChart': 'The chart library /vendor/chart.js did not load, so no chart can be drawn (summary below).',
     'trends.chartLabel': 'Trend chart',
     'trends.min': 'min',
@@ -659,7 +664,7 @@ const en = {
     'drill.checking': 'Checking…',
     'drill.noCheck': 'The server returned no check.',
     'drill.ready': 'Every step of plan {plan} could run now',
-    'drill.notReady': 'Plan {plan} has {n} problems',
+    'drill.notReady': 'Plan {plan} has {n} {n|problem|problems}',
     'drill.checkedAt': 'checked at {time}',
     'drill.location': 'Location',
     'drill.reachable': 'Answering',
@@ -716,10 +721,10 @@ const en = {
     'links.lastAck': 'ack {time}',
     'links.neverAck': 'no ack yet',
     'links.dcs': 'DCS',
-    'links.dcsClients': '{n} client(s)',
+    'links.dcsClients': '{n} {n|client|clients}',
     'links.lastRequest': 'last request {time}',
     'links.noRequest': 'no request yet',
-    'links.refusedWrites': '{n} write(s) refused',
+    'links.refusedWrites': '{n} {n|write|writes} refused',
     'links.dcsListen': 'Modbus TCP server {listen}',
     'links.dcsClient': '{address}: {requests} requests, last {last}',
     'links.dcsCounters': '{refusedWrites} writes refused, {refusedConnections} connections refused, {dropped} dropped, {coils} coil actions',
@@ -728,7 +733,7 @@ const en = {
     'announce.plantLink': '{plant}: {link}',
     'announce.parkCommand': '{op} to {plant}: {result}',
     'park.title': 'Park · plants and catchments',
-    'park.summary': '{plants} plants, {online} online; {pending} catchments awaiting confirmation; data as of {time}',
+    'park.summary': '{plants} {plants|plant|plants}, {online} online; {pending} {pending|catchment|catchments} awaiting confirmation; data as of {time}',
     'park.notPark': 'This instance is not a park.',
     'park.plantsTitle': 'Plants by catchment',
     'park.noPlants': 'The park has no plants configured.',
@@ -754,7 +759,7 @@ const en = {
     'park.noOutlets': 'No outlet data.',
     'park.pendingTitle': 'Catchment plans awaiting confirmation',
     'park.pendingReadOnly': 'A park operator must confirm.',
-    'park.pendingCount': '{n} catchments awaiting confirmation',
+    'park.pendingCount': '{n} {n|catchment|catchments} awaiting confirmation',
     'park.pendingCatchment': 'Catchment {catchment}: plan {plan}',
     'park.pendingItem': '{plant} escalated ({time}): {reason}',
     'park.pendingGone': 'Catchment {catchment} no longer waits for confirmation',
@@ -816,6 +821,13 @@ export function setLang(next) {
     }
     applyStatic();
     for (const fn of listeners) fn(lang);
+    // The server's texts follow once their catalogue is here.
+    const switched = lang;
+    if (!serverCatalogues[switched]) {
+        loadServerMessages(switched).then((ok) => {
+            if (ok && lang === switched) for (const fn of listeners) fn(lang);
+        });
+    }
 }
 
 export function onLangChange(fn) {
@@ -838,9 +850,57 @@ export function tOr(key, fallback, params) {
     return text == null ? fallback : fill(text, params);
 }
 
+// ------------------------------------------------------------------------------------------- the server's texts
+
+const serverCatalogues = {};  // language → { message id → template }
+
+/** Loads the server's message catalogue for `l` once; resolves true when it is there. */
+export async function loadServerMessages(l = lang) {
+    if (serverCatalogues[l]) return true;
+    try {
+        const response = await fetch(`/api/v1/messages?lang=${l === 'zh' ? 'zh-CN' : 'en'}`, { cache: 'no-store' });
+        if (!response.ok) return false;
+        const body = await response.json();
+        if (!body || typeof body.messages !== 'object') return false;
+        serverCatalogues[l] = body.messages;
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * A server text in the page's language: `text` is the message ({id, args}) the server sent, `fallback` its
+ * English `message`, shown when there is no message (an entry stored before messages had ids) or the catalogue
+ * could not be loaded.
+ */
+export function said(text, fallback = '') {
+    const catalogue = serverCatalogues[lang];
+    if (!text || typeof text !== 'object' || !catalogue) return fallback ?? '';
+    return renderMessage(text, catalogue) ?? fallback ?? '';
+}
+
+/** `{name}` takes an argument (a string, or a message rendered the same way); `{name|one|other}` a plural. */
+function renderMessage(message, catalogue) {
+    const template = catalogue[message.id];
+    if (template == null) return null;
+    const args = message.args ?? {};
+    return template.replace(/\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g, (all, name, one, other) => {
+        const value = args[name];
+        const text = value == null ? null
+            : typeof value === 'string' ? value : (renderMessage(value, catalogue) ?? value.id);
+        if (one !== undefined) return text === '1' ? one : other;
+        return text == null ? all : text;
+    });
+}
+
+/** Fills `{name}`, and `{name|one|other}` for English plurals ("1 plant", "2 plants"). */
 function fill(text, params) {
     if (!params) return text;
-    return text.replace(/\{(\w+)\}/g, (m, name) => (params[name] == null ? m : String(params[name])));
+    return text.replace(/\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g, (m, name, one, other) => {
+        if (one !== undefined) return String(params[name]) === '1' ? one : other;
+        return params[name] == null ? m : String(params[name]);
+    });
 }
 
 /** Translates the static HTML: data-i18n (text), data-i18n-placeholder, data-i18n-aria-label, data-i18n-title. */

@@ -1,7 +1,7 @@
 // The alarm list (most urgent first, as the daemon orders it) with acknowledge and shelve, and the event journal:
 // the last hour loaded on entry, then each `journal` event from the live stream as it arrives.
 
-import { t, tOr } from '../i18n.js';
+import { t, tOr, said } from '../i18n.js';
 import { h, setText, syncList, setVariant, fmtDateTime, fmtTime, fmtNumber } from './common.js';
 import { askReason } from './dialogs.js';
 
@@ -16,7 +16,7 @@ export function isUnacknowledged(alarm) {
 
 /** Acknowledges one alarm after asking why (also used by the alarm banner). */
 export async function acknowledge(ctx, alarm) {
-    const answer = await askReason({ title: t('alarms.ackTitle', { id: alarm.id }), intro: alarm.message });
+    const answer = await askReason({ title: t('alarms.ackTitle', { id: alarm.id }), intro: said(alarm.text, alarm.message) });
     if (!answer) return;
     if (await ctx.command(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, { reason: answer.reason })) {
         ctx.refreshStatus();
@@ -101,7 +101,7 @@ export function mount(root, ctx) {
                 setText(at, fmtDateTime(e.at));
                 setText(kind, e.drill ? `${e.kind} · ${t('defence.drill')}` : e.kind);
                 setText(source, e.source);
-                setText(message, e.message);
+                setText(message, said(e.text, e.message));
                 row.classList.toggle('drill', !!e.drill);
             });
     }
@@ -135,7 +135,16 @@ function updateAlarmRow(row, a, ctx) {
     setText(chip, tOr(`priority.${a.priority}`, a.priority));
     setText(state, tOr(`alarmState.${a.state}`, a.state) + (a.firstOut ? ` · ${t('alarms.firstOut')}` : ''));
     setText(id, a.id);
-    setText(message, a.message);
+    // The alarm's text, and under it what to do now for a condition that stops the three lines of defence.
+    const next = a.nextAction ? said(a.nextAction, '') : '';
+    if (!message._text) {
+        message._text = h('span', { class: 'alarm-text' });
+        message._next = h('span', { class: 'next-action' });
+        message.replaceChildren(message._text, message._next);
+    }
+    setText(message._text, said(a.text, a.message));
+    setText(message._next, next ? t('alarms.nextAction', { action: next }) : '');
+    message._next.hidden = !next;
     setText(value, a.value == null ? '—' : fmtNumber(a.value));
     setText(since, fmtDateTime(a.since));
     const notes = [];

@@ -2,7 +2,7 @@
 // plant drawn as the three lines of defence the water flows through (risk units → network and pool → boundary →
 // park), each device with its values and their qualities.
 
-import { t, tOr } from '../i18n.js';
+import { t, tOr, said } from '../i18n.js';
 import {
     h, setText, setChildren, syncList, LINES, lineName, pointValue, updatePointValue, pointChip,
     updatePointChip, isBooleanPoint, pointLabel, valveBadge, updateValveBadge, VALVE_SIGNAL_POINTS, stepTable,
@@ -73,7 +73,7 @@ export function mount(root, ctx) {
     function update(state) {
         const s = state.status;
         if (!s) return;
-        setText(summary, s.summary);
+        setText(summary, said(s.summaryText, s.summary));
         historian.hidden = s.historian?.healthy !== false;
         setText(historian, t('main.historianFault', { error: s.historian?.lastError ?? '—',
             buffered: s.historian?.bufferedReadings ?? 0, dropped: s.historian?.droppedReadings ?? 0 }));
@@ -85,10 +85,10 @@ export function mount(root, ctx) {
         setText(latch, latched ? t('defence.latched') : t('defence.notLatched'));
         drillBadge.hidden = !d?.drill && !d?.activeDrill;
         setText(planLine, d?.plan ? t('defence.plan', { plan: d.plan }) : '');
-        setChildren(trips, (d?.trips ?? []).map((x) => h('li', {}, t('defence.trip'), ' ', x)));
+        setChildren(trips, (d?.trips ?? []).map((x, i) => h('li', {}, t('defence.trip'), ' ', said(d.tripTexts?.[i], x))));
         escalation.hidden = !d?.escalated;
         setChildren(escalation, h('strong', {}, t('defence.escalated')),
-            h('ul', {}, (d?.escalations ?? []).map((e) => h('li', {}, e))));
+            h('ul', {}, (d?.escalations ?? []).map((e, i) => h('li', {}, said(d.escalationTexts?.[i], e)))));
         bypasses.hidden = !(d?.bypasses?.length);
         setChildren(bypasses, h('strong', {}, t('defence.bypasses')),
             h('ul', {}, (d?.bypasses ?? []).map((b) => h('li', {},
@@ -235,7 +235,8 @@ async function confirmShutoff(ctx) {
                 return h('li', { class: local ? 'effect-local' : '' },
                     `${d.name} (${d.id}) — ${tOr(`position.${d.valve.position}`, d.valve.position)}, ` +
                     tOr(`mode.${d.valve.mode}`, d.valve.mode),
-                    local ? h('strong', {}, ' ', t('shutoff.localWarning')) : null);
+                    local ? h('strong', {}, ' ',
+                        said({ id: 'next.local', args: { subject: d.id } }, t('shutoff.localWarning'))) : null);
             })));
         }),
         valves.length ? null : h('p', { class: 'warn-line' }, t('shutoff.noValves')),

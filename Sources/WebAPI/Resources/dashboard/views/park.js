@@ -37,6 +37,11 @@ export function latchState(plant) {
     return plant.drill ? 'drill' : 'normal';
 }
 
+/** A catchment as people know it: its configured name, else its id (an older leveed sends no names). */
+export function catchmentName(park, id) {
+    return park?.catchmentNames?.[id] ?? id;
+}
+
 /** Pending confirmations by catchment, in the order they came: `[[catchment, [pending…]]…]`. */
 export function pendingByCatchment(park) {
     const groups = new Map();
@@ -80,7 +85,8 @@ export function plantCards() {
                     h('h3', { class: 'catchment-name' }), h('div', { class: 'plant-grid' })),
                 (section, [catchment, plants]) => {
                     const online = plants.filter(plantCurrent).length;
-                    setText(section.firstChild, t('park.catchment', { name: catchment, n: plants.length, online }));
+                    setText(section.firstChild,
+                        t('park.catchment', { name: catchmentName(status.park, catchment), n: plants.length, online }));
                     syncList(section.lastChild, plants, (p) => p.id, plantCard,
                         (card, p) => updatePlantCard(card, p, status));
                 });
@@ -278,7 +284,8 @@ export function mount(root, ctx) {
             },
             (li, [catchment, items]) => {
                 const plans = [...new Set(items.map((x) => x.plan))].join(', ');
-                setText(li.querySelector('.pending-head'), t('park.pendingCatchment', { catchment, plan: plans }));
+                setText(li.querySelector('.pending-head'),
+                    t('park.pendingCatchment', { catchment: catchmentName(park, catchment), plan: plans }));
                 setChildren(li.querySelector('.pending-escalations'), items.map((x) => h('li', {},
                     t('park.pendingItem', { plant: plantName(park, x.plant), reason: x.reason,
                         time: fmtDateTime(x.at) }))));
@@ -326,13 +333,13 @@ async function confirmCatchment(ctx, catchment) {
     const park = ctx.state.status?.park;
     const items = (park?.pendingConfirmations ?? []).filter((x) => x.catchment === catchment);
     if (!items.length) {
-        ctx.toast(t('park.pendingGone', { catchment }), 'error');
+        ctx.toast(t('park.pendingGone', { catchment: catchmentName(ctx.state.status?.park, catchment) }), 'error');
         return;
     }
     const plan = [...new Set(items.map((x) => x.plan))].join(', ');
     const plants = (park.plants ?? []).filter((p) => p.catchment === catchment);
     const body = h('div', { class: 'shutoff-effect' },
-        h('p', {}, t('park.confirmIntro', { catchment, plan })),
+        h('p', {}, t('park.confirmIntro', { catchment: catchmentName(ctx.state.status?.park, catchment), plan })),
         h('h3', {}, t('park.escalations')),
         h('ul', {}, items.map((x) => h('li', {}, t('park.pendingItem', { plant: plantName(park, x.plant),
             reason: x.reason, time: fmtDateTime(x.at) })))),
@@ -343,7 +350,8 @@ async function confirmCatchment(ctx, catchment) {
                 plantCurrent(p) ? null : h('strong', {}, ' ', t('park.confirmPlantNotOnline')))))
             : h('p', { class: 'warn-line' }, t('park.confirmNoPlants')));
     const answer = await askReason({
-        id: 'park-confirm-dialog', title: t('park.confirmTitle', { catchment, plan }), body, danger: true,
+        id: 'park-confirm-dialog', body, danger: true,
+        title: t('park.confirmTitle', { catchment: catchmentName(ctx.state.status?.park, catchment), plan }),
         confirmText: t('park.confirmButton'),
     });
     if (!answer) return;
