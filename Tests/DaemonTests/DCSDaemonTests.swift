@@ -70,9 +70,10 @@ struct DCSDaemonTests {
         #expect(r[5]["registers"] as? [Int] == [1, 1, 1], "\(r[5])")
         #expect(r[6]["registers"] as? [Int] == [3, 3], "3 devices configured, 3 answering")
         // While a client is connected, the status lists it with its last request.
-        async let held = Self.pymodbus(port, [["fn": "ir", "address": 0, "count": 1], ["fn": "sleep", "seconds": 3]])
+        // (The deadline covers the master's start too: importing pymodbus took seconds on a loaded machine.)
+        async let held = Self.pymodbus(port, [["fn": "ir", "address": 0, "count": 1], ["fn": "sleep", "seconds": 5]])
         #expect(
-            await H.wait(10) {
+            await H.wait(60) {
                 try h.status()?.dcs?.clients.contains { $0.address == "127.0.0.1" && $0.lastRequestAt != nil } == true
             })
         _ = try await held
