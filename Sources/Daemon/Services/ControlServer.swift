@@ -390,7 +390,8 @@ final class ControlServer: Service, @unchecked Sendable {
             requester = Requester(actor)
         }
         if head.op == ControlCommand.Op.bypass.rawValue && !requester.isAdmin {
-            return .failure(ControlRefusal(.forbidden, Message(.refusalBypass, ["reason": .text("\(BypassRefusal.notAdmin)")])))
+            return .failure(
+                ControlRefusal(.forbidden, Message(.refusalBypass, ["reason": .text("\(BypassRefusal.notAdmin)")])))
         }
         let request: ControlRequest
         do {

@@ -370,7 +370,9 @@ final class DefenceService: Service, Sendable {
 
     /// "2 to move, 1 already there, 1 held closed, 0 need a decision".
     static func counts(_ s: RestoreSummary) -> Message {
-        func n(_ actions: String...) -> MessageArg { .text(String(s.items.filter { actions.contains($0.action) }.count)) }
+        func n(_ actions: String...) -> MessageArg {
+            .text(String(s.items.filter { actions.contains($0.action) }.count))
+        }
         return Message(
             .restoreCounts,
             [
