@@ -147,6 +147,40 @@ public enum AlarmError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension AlarmError {
+    /// The same in the catalogue's words, for each client to render in its language.
+    public var text: Message {
+        switch self {
+        case .unknownAlarm(let id): Message(.alarmErrorUnknown, ["alarm": .text(id)])
+        case .missingUser(let id, let op):
+            Message(.alarmErrorMissingUser, ["alarm": .text(id), "op": .message(Self.operation(op))])
+        case .missingReason(let id, let op):
+            Message(.alarmErrorMissingReason, ["alarm": .text(id), "op": .message(Self.operation(op))])
+        case .notAllowed(let id, let op, let state):
+            Message(
+                .alarmErrorNotAllowed,
+                ["alarm": .text(id), "op": .message(Self.operation(op)), "state": .message(state.title)])
+        case .shelveExpiryNotInFuture(let id): Message(.alarmErrorShelveNotInFuture, ["alarm": .text(id)])
+        case .shelveTooLong(let id, let maximum):
+            Message(.alarmErrorShelveTooLong, ["alarm": .text(id), "seconds": .text(String(Int(maximum.inSeconds)))])
+        case .silenceWithoutUser: Message(.alarmErrorSilenceWithoutUser)
+        }
+    }
+
+    /// An operation as the engine names it ("acknowledge", "remove from service"), in the catalogue.
+    public static func operation(_ name: String) -> Message {
+        switch name {
+        case "acknowledge", "ack": Message(.opAcknowledge)
+        case "shelve": Message(.opShelve)
+        case "unshelve": Message(.opUnshelve)
+        case "remove from service", "remove-from-service": Message(.opRemoveFromService)
+        case "return to service", "return-to-service": Message(.opReturnToService)
+        case "silence": Message(.opSilence)
+        default: .literal(name)
+        }
+    }
+}
+
 /// A mistake in the alarm definitions; the description names the alarm and the rule, for a config error message.
 public struct AlarmConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
     public var alarm: String

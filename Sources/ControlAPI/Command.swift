@@ -163,7 +163,8 @@ public enum ControlReply: Sendable, Hashable {
     /// A drill report rendered in the format asked for.
     case report(String)
     /// What a restore moves (or, dry, would move), holds and leaves, device by device.
-    case restore(RestoreSummary, message: String?)
+    /// Its text from the catalogue (each client renders it in its language).
+    case restore(RestoreSummary, said: Message?)
     /// The Prometheus text exposition.
     case metrics(String)
     /// Journal entries as they were recorded, in id order (on a `watch` with `journal`).
@@ -172,8 +173,9 @@ public enum ControlReply: Sendable, Hashable {
     /// The operator-facing text of an action done, if any.
     public var message: String? {
         switch self {
-        case .done(let m), .restore(_, let m): m
+        case .done(let m): m
         case .said(let m): m.render(.en)
+        case .restore(_, let m): m?.render(.en)
         case .status, .alarms, .drillCheck, .drills, .report, .metrics, .journal: nil
         }
     }
@@ -293,7 +295,9 @@ public struct ControlResponse: Codable, Sendable, Hashable {
             case .drillCheck(let c): drillCheck = c
             case .drills(let d): drills = d
             case .report(let r): report = r
-            case .restore(let r, _): restore = r
+            case .restore(let r, let m):
+                restore = r
+                text = m
             case .metrics(let m): metrics = m
             case .journal(let j): journal = j
             }
@@ -312,7 +316,7 @@ public struct ControlResponse: Codable, Sendable, Hashable {
         if let drillCheck { return .success(.drillCheck(drillCheck)) }
         if let drills { return .success(.drills(drills)) }
         if let report { return .success(.report(report)) }
-        if let restore { return .success(.restore(restore, message: message)) }
+        if let restore { return .success(.restore(restore, said: text ?? message.map(Message.literal))) }
         if let metrics { return .success(.metrics(metrics)) }
         if let journal { return .success(.journal(journal)) }
         if let text { return .success(.said(text)) }

@@ -23,6 +23,8 @@ func perform(_ command: ControlCommand, at location: DaemonLocation, json: Bool 
             print(String(decoding: data, as: UTF8.self))
         } else if case .said(let text) = reply {
             print(said(text, reply.message ?? ""))
+        } else if case .restore(_, let text?) = reply {
+            print(said(text, reply.message ?? ""))
         } else if let message = reply.message {
             print(message)
         }

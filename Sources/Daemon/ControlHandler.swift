@@ -125,7 +125,8 @@ enum ControlHandler {
         case .bypass(let interlock, let reason, let seconds):
             // Who may bypass is decided before anything else in the command is looked at.
             guard peer.isAdmin else {
-                return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+                return .failure(
+                    ControlRefusal(.forbidden, Message(.refusalBypass, ["reason": .text("\(BypassRefusal.notAdmin)")])))
             }
             return await reasoned(reason) { reason in
                 await withDefence {

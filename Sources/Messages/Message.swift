@@ -62,6 +62,14 @@ public struct Message: Sendable, Hashable, Codable {
     /// The message in `language`.
     public func render(_ language: Language) -> String { MessageCatalogue.render(self, language) }
 
+    /// A reading as its point writes it: with the point's `decimals` when it has them ("12.3", not
+    /// 12.300000000000001); without (a float32 point), in the shortest digits that read back as the same float.
+    public static func reading(_ value: Double, decimals: Int?) -> String {
+        if let decimals { return number(value, decimals: decimals) }
+        guard value.isFinite else { return number(value, decimals: 0) }
+        return "\(Float(value))"
+    }
+
     /// `value` with `decimals` digits after the point, rounded half away from zero: "140.0", "45.2", "3". Written
     /// here, not by a formatter, so no locale can change the point or group the digits.
     public static func number(_ value: Double, decimals: Int) -> String {

@@ -155,6 +155,38 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
     case refusalReset = "refusal.reset"
     case refusalRestore = "refusal.restore"
     case refusalNoPlan = "refusal.no-plan"
+    case replyRestoreDryRun = "reply.restore.dry-run"
+    case replyRestoreStarted = "reply.restore.started"
+    /// What a restore moves, leaves and holds, counted: the `{counts}` of the two replies above.
+    case restoreCounts = "restore.counts"
+    case replyBypassed = "reply.bypassed"
+    case replyUnbypassed = "reply.unbypassed"
+    case replyEscalated = "reply.escalated"
+    case refusalBypass = "refusal.bypass"
+    case refusalNotBypassed = "refusal.not-bypassed"
+    /// A drill asked for without saying it is live: worded for every client (the dashboard has no `--live`).
+    case refusalDrillNotLive = "refusal.drill-not-live"
+    case refusalDrillLatched = "refusal.drill-latched"
+
+    // An operator's alarm request: its operation, reply and refusals
+    case opAcknowledge = "op.acknowledge"
+    case opShelve = "op.shelve"
+    case opUnshelve = "op.unshelve"
+    case opRemoveFromService = "op.remove-from-service"
+    case opReturnToService = "op.return-to-service"
+    case opSilence = "op.silence"
+    case replyAlarmDone = "reply.alarm-done"
+    case replySilenced = "reply.silenced"
+    case refusalShelve = "refusal.shelve"
+    case alarmErrorUnknown = "alarm-error.unknown"
+    case alarmErrorMissingUser = "alarm-error.missing-user"
+    case alarmErrorMissingReason = "alarm-error.missing-reason"
+    case alarmErrorNotAllowed = "alarm-error.not-allowed"
+    case alarmErrorShelveNotInFuture = "alarm-error.shelve-not-in-future"
+    case alarmErrorShelveTooLong = "alarm-error.shelve-too-long"
+    case alarmErrorSilenceWithoutUser = "alarm-error.silence-without-user"
+    /// An out-of-range reading's value, written with its point's precision.
+    case detailValue = "detail.value"
 
     // The status summary line
     case statusLatched = "status.latched"
@@ -240,8 +272,8 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
         case .detailCommandedOpen: ("已下令打开", "commanded open")
         case .detailHistorianRecovered:
             (
-                "已恢复，故障持续 {duration}；丢失 {dropped} 条读数",
-                "recovered after {duration}; {dropped} {dropped|reading was|readings were} dropped"
+                "已恢复，故障持续 {duration} 秒；丢失 {dropped} 条读数",
+                "recovered after {duration} s; {dropped} {dropped|reading was|readings were} dropped"
             )
         case .detailPlantSilent: ("{plant} 已 {seconds} 秒无消息", "{plant} silent for {seconds} s")
         case .detailCommandNotAnswered:
@@ -434,6 +466,45 @@ public enum MessageID: String, Sendable, Hashable, Codable, CaseIterable {
         case .refusalReset: ("复位被拒绝：{reason}", "reset refused: {reason}")
         case .refusalRestore: ("恢复被拒绝：{reason}", "restore refused: {reason}")
         case .refusalNoPlan: ("没有方案“{plan}”（现有方案：{plans}）", "no plan \"{plan}\" (plans: {plans})")
+        case .replyRestoreDryRun: ("恢复预览，未动作任何设备：{counts}", "dry run: nothing moved; {counts}")
+        case .replyRestoreStarted: ("{user} 已启动恢复：{counts}", "restore started by {user}: {counts}")
+        case .restoreCounts:
+            (
+                "待动作 {move} 台，已到位 {there} 台，保持关闭 {held} 台，待决定 {decide} 台",
+                "{move} to move, {there} already there, {held} held closed, {decide} {decide|needs|need} a decision"
+            )
+        case .replyBypassed:
+            ("联锁 {interlock} 已由 {user} 旁路，至 {until}", "interlock {interlock} bypassed by {user} until {until}")
+        case .replyUnbypassed: ("{user} 已解除联锁 {interlock} 的旁路", "bypass of {interlock} removed by {user}")
+        case .replyEscalated: ("{user} 已上报园区", "escalated to the park by {user}")
+        case .refusalBypass: ("旁路被拒绝：{reason}", "bypass refused: {reason}")
+        case .refusalNotBypassed: ("联锁 {interlock} 未被旁路", "interlock {interlock} is not bypassed")
+        case .refusalDrillNotLive:
+            (
+                "演练会操作真实设备：请确认为实操演练；只想检查方案“{plan}”而不操作任何设备，请用演练检查",
+                "a drill commands the real equipment: confirm it as a live drill, or check plan \"{plan}\" to command nothing"
+            )
+        case .opAcknowledge: ("确认", "acknowledge")
+        case .opShelve: ("搁置", "shelve")
+        case .opUnshelve: ("解除搁置", "unshelve")
+        case .opRemoveFromService: ("停用", "remove from service")
+        case .opReturnToService: ("恢复服务", "return to service")
+        case .opSilence: ("消音", "silence")
+        case .replyAlarmDone: ("{user} 已{op}报警 {alarm}", "{op} {alarm} done by {user}")
+        case .replySilenced: ("{user} 已消音", "silence done by {user}")
+        case .refusalShelve: ("搁置被拒绝：{reason}", "shelve refused: {reason}")
+        case .alarmErrorUnknown: ("没有报警“{alarm}”", "alarm \"{alarm}\": no such alarm")
+        case .alarmErrorMissingUser: ("报警“{alarm}”：{op}需要操作员账号", "alarm \"{alarm}\": {op} needs a user")
+        case .alarmErrorMissingReason: ("报警“{alarm}”：{op}需要填写原因", "alarm \"{alarm}\": {op} needs a reason")
+        case .alarmErrorNotAllowed:
+            ("报警“{alarm}”处于“{state}”状态，不能{op}", "alarm \"{alarm}\": cannot {op} while {state}")
+        case .alarmErrorShelveNotInFuture:
+            ("报警“{alarm}”：搁置的到期时间必须晚于现在", "alarm \"{alarm}\": shelve expiry must be later than now")
+        case .alarmErrorShelveTooLong:
+            ("报警“{alarm}”：搁置最长 {seconds} 秒", "alarm \"{alarm}\": shelve may last at most {seconds} s")
+        case .alarmErrorSilenceWithoutUser: ("消音需要操作员账号", "silence needs a user")
+        case .detailValue: ("读数 {value}", "reading {value}")
+        case .refusalDrillLatched: ("关断已锁定：请先复位，再开始演练", "the shutoff is latched: reset it before starting a drill")
         case .statusLatched: ("关断已锁定", "SHUTOFF LATCHED")
         case .statusDrillLatched: ("演练关断已锁定", "DRILL LATCHED")
         case .statusEscalated: ("已上报园区", "ESCALATED TO PARK")

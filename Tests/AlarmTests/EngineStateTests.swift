@@ -1,4 +1,5 @@
 import Foundation
+import Messages
 import Testing
 
 @testable import Alarm
@@ -304,6 +305,12 @@ struct EngineStateTests {
         var rig = try Rig([high("a", point: "p")])
         let error = try #require(throws: AlarmError.self) { try rig.ack("nope", at: 0) }
         #expect(error.description == "alarm \"nope\": no such alarm")
+        // The catalogue's words say the same in English, and name the alarm in Chinese.
+        #expect(error.text.render(.en) == error.description)
+        #expect(error.text.render(.zhCN) == "没有报警“nope”")
+        let refused = AlarmError.notAllowed(alarm: "a", operation: "acknowledge", state: .shelved)
+        #expect(refused.text.render(.zhCN) == "报警“a”处于“已搁置”状态，不能确认")
+        #expect(refused.text.render(.en) == "alarm \"a\": cannot acknowledge while shelved")
     }
 
     @Test func definitionMistakesAreReportedWithTheAlarm() {

@@ -175,7 +175,9 @@ struct DefenceDaemonTests {
         let h = try await start()
         defer { h.stop() }
         let refused = try h.request(.drillStart(plan: "plant-wide", live: false, reason: "annual drill"))
-        #expect(refused.error?.contains("say --live") == true)
+        // Worded for every client: the dashboard has no `--live` and no leveectl.
+        #expect(refused.errorText?.id == .refusalDrillNotLive, "\(refused)")
+        #expect(refused.error?.contains("leveectl") == false, "\(refused)")
         let started = try h.request(
             .drillStart(plan: "plant-wide", live: true, reason: "annual drill 2026"))
         #expect(started.ok, "\(started)")

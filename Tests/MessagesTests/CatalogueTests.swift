@@ -155,4 +155,23 @@ struct UnknownIDTests {
         let m = try JSONDecoder().decode(Message.self, from: Data(json.utf8))
         #expect(m.render(.zhCN) == "alarm.from-the-future (subject=gas-a1)")
     }
+
+    @Test func aReadingIsWrittenWithItsPointsPrecision() {
+        #expect(Message.reading(12.300000000000001, decimals: 1) == "12.3")
+        #expect(Message.reading(7, decimals: 0) == "7")
+        // A float32 point has no configured precision: the float's own shortest digits, not the double's noise.
+        #expect(Message.reading(Double(Float(12.3)), decimals: nil) == "12.3")
+        let detail = Message(.detailValue, ["value": .text(Message.reading(45.25, decimals: 2))])
+        #expect(detail.render(.zhCN) == "读数 45.25")
+        #expect(detail.render(.en) == "reading 45.25")
+    }
+
+    @Test func restoreRepliesCountInEachLanguage() {
+        let counts = Message(.restoreCounts, ["move": "2", "there": "1", "held": "0", "decide": "1"])
+        let reply = Message(.replyRestoreStarted, ["user": "op", "counts": .message(counts)])
+        #expect(reply.render(.en) == "restore started by op: 2 to move, 1 already there, 0 held closed, 1 needs a decision")
+        #expect(reply.render(.zhCN) == "op 已启动恢复：待动作 2 台，已到位 1 台，保持关闭 0 台，待决定 1 台")
+        let drill = Message(.refusalDrillNotLive, ["plan": "plant-wide"])
+        for language in Language.allCases { #expect(!drill.render(language).contains("leveectl")) }
+    }
 }

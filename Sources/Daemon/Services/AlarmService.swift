@@ -95,7 +95,13 @@ final class AlarmService: Service, Sendable {
                     case .recovered(let dropped, let duration):
                         await report(
                             .historianFault, active: false,
-                            detail: "recovered after \(duration); \(dropped) readings were dropped")
+                            detail: nil,
+                        detailMessage: Message(
+                            .detailHistorianRecovered,
+                            [
+                                "duration": .text(Message.number(duration.inSeconds, decimals: 0)),
+                                "dropped": .text(String(dropped)),
+                            ]))
                     }
                 }
             }
@@ -125,7 +131,8 @@ final class AlarmService: Service, Sendable {
                     samples.append(PointSample(point: point, value: r.value, usable: r.quality.isUsable))
                 }
                 await report(
-                    .outOfRange(point: point), active: r.quality == .outOfRange, detail: r.value.map { "\($0)" })
+                    .outOfRange(point: point), active: r.quality == .outOfRange, detail: nil,
+                    detailMessage: r.value.map { Message(.detailValue, ["value": .text(valueText($0, point: point))]) })
             }
             if !samples.isEmpty {
                 let actions = engine.withLock { $0.scan(samples, at: now) }
@@ -262,6 +269,14 @@ final class AlarmService: Service, Sendable {
         }
     }
 
+    /// A reading as its point's precision writes it ("12.3", not 12.300000000000001); a float32 point, whose
+    /// precision is not configured, in the shortest digits that read back as the same float.
+    private func valueText(_ value: Double, point: String) -> String {
+        let parts = point.split(separator: ".", maxSplits: 1).map(String.init)
+        let decimals = parts.count == 2 ? field.config.device(parts[0])?.points[parts[1]]?.decimals : nil
+        return Message.reading(value, decimals: decimals)
+    }
+
     /// Reports a health condition to the engine when it changed.
     private func report(
         _ condition: HealthCondition, active: Bool, detail: String?, detailMessage: Message? = nil,
@@ -323,7 +338,8 @@ final class AlarmService: Service, Sendable {
         if case .shelve(_, _, let seconds) = command {
             switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.shelveSeconds) {
             case .success(let d): shelveFor = d
-            case .failure(let refusal): return .failure(ControlRefusal(.badRequest, "shelve refused: \(refusal)"))
+            case .failure(let refusal):
+                return .failure(ControlRefusal(.badRequest, Message(.refusalShelve, ["reason": .text("\(refusal)")])))
             }
         }
         var id = ""
@@ -358,9 +374,14 @@ final class AlarmService: Service, Sendable {
         switch result {
         case .success(let actions):
             await perform(actions)
-            return .success(.done("\(op) \(id.isEmpty ? "" : id + " ")done by \(user)"))
+            if id.isEmpty { return .success(.said(Message(.replySilenced, ["user": .text(user)]))) }
+            return .success(
+                .said(
+                    Message(
+                        .replyAlarmDone,
+                        ["op": .message(AlarmError.operation(op)), "alarm": .text(id), "user": .text(user)])))
         case .failure(let error):
-            return .failure(ControlRefusal(error.refusalKind, "\(error)"))
+            return .failure(ControlRefusal(error.refusalKind, error.text))
         }
     }
 

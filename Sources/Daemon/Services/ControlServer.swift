@@ -2,6 +2,7 @@ import ControlAPI
 import Defence
 import Foundation
 import Logging
+import Messages
 import ServiceLifecycle
 import SystemCalls
 
@@ -389,7 +390,8 @@ final class ControlServer: Service, @unchecked Sendable {
             requester = Requester(actor)
         }
         if head.op == ControlCommand.Op.bypass.rawValue && !requester.isAdmin {
-            return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+            return .failure(
+                ControlRefusal(.forbidden, Message(.refusalBypass, ["reason": .text("\(BypassRefusal.notAdmin)")])))
         }
         let request: ControlRequest
         do {

@@ -5,6 +5,7 @@ import Devices
 import Drills
 import Foundation
 import Historian
+import Messages
 
 /// A verification drill (验证演练) under way: what the report needs that the sequencer does not keep.
 struct ActiveDrill: Sendable {
@@ -34,13 +35,10 @@ extension DefenceService {
     {
         guard live else {
             return .failure(
-                ControlRefusal(
-                    .badRequest,
-                    "a drill commands the real equipment: say --live, or run `leveectl drill check \(plan.name)` to command nothing"
-                ))
+                ControlRefusal(.badRequest, Message(.refusalDrillNotLive, ["plan": .text(plan.name)])))
         }
         if isLatched {
-            return .failure(ControlRefusal(.conflict, "the shutoff is latched: reset it before starting a drill"))
+            return .failure(ControlRefusal(.conflict, Message(.refusalDrillLatched)))
         }
         let now = Date()
         let id = Self.drillID(at: now, timeZone: site.timeZone)

@@ -286,7 +286,8 @@ final class DefenceService: Service, Sendable {
             switch sequencer.withLock({ $0.restorePreview(holds: holds, overrides: overrides, isAdmin: isAdmin) }) {
             case .success(let preview):
                 let summary = Self.summary(preview)
-                return .success(.restore(summary, message: "dry run: nothing moved; \(Self.counts(summary))"))
+                return .success(
+                    .restore(summary, said: Message(.replyRestoreDryRun, ["counts": .message(Self.counts(summary))])))
             case .failure(let refusal):
                 return .failure(
                     ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
@@ -307,8 +308,10 @@ final class DefenceService: Service, Sendable {
             logger.notice(
                 "restore started",
                 metadata: ["by": "\(user)", "items": "\(summary?.items.map(\.text).joined(separator: "; ") ?? "")"])
-            let message = "restore started by \(user): \(summary.map(Self.counts) ?? "")"
-            return .success(summary.map { .restore($0, message: message) } ?? .done(message))
+            let said = Message(
+                .replyRestoreStarted,
+                ["user": .text(user), "counts": summary.map { .message(Self.counts($0)) } ?? .text("")])
+            return .success(summary.map { .restore($0, said: said) } ?? .said(said))
         case .failure(let refusal):
             return .failure(
                 ControlRefusal(refusal.refusalKind, Message(.refusalRestore, ["reason": .text("\(refusal)")])))
@@ -366,10 +369,16 @@ final class DefenceService: Service, Sendable {
     }
 
     /// "2 to move, 1 already there, 1 held closed, 0 need a decision".
-    static func counts(_ s: RestoreSummary) -> String {
-        func n(_ actions: String...) -> Int { s.items.filter { actions.contains($0.action) }.count }
-        return "\(n("move", "overridden")) to move, \(n("already-there")) already there, "
-            + "\(n("held-closed")) held closed, \(n("needs-decision")) need a decision"
+    static func counts(_ s: RestoreSummary) -> Message {
+        func n(_ actions: String...) -> MessageArg {
+            .text(String(s.items.filter { actions.contains($0.action) }.count))
+        }
+        return Message(
+            .restoreCounts,
+            [
+                "move": n("move", "overridden"), "there": n("already-there"), "held": n("held-closed"),
+                "decide": n("needs-decision"),
+            ])
     }
 
     func bypass(interlock id: String, by user: String, reason: String, seconds: Double?, isAdmin: Bool) async
@@ -377,13 +386,15 @@ final class DefenceService: Service, Sendable {
     {
         // Who may bypass is decided before anything in the request is read, its length before it is converted.
         guard isAdmin else {
-            return .failure(ControlRefusal(.forbidden, "bypass refused: \(BypassRefusal.notAdmin)"))
+            return .failure(
+                ControlRefusal(.forbidden, Message(.refusalBypass, ["reason": .text("\(BypassRefusal.notAdmin)")])))
         }
         var duration = Duration.milliseconds(Int(settings.maximumBypassHours * 3_600_000))
         if let seconds {
             switch RequestLimits.duration("seconds", seconds: seconds, in: RequestLimits.bypassSeconds) {
             case .success(let d): duration = d
-            case .failure(let refusal): return .failure(ControlRefusal(.badRequest, "bypass refused: \(refusal)"))
+            case .failure(let refusal):
+                return .failure(ControlRefusal(.badRequest, Message(.refusalBypass, ["reason": .text("\(refusal)")])))
             }
         }
         let result = sequencer.withLock {
@@ -393,24 +404,32 @@ final class DefenceService: Service, Sendable {
         case .success(let actions):
             await perform(actions)
             let until = summary().bypasses.first { $0.interlock == id }?.until
-            return .success(.done("interlock \(id) bypassed by \(user) until \(until.map(ControlDates.format) ?? "?")"))
+            return .success(
+                .said(
+                    Message(
+                        .replyBypassed,
+                        [
+                            "interlock": .text(id), "user": .text(user),
+                            "until": .text(until.map(ControlDates.format) ?? "?"),
+                        ])))
         case .failure(let refusal):
-            return .failure(ControlRefusal(refusal.refusalKind, "bypass refused: \(refusal)"))
+            return .failure(
+                ControlRefusal(refusal.refusalKind, Message(.refusalBypass, ["reason": .text("\(refusal)")])))
         }
     }
 
     func unbypass(interlock id: String, by user: String) async -> ControlResult {
         let actions = sequencer.withLock { $0.removeBypass(trigger: id, at: .now) }
         guard !actions.isEmpty else {
-            return .failure(ControlRefusal(.conflict, "interlock \(id) is not bypassed"))
+            return .failure(ControlRefusal(.conflict, Message(.refusalNotBypassed, ["interlock": .text(id)])))
         }
         await perform(actions)
-        return .success(.done("bypass of \(id) removed by \(user)"))
+        return .success(.said(Message(.replyUnbypassed, ["interlock": .text(id), "user": .text(user)])))
     }
 
     func escalate(by user: String, reason: String) async -> ControlResult {
         await perform(sequencer.withLock { $0.escalate(by: user, reason: reason, at: .now) })
-        return .success(.done("escalated to the park by \(user)"))
+        return .success(.said(Message(.replyEscalated, ["user": .text(user)])))
     }
 
     func summary() -> DefenceSummary {
