@@ -54,7 +54,8 @@ struct CommandTests {
         let results: [ControlResult] = [
             .success(.done("reset by root; nothing was reopened")), .success(.done(nil)),
             .success(.alarms([])), .success(.drills([])), .success(.report("# 演练")),
-            .success(.restore(RestoreSummary(plan: "p", items: []), said: Message(.replyRestoreDryRun, ["counts": "0"]))),
+            .success(
+                .restore(RestoreSummary(plan: "p", items: []), said: Message(.replyRestoreDryRun, ["counts": "0"]))),
             .success(.journal([])),
             .success(
                 .journal([

@@ -169,7 +169,8 @@ struct UnknownIDTests {
     @Test func restoreRepliesCountInEachLanguage() {
         let counts = Message(.restoreCounts, ["move": "2", "there": "1", "held": "0", "decide": "1"])
         let reply = Message(.replyRestoreStarted, ["user": "op", "counts": .message(counts)])
-        #expect(reply.render(.en) == "restore started by op: 2 to move, 1 already there, 0 held closed, 1 needs a decision")
+        #expect(
+            reply.render(.en) == "restore started by op: 2 to move, 1 already there, 0 held closed, 1 needs a decision")
         #expect(reply.render(.zhCN) == "op 已启动恢复：待动作 2 台，已到位 1 台，保持关闭 0 台，待决定 1 台")
         let drill = Message(.refusalDrillNotLive, ["plan": "plant-wide"])
         for language in Language.allCases { #expect(!drill.render(language).contains("leveectl")) }

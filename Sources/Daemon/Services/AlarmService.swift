@@ -96,12 +96,12 @@ final class AlarmService: Service, Sendable {
                         await report(
                             .historianFault, active: false,
                             detail: nil,
-                        detailMessage: Message(
-                            .detailHistorianRecovered,
-                            [
-                                "duration": .text(Message.number(duration.inSeconds, decimals: 0)),
-                                "dropped": .text(String(dropped)),
-                            ]))
+                            detailMessage: Message(
+                                .detailHistorianRecovered,
+                                [
+                                    "duration": .text(Message.number(duration.inSeconds, decimals: 0)),
+                                    "dropped": .text(String(dropped)),
+                                ]))
                     }
                 }
             }
